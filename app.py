@@ -1,0 +1,4 @@
+"""WSGI entry point: `flask --app app ...` and waitress load this."""
+from posyandu import create_app
+
+app = create_app()

@@ -1,0 +1,119 @@
+"""The Posyandu application factory."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .config import Defaults, from_environment
+from .extensions import babel, compress, csrf, db, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then the environment (or test_config)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Defaults)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "posyandu.sqlite")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(from_environment())
+    else:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random secret kept in instance/ so sessions survive restarts of a laptop install."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every table registered before migrations look)
+    from .database import configure_engine
+    from .services import accounts
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    compress.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Silakan masuk terlebih dahulu.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # our server-side sessions do this job
+    accounts.configure_hasher(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_KIB"],
+                              app.config["ARGON2_PARALLELISM"])
+    with app.app_context():
+        configure_engine(db.engine)
+
+    @login_manager.user_loader
+    def _load_user(user_id):
+        user = accounts.user_for_token(session.get("auth"), app.config["IDLE_TIMEOUT_MINUTES"])
+        return user if user is not None and str(user.id) == user_id else None
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        if request.headers.get("HX-Request") == "true":
+            return "", 401, {"HX-Redirect": target}
+        return redirect(target)
+
+
+def _select_locale():
+    lang = session.get("lang")
+    if lang is None and current_user and current_user.is_authenticated:
+        lang = current_user.locale
+    return lang if lang in ("id", "en") else "id"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .blueprints.accounts import bp as accounts_bp
+    from .blueprints.auth import bp as auth_bp
+    from .blueprints.main import bp as main_bp
+    from .blueprints.people import bp as people_bp
+    from .blueprints.places import bp as places_bp
+    from .web import init_assets
+
+    init_assets(app)
+    for bp in (auth_bp, main_bp, people_bp, places_bp, accounts_bp):
+        app.register_blueprint(bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    from .errors import register_error_handlers
+    from .web import security_headers
+
+    app.after_request(security_headers)
+    register_error_handlers(app)
+
+    from . import labels
+
+    from .services.people import group_of
+
+    app.jinja_env.globals.update(labels=labels, age_text=labels.age_text, group_of=group_of)
+    app.jinja_env.filters["masked_nik"] = labels.masked_nik
+
+    @app.context_processor
+    def _globals():
+        from flask_babel import get_locale
+
+        from datetime import date
+
+        return {"locale": str(get_locale()), "today_iso": date.today().isoformat()}

@@ -1,0 +1,72 @@
+"""Login, logout and the choice of language."""
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from ...extensions import db
+from ...services import accounts
+from ...services.audit import acting
+from ...web import render
+from . import bp
+from .forms import LoginForm
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: an attacker's link must not send a kader to another site after login."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("main.index")
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+def login():
+    """The login form; a successful login opens a server-side session."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = accounts.login(form.username.data, form.password.data, request.remote_addr or "",
+                                request.user_agent.string, current_app.config)
+        if result.throttled:
+            form.username.errors.append(_("Terlalu banyak percobaan gagal. Tunggu 15 menit lalu coba lagi."))
+            return render("auth/login.html", form=form, status=429)
+        if result.user is None:
+            form.password.errors.append(_("Nama pengguna atau kata sandi salah."))
+            return render("auth/login.html", form=form, status=422)
+        lang = session.get("lang")
+        session.clear()  # a fresh session id after login (no fixation)
+        if lang:
+            session["lang"] = lang
+        session["auth"] = result.token
+        login_user(result.user)
+        return redirect(_safe_next(request.args.get("next")), 303)
+    status = 422 if form.is_submitted() else 200
+    return render("auth/login.html", form=form, status=status)
+
+
+@bp.route("/keluar", methods=["POST"])
+def logout():
+    """Log out: the session is revoked on the server, not only forgotten by the browser."""
+    accounts.logout(session.get("auth"))
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("Anda telah keluar."), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/bahasa", methods=["POST"])
+def set_language():
+    """Switch the interface language (Bahasa Indonesia or English)."""
+    lang = request.form.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            acting(db.session, current_user)
+            current_user.locale = lang
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")), 303)

@@ -1,0 +1,27 @@
+"""The home page."""
+from datetime import date
+
+from flask_login import current_user, login_required
+
+from ...domain.schedule import next_open_day
+from ...services import stats
+from ...web import render
+from . import bp
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Home: what the user's area holds and where to start."""
+    today = date.today()
+    pos = current_user.posyandu
+    next_day = pos and next_open_day(today, pos.schedule_kind, pos.schedule_day, pos.schedule_week,
+                                     pos.schedule_weekday)
+    return render("main/index.html", counts=stats.group_counts(current_user, today),
+                  posyandu_count=stats.posyandu_count(current_user), pos=pos, next_day=next_day, today=today)
+
+
+@bp.route("/healthz")
+def health():
+    """For monitoring: answers without a login and touches nothing."""
+    return {"ok": True}

@@ -1,0 +1,57 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, FloatField, HiddenField, IntegerField, RadioField, SelectField
+from wtforms.validators import Optional, ValidationError
+
+from ...forms import (BaseForm, IdempotentForm, digits, in_range, nik_field, not_before_1900, not_in_future,
+                      required, text_field, valid_kk)
+
+
+
+class PersonForm(BaseForm):
+    """The fields of a person, shared by registration and editing."""
+
+    posyandu_id = SelectField(_l("Posyandu"), coerce=int, validators=[required()])
+    name = text_field(_l("Nama lengkap"), 100, is_required=True)
+    nik = nik_field(_l("NIK"))
+    kk_number = nik_field(_l("No. KK"), valid_kk)
+    sex = RadioField(_l("Jenis kelamin"), choices=[("L", _l("Laki-laki")), ("P", _l("Perempuan"))],
+                     validators=[required()])
+    birth_date = DateField(_l("Tanggal lahir"), validators=[required(), not_in_future, not_before_1900])
+    birth_place = text_field(_l("Tempat lahir"), 100)
+    address = text_field(_l("Alamat"), 200)
+    rt = text_field(_l("RT"), 3, checks=[digits(3)])
+    rw = text_field(_l("RW"), 3, checks=[digits(3)])
+    phone = text_field(_l("No. HP"), 20, checks=[digits(15)])
+    mother_id = HiddenField()
+    mother_nik = nik_field(_l("NIK ibu (untuk anak)"))
+    father_name = text_field(_l("Nama ayah"), 100)
+    father_nik = nik_field(_l("NIK ayah"))
+    birth_order = IntegerField(_l("Anak ke-"), validators=[Optional(), in_range(1, 20)])
+    birth_weight_kg = FloatField(_l("Berat lahir (kg)"), validators=[Optional(), in_range(0.3, 7, "kg")])
+    birth_length_cm = FloatField(_l("Panjang lahir (cm)"), validators=[Optional(), in_range(20, 65, "cm")])
+    has_kia_book = BooleanField(_l("Punya Buku KIA / KMS"), default=True)
+    consent = BooleanField(_l("Setuju datanya dicatat (untuk anak: persetujuan orang tua/wali)"))
+    consent_by = text_field(_l("Nama yang memberi persetujuan"), 100)
+
+
+class RegisterForm(PersonForm, IdempotentForm):
+    """Registration: a person, optionally a pregnancy, and the duplicate confirmation."""
+
+    hpht = DateField(_l("HPHT (hari pertama haid terakhir)"), validators=[Optional(), not_in_future])
+    gravida = IntegerField(_l("Kehamilan ke- (gravida)"), validators=[Optional(), in_range(1, 20)])
+    confirm_new = BooleanField(_l("Ini orang yang berbeda; tetap daftarkan"))
+
+    def validate_hpht(self, field):
+        if field.data and self.sex.data != "P":
+            raise ValidationError(_l("Kehamilan hanya untuk perempuan."))
+
+
+class PregnancyForm(IdempotentForm):
+    hpht = DateField(_l("HPHT (hari pertama haid terakhir)"), validators=[required(), not_in_future])
+    gravida = IntegerField(_l("Kehamilan ke- (gravida)"), validators=[Optional(), in_range(1, 20)])
+    para = IntegerField(_l("Persalinan (para)"), validators=[Optional(), in_range(0, 20)])
+    abortus = IntegerField(_l("Keguguran (abortus)"), validators=[Optional(), in_range(0, 20)])
+
+
+class DeleteForm(BaseForm):
+    """Only the CSRF token: deleting is a POST."""

@@ -1,0 +1,174 @@
+"""Registration of sasaran: search, register, view, edit, delete, pregnancies."""
+from datetime import date
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import AuditLog, Person, Pregnancy, User
+from ...services import people, scope
+from ...web import get_or_404, render
+from . import bp
+from .forms import DeleteForm, PersonForm, PregnancyForm, RegisterForm
+
+PERSON_DATA = [f for f in people.PERSON_FIELDS if f != "mother_id"]
+
+
+@bp.before_request
+@login_required
+def _login():
+    """Every page here needs a login."""
+
+
+def _page() -> int:
+    return max(1, min(request.args.get("page", 1, type=int), 10_000))
+
+
+@bp.route("/sasaran/")
+def list_people():
+    """The list of people, with active search by name, NIK or mother's name."""
+    q = request.args.get("q", "")[:100]
+    page = _page()
+    rows, more = people.search(current_user, q, page, current_app.config["PAGE_SIZE"])
+    return render("people/list.html", "people/_results.html", rows=rows, more=more, q=q, page=page,
+                  today=date.today())
+
+
+def _posyandu_choices(form):
+    form.posyandu_id.choices = [(p.id, f"{p.name} — {p.kelurahan.name}") for p in scope.visible_posyandu(current_user)]
+
+
+def _person_data(form) -> dict:
+    return {k: getattr(form, k).data for k in PERSON_DATA}
+
+
+def _resolve_mother(form) -> Person | None | bool:
+    """The mother named by the hidden id or by NIK, within scope; False (with an error) when not found."""
+    if form.mother_id.data:
+        mother = people.get_mother(current_user, form.mother_id.data)
+        if mother is None:
+            form.mother_nik.errors.append(_("Ibu tidak ditemukan."))
+            return False
+        return mother
+    if form.mother_nik.data:
+        mother = people.find_by_nik_in_scope(current_user, form.mother_nik.data)
+        if mother is None:
+            form.mother_nik.errors.append(_("Belum ada ibu dengan NIK ini. Daftarkan ibunya dahulu."))
+            return False
+        return mother
+    return None
+
+
+@bp.route("/sasaran/baru", methods=["GET", "POST"])
+def register_person():
+    """Register a person; warns of a likely duplicate and offers the existing person instead."""
+    form = RegisterForm()
+    _posyandu_choices(form)
+    mother = None
+    if request.method == "GET":
+        mother_id = request.args.get("ibu", type=int)
+        mother = get_or_404(Person, mother_id) if mother_id else None
+        if mother is not None:
+            form.mother_id.data = str(mother.id)
+            form.posyandu_id.data = mother.posyandu_id
+            form.address.data, form.rt.data, form.rw.data = mother.address, mother.rt, mother.rw
+            form.kk_number.data = mother.kk_number
+        elif current_user.posyandu_id:
+            form.posyandu_id.data = current_user.posyandu_id
+        return render("people/register.html", "people/_register_form.html", form=form, mother=mother, duplicates=[])
+    duplicates = []
+    if form.validate_on_submit():
+        mother = _resolve_mother(form)
+        if mother is not False:
+            data = _person_data(form)
+            data["mother_id"] = mother.id if mother else None
+            duplicates = [] if form.confirm_new.data else people.likely_duplicates(current_user, data)
+            if not duplicates:
+                pregnancy = {"hpht": form.hpht.data, "gravida": form.gravida.data}
+                result = people.register(current_user, data, pregnancy, form.idempotency_key.data)
+                if not result.repeated:
+                    flash(_("%(name)s terdaftar.", name=result.person.name), "success")
+                return redirect(url_for("people.view_person", person_id=result.person.id), 303)
+    return render("people/register.html", "people/_register_form.html", status=422, form=form,
+                  mother=mother or None, duplicates=duplicates)
+
+
+@bp.route("/sasaran/<int:person_id>")
+def view_person(person_id: int):
+    """A person's page: details, family, pregnancies and the history of changes."""
+    person = get_or_404(Person, person_id)
+    history = db.session.execute(
+        select(AuditLog, User.display_name).outerjoin(User, AuditLog.actor_id == User.id)
+        .where(AuditLog.entity == "person", AuditLog.entity_id == person.id).order_by(AuditLog.id.desc()).limit(50)
+    ).all()
+    today = date.today()
+    children = [c for c in person.children if c.deleted_at is None]
+    return render("people/view.html", person=person, history=history, today=today, children=children,
+                  group=people.group_of(person, today), pregnancy=people.active_pregnancy(person, today),
+                  delete_form=DeleteForm(), pregnancy_form=PregnancyForm())
+
+
+@bp.route("/sasaran/<int:person_id>/ubah", methods=["GET", "POST"])
+def edit_person(person_id: int):
+    """Correct a person's data; the old values stay in the history."""
+    person = get_or_404(Person, person_id)
+    form = PersonForm(obj=person)
+    _posyandu_choices(form)
+    if request.method == "GET" and person.mother is not None:
+        form.mother_nik.data = person.mother.nik
+    if form.validate_on_submit():
+        mother = _resolve_mother(form) if form.mother_nik.data else None
+        if mother is not False:
+            data = _person_data(form)
+            data["mother_id"] = mother.id if mother else person.mother_id
+            if data["mother_id"] == person.id:
+                form.mother_nik.errors.append(_("Seseorang tidak bisa menjadi ibunya sendiri."))
+            else:
+                people.update(current_user, person, data)
+                flash(_("Perubahan disimpan."), "success")
+                return redirect(url_for("people.view_person", person_id=person.id), 303)
+    status = 422 if form.is_submitted() else 200
+    return render("people/edit.html", "people/_edit_form.html", status=status, form=form, person=person)
+
+
+@bp.route("/sasaran/<int:person_id>/hapus", methods=["POST"])
+def delete_person(person_id: int):
+    """Remove a person from the lists (a soft delete: the record and history stay)."""
+    person = get_or_404(Person, person_id)
+    if DeleteForm().validate_on_submit():
+        people.soft_delete(current_user, person)
+        flash(_("%(name)s dihapus dari daftar.", name=person.name), "success")
+        return redirect(url_for("people.list_people"), 303)
+    return redirect(url_for("people.view_person", person_id=person.id), 303)
+
+
+@bp.route("/sasaran/<int:person_id>/kehamilan", methods=["POST"])
+def add_pregnancy(person_id: int):
+    """Record a new pregnancy for a woman."""
+    person = get_or_404(Person, person_id)
+    form = PregnancyForm()
+    if person.sex != "P":
+        form.hpht.errors = [_("Kehamilan hanya untuk perempuan.")]
+    elif form.validate_on_submit():
+        people.add_pregnancy(current_user, person, {k: getattr(form, k).data for k in ("hpht", "gravida", "para", "abortus")})
+        flash(_("Kehamilan dicatat."), "success")
+        return redirect(url_for("people.view_person", person_id=person.id), 303)
+    return render("people/pregnancy.html", status=422, form=form, person=person)
+
+
+@bp.route("/sasaran/<int:person_id>/kehamilan/<int:pregnancy_id>/selesai", methods=["POST"])
+def end_pregnancy(person_id: int, pregnancy_id: int):
+    """Close a pregnancy (birth or loss) on a date."""
+    person = get_or_404(Person, person_id)
+    preg = db.session.get(Pregnancy, pregnancy_id)
+    if preg is None or preg.person_id != person.id:
+        from flask import abort
+
+        abort(404)
+    outcome = request.form.get("outcome")
+    if DeleteForm().validate_on_submit() and outcome in ("lahir_hidup", "lahir_mati", "keguguran"):
+        people.end_pregnancy(current_user, preg, date.today(), outcome)
+        flash(_("Kehamilan ditutup."), "success")
+    return redirect(url_for("people.view_person", person_id=person.id), 303)

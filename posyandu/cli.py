@@ -1,0 +1,128 @@
+"""Command-line tools: `flask --app app <command>`."""
+import getpass
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from .extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    for command in (create_admin, seed_demo_command, serve, backup, restore):
+        app.cli.add_command(command)
+
+
+@click.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--name", "display_name", prompt="Full name")
+@click.option("--district", prompt="District (kabupaten/kota) name")
+@click.option("--kind", type=click.Choice(["kota", "kabupaten"]), default="kabupaten", show_default=True)
+def create_admin(username, display_name, district, kind):
+    """Create a district admin for a real deployment (the district is created if new)."""
+    from .models import District, User
+    from .services.accounts import save_user
+
+    password = getpass.getpass("Password (at least 10 characters): ")
+    if len(password) < 10 or password != getpass.getpass("Repeat password: "):
+        raise click.ClickException("Passwords differ or are shorter than 10 characters.")
+    if db.session.scalar(select(User.id).where(User.username == username.lower())):
+        raise click.ClickException(f"User {username} exists.")
+    d = db.session.scalar(select(District).where(District.name == district))
+    if d is None:
+        d = District(name=district, kind=kind)
+        db.session.add(d)
+        db.session.flush()
+    save_user(None, User(district_id=d.id), {"username": username.lower(), "display_name": display_name,
+                                             "role": "district_admin", "active": True}, password)
+    click.echo(f"Admin {username} created for {district}.")
+
+
+@click.command("seed-demo")
+@click.option("--children", default=4000, show_default=True, help="Children under five across the district.")
+@click.option("--months", default=12, show_default=True, help="Months of monthly weighings to generate.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds a district.")
+def seed_demo_command(children, months, if_empty):
+    """Build the demo district shaped like Kota Bontang, with demo accounts (password posyandu-demo)."""
+    from .seed import DEMO_PASSWORD, is_empty, seed_demo
+
+    if not is_empty():
+        if if_empty:
+            return
+        raise click.ClickException("The database already has data; seed-demo only fills an empty database.")
+    start = time.perf_counter()
+    made = seed_demo(children=children, months=months, echo=click.echo)
+    click.echo(f"Demo district seeded in {time.perf_counter() - start:.1f}s: {made['posyandu']} Posyandu, "
+               f"{made['people']} people, {made['children']} children, {made['measurements']} measurements.")
+    click.echo(f"Demo accounts (password {DEMO_PASSWORD}): {', '.join(made['accounts'])}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves the Posyandu Wi-Fi.")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+def serve(host, port, threads):
+    """Serve the app with waitress (no debugger, ever)."""
+    from waitress import serve as waitress_serve
+
+    from .models import User
+    from .seed import DEMO_PASSWORD
+
+    demo = db.session.scalars(select(User.username).where(
+        User.username.in_(["admin", "kelurahan", "bidan", "ketua", "kader"]))).all()
+    db.session.remove()
+    click.echo(f"Posyandu at http://{'127.0.0.1' if host == '127.0.0.1' else host}:{port}")
+    if demo:
+        click.echo(f"Demo accounts: {', '.join(demo)} — password {DEMO_PASSWORD}")
+    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup(target: Path):
+    """Online backup: SQLite through its backup API, PostgreSQL through pg_dump (custom format)."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        import sqlite3
+
+        src = sqlite3.connect(engine.url.database)
+        dst = sqlite3.connect(target)
+        with dst:
+            src.backup(dst)
+        src.close()
+        dst.close()
+    else:
+        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        subprocess.run(["pg_dump", "--format=custom", "--file", str(target), url], check=True)
+    click.echo(f"Backup written to {target}")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the current data.")
+def restore(source: Path, yes: bool):
+    """Replace the database with a backup made by `backup`."""
+    if not yes:
+        click.confirm("Replace ALL current data with the backup?", abort=True)
+    engine = db.engine
+    db.session.remove()
+    engine.dispose()
+    if engine.dialect.name == "sqlite":
+        import sqlite3
+
+        src = sqlite3.connect(source)
+        dst = sqlite3.connect(engine.url.database)
+        with dst:
+            src.backup(dst)
+        src.close()
+        dst.close()
+    else:
+        if shutil.which("pg_restore") is None:
+            raise click.ClickException("pg_restore is not installed.")
+        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname", url, str(source)], check=True)
+    click.echo("Restored.")

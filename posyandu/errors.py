@@ -1,0 +1,36 @@
+"""Error pages, and fragments of them for htmx requests."""
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+from .extensions import db
+from .web import wants_fragment
+
+MESSAGES = {
+    400: _l("Permintaan tidak dapat diproses."),
+    403: _l("Anda tidak berhak membuka halaman ini."),
+    404: _l("Halaman atau data tidak ditemukan."),
+    405: _l("Cara membuka halaman ini tidak didukung."),
+    422: _l("Data yang dikirim tidak sah."),
+    429: _l("Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."),
+    500: _l("Terjadi kesalahan di server. Data Anda tidak tersimpan; coba lagi."),
+}
+
+
+def error_response(code: int, message=None):
+    """The error page (or its fragment) with the right status."""
+    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
+    return render_template(template, code=code, message=message or MESSAGES.get(code, MESSAGES[500])), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    for code in MESSAGES:
+        app.register_error_handler(code, lambda e, code=code: error_response(code))
+
+    @app.errorhandler(500)
+    def _server_error(e):
+        db.session.rollback()  # the failed transaction must not leak into rendering the page
+        return error_response(500)
+    app.register_error_handler(
+        CSRFError, lambda e: error_response(400, _l("Formulir kedaluwarsa; muat ulang halaman dan coba lagi."))
+    )

@@ -1,0 +1,125 @@
+"""Form base and validators shared by every blueprint; messages in Bahasa Indonesia through gettext."""
+import secrets
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+
+from .domain.nik import kk_problem, nik_problem, normalise
+
+# WTForms' own messages, said in our language (WTForms ships no Indonesian catalogue).
+_WTFORMS_MESSAGES = {
+    "Not a valid float value.": _l("Isi dengan angka, misalnya 7,5."),
+    "Not a valid decimal value.": _l("Isi dengan angka, misalnya 7,5."),
+    "Not a valid integer value.": _l("Isi dengan bilangan bulat."),
+    "Not a valid date value.": _l("Tanggal tidak sah."),
+    "Not a valid choice.": _l("Pilihan tidak sah."),
+    "Invalid Choice: could not coerce.": _l("Pilihan tidak sah."),
+    "This field is required.": _l("Wajib diisi."),
+    "The CSRF token is missing.": _l("Formulir kedaluwarsa; muat ulang halaman dan coba lagi."),
+    "The CSRF token is invalid.": _l("Formulir kedaluwarsa; muat ulang halaman dan coba lagi."),
+    "The CSRF session token is missing.": _l("Formulir kedaluwarsa; muat ulang halaman dan coba lagi."),
+    "The CSRF tokens do not match.": _l("Formulir kedaluwarsa; muat ulang halaman dan coba lagi."),
+}
+
+
+class _Translations:
+    def gettext(self, string):
+        return str(_WTFORMS_MESSAGES.get(string, string))
+
+    def ngettext(self, singular, plural, n):
+        return self.gettext(singular if n == 1 else plural)
+
+
+class BaseForm(FlaskForm):
+    """A form with CSRF and Indonesian messages for WTForms' built-in errors."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _Translations()
+
+
+class IdempotentForm(BaseForm):
+    """A create form: the hidden key makes a repeated post create nothing new."""
+
+    idempotency_key = HiddenField(default=lambda: secrets.token_urlsafe(24))
+
+
+def clean_text(form, field):
+    """Reject what a person cannot have meant: bytes that were not UTF-8, and control characters."""
+    value = field.data
+    if not isinstance(value, str):
+        return
+    if "\ufffd" in value or any(ord(c) < 32 and c not in "\t\r\n" for c in value):
+        raise StopValidation(_l("Berisi karakter yang tidak sah (bukan teks UTF-8)."))
+    field.data = value.strip()
+
+
+def required():
+    return DataRequired(message=_l("Wajib diisi."))
+
+
+def max_len(n: int):
+    return Length(max=n, message=_l("Paling banyak %(n)s karakter.", n=n))
+
+
+def text_field(label, n: int, is_required: bool = False, checks=(), **kw):
+    """A text input with the checks every free-text field needs, then any extra checks."""
+    validators = [clean_text, required() if is_required else Optional(), max_len(n), *checks]
+    return StringField(label, validators=validators, **kw)
+
+
+def not_in_future(form, field):
+    if field.data and field.data > date.today():
+        raise ValidationError(_l("Tanggal tidak boleh di masa depan."))
+
+
+def not_before_1900(form, field):
+    if field.data and field.data.year < 1900:
+        raise ValidationError(_l("Tanggal terlalu lama."))
+
+
+def in_range(low: float, high: float, unit: str = ""):
+    """A number within a plausible range, said with its unit."""
+
+    def check(form, field):
+        if field.data is not None and not (low <= field.data <= high):
+            raise ValidationError(_l("Harus antara %(low)s dan %(high)s %(unit)s.", low=low, high=high, unit=unit))
+
+    return check
+
+
+def digits(max_n: int):
+    def check(form, field):
+        if field.data and (not field.data.isdigit() or len(field.data) > max_n):
+            raise ValidationError(_l("Isi dengan angka, paling banyak %(n)s digit.", n=max_n))
+
+    return check
+
+
+NIK_MESSAGES = {
+    "length": _l("NIK harus 16 angka."),
+    "digits": _l("NIK hanya berisi angka."),
+    "region": _l("Kode wilayah pada NIK tidak sah."),
+    "birth": _l("Tanggal lahir pada NIK tidak sah."),
+    "serial": _l("Nomor urut pada NIK tidak sah."),
+}
+
+
+def valid_nik(form, field):
+    field.data = normalise(field.data)
+    if field.data and (problem := nik_problem(field.data)):
+        raise ValidationError(NIK_MESSAGES[problem])
+
+
+def valid_kk(form, field):
+    field.data = normalise(field.data)
+    if field.data and kk_problem(field.data):
+        raise ValidationError(_l("No. KK harus 16 angka."))
+
+
+def nik_field(label, check=valid_nik):
+    # 24 characters leaves room for the spaces and dots people type; normalised to 16 digits.
+    return text_field(label, 24, checks=[check])

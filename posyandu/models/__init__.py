@@ -1,0 +1,13 @@
+"""All models, imported so SQLAlchemy and Alembic see every table."""
+from .accounts import ROLES, AuthSession, LoginAttempt, User
+from .audit import AuditLog, IdempotencyKey
+from .growth import Measurement
+from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole
+from .people import Person, Pregnancy
+from .places import District, Kecamatan, Kelurahan, Posyandu, Puskesmas
+
+__all__ = [
+    "ROLES", "AuthSession", "LoginAttempt", "User", "AuditLog", "IdempotencyKey", "Measurement",
+    "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "Person", "Pregnancy",
+    "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
+]

@@ -1,0 +1,62 @@
+"""Accounts, their server-side sessions and login attempts."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import Audited, utcnow
+from .places import District, Kelurahan, Posyandu, Puskesmas
+
+ROLES = ("district_admin", "kelurahan_clerk", "nakes", "ketua", "kader")
+
+
+class User(UserMixin, Audited, db.Model):
+    """A login. Bound to one node of the tree by its role: district, kelurahan, Puskesmas or Posyandu."""
+
+    __tablename__ = "user_account"
+    __audit_exclude__ = ("password_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    kelurahan_id: Mapped[int | None] = mapped_column(ForeignKey("kelurahan.id"))
+    puskesmas_id: Mapped[int | None] = mapped_column(ForeignKey("puskesmas.id"))
+    posyandu_id: Mapped[int | None] = mapped_column(ForeignKey("posyandu.id"))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    district: Mapped[District] = relationship()
+    kelurahan: Mapped[Kelurahan | None] = relationship()
+    puskesmas: Mapped[Puskesmas | None] = relationship()
+    posyandu: Mapped[Posyandu | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+
+class AuthSession(db.Model):
+    """A server-side login session: deleting or revoking it logs the device out."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, kept in the database so the limit holds across app processes."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), index=True)
+    ip: Mapped[str] = mapped_column(String(45), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

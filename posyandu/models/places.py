@@ -1,0 +1,80 @@
+"""The organisation tree: district → kecamatan → kelurahan/desa → Posyandu, and Puskesmas."""
+from datetime import date
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import FieldRecord
+
+
+class District(FieldRecord, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10), default="kota")  # kota | kabupaten
+    code: Mapped[str | None] = mapped_column(String(10))
+
+    kecamatan: Mapped[list["Kecamatan"]] = relationship(back_populates="district", order_by="Kecamatan.name")
+
+
+class Kecamatan(FieldRecord, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str | None] = mapped_column(String(10))
+
+    district: Mapped[District] = relationship(back_populates="kecamatan")
+    kelurahan: Mapped[list["Kelurahan"]] = relationship(back_populates="kecamatan", order_by="Kelurahan.name")
+
+
+class Puskesmas(FieldRecord, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kecamatan_id: Mapped[int] = mapped_column(ForeignKey("kecamatan.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(200))
+
+    kecamatan: Mapped[Kecamatan] = relationship()
+    kelurahan: Mapped[list["Kelurahan"]] = relationship(back_populates="puskesmas", order_by="Kelurahan.name")
+
+
+class Kelurahan(FieldRecord, db.Model):
+    """A kelurahan or desa; `code` is the village code (kode wilayah)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kecamatan_id: Mapped[int] = mapped_column(ForeignKey("kecamatan.id"), index=True)
+    puskesmas_id: Mapped[int | None] = mapped_column(ForeignKey("puskesmas.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10), default="kelurahan")  # kelurahan | desa
+    code: Mapped[str | None] = mapped_column(String(13))
+
+    kecamatan: Mapped[Kecamatan] = relationship(back_populates="kelurahan")
+    puskesmas: Mapped[Puskesmas | None] = relationship(back_populates="kelurahan")
+    posyandu: Mapped[list["Posyandu"]] = relationship(back_populates="kelurahan", order_by="Posyandu.name")
+
+
+class Posyandu(FieldRecord, db.Model):
+    """A Posyandu as a community institution (Permendagri 13/2024)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kelurahan_id: Mapped[int] = mapped_column(ForeignKey("kelurahan.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    registration_number: Mapped[str | None] = mapped_column(String(50))
+    sk_number: Mapped[str | None] = mapped_column(String(100))
+    sk_date: Mapped[date | None]
+    sk_update_number: Mapped[str | None] = mapped_column(String(100))
+    sk_update_date: Mapped[date | None]
+    company_run: Mapped[bool] = mapped_column(default=False)
+    company_name: Mapped[str | None] = mapped_column(String(150))
+    address: Mapped[str | None] = mapped_column(String(200))
+    rw: Mapped[str | None] = mapped_column(String(3))
+    # Hari buka: either a fixed day of the month, or the n-th weekday of the month.
+    schedule_kind: Mapped[str] = mapped_column(String(12), default="day_of_month")
+    schedule_day: Mapped[int | None]  # 1–28 for day_of_month
+    schedule_week: Mapped[int | None]  # 1–4 for nth_weekday
+    schedule_weekday: Mapped[int | None]  # 0 Monday … 6 Sunday
+    schedule_time: Mapped[str | None] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    kelurahan: Mapped[Kelurahan] = relationship(back_populates="posyandu")

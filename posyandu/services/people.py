@@ -1,0 +1,142 @@
+"""Registering, changing and removing sasaran. Takes the acting user explicitly; never reads request."""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from ..domain.lifecycle import group_for, hpl_from_hpht, pregnancy_is_active
+from ..extensions import db
+from ..models import Person, Pregnancy, User
+from ..models.base import utcnow
+from . import idempotency, scope
+from .audit import acting
+
+PERSON_FIELDS = (
+    "posyandu_id", "nik", "kk_number", "name", "sex", "birth_date", "birth_place", "address", "rt", "rw",
+    "phone", "mother_id", "father_name", "father_nik", "birth_order", "birth_weight_kg", "birth_length_cm",
+    "has_kia_book", "consent", "consent_by",
+)
+
+
+def likely_duplicates(user: User, data: dict, exclude_id: int | None = None) -> list[Person]:
+    """People in the user's scope who are probably this person: same NIK, or same name and birth date,
+    or same mother and birth date."""
+    conds = [and_(func.lower(Person.name) == data["name"].strip().lower(), Person.birth_date == data["birth_date"])]
+    if data.get("nik"):
+        conds.append(Person.nik == data["nik"])
+    if data.get("mother_id"):
+        conds.append(and_(Person.mother_id == data["mother_id"], Person.birth_date == data["birth_date"]))
+    q = scope.people(user).where(or_(*conds)).order_by(Person.name).limit(10)
+    if exclude_id:
+        q = q.where(Person.id != exclude_id)
+    return list(db.session.scalars(q))
+
+
+@dataclass
+class Registered:
+    person: Person
+    repeated: bool = False  # True when this was a re-post of a form already handled
+
+
+def register(actor: User, data: dict, pregnancy: dict | None, key: str | None) -> Registered:
+    """Create a person (and a pregnancy for an ibu hamil) once per idempotency key."""
+    earlier = idempotency.seen(key)
+    if earlier is not None:
+        return Registered(db.session.get(Person, earlier.entity_id), repeated=True)
+    acting(db.session, actor)
+    person = Person(**{k: data.get(k) for k in PERSON_FIELDS})
+    db.session.add(person)
+    if pregnancy and pregnancy.get("hpht"):
+        person.pregnancies.append(_pregnancy(pregnancy))
+    row = idempotency.claim(key, actor.id, "person")
+    db.session.flush()
+    if row is not None:
+        row.entity_id = person.id
+    twin = idempotency.commit_once(key)
+    if twin is not None:
+        return Registered(db.session.get(Person, twin.entity_id), repeated=True)
+    return Registered(person)
+
+
+def _pregnancy(data: dict) -> Pregnancy:
+    return Pregnancy(hpht=data["hpht"], hpl=data.get("hpl") or hpl_from_hpht(data["hpht"]),
+                     gravida=data.get("gravida"), para=data.get("para"), abortus=data.get("abortus"))
+
+
+def update(actor: User, person: Person, data: dict) -> Person:
+    """Change a person's fields; the audit trail keeps the old values."""
+    acting(db.session, actor)
+    for k in PERSON_FIELDS:
+        if k in data:
+            setattr(person, k, data[k])
+    db.session.commit()
+    return person
+
+
+def soft_delete(actor: User, person: Person) -> None:
+    """Hide a person from lists; the record and its history stay."""
+    acting(db.session, actor)
+    person.deleted_at = utcnow()
+    db.session.commit()
+
+
+def add_pregnancy(actor: User, person: Person, data: dict) -> Pregnancy:
+    acting(db.session, actor)
+    preg = _pregnancy(data)
+    person.pregnancies.append(preg)
+    db.session.commit()
+    return preg
+
+
+def end_pregnancy(actor: User, preg: Pregnancy, ended_on: date, outcome: str) -> None:
+    acting(db.session, actor)
+    preg.ended_on, preg.outcome = ended_on, outcome
+    db.session.commit()
+
+
+def active_pregnancy(person: Person, on: date) -> Pregnancy | None:
+    for p in person.pregnancies:
+        if p.deleted_at is None and pregnancy_is_active(p.hpht, p.ended_on, on):
+            return p
+    return None
+
+
+def group_of(person: Person, on: date) -> str:
+    """The person's life-cycle group on a date."""
+    delivered = max((p.ended_on for p in person.pregnancies if p.ended_on and p.deleted_at is None), default=None)
+    return group_for(person.birth_date, on, active_pregnancy(person, on) is not None, delivered)
+
+
+def search(user: User, text: str, page: int, per_page: int) -> tuple[list[Person], bool]:
+    """People in scope whose name, NIK or mother's name contains the text; (rows, has_more)."""
+    q = scope.people(user)
+    text = (text or "").strip()
+    if text:
+        mother = aliased(Person)
+        like = "%" + _escape_like(text.lower()) + "%"
+        conds = [func.lower(Person.name).like(like, escape="\\"), func.lower(mother.name).like(like, escape="\\")]
+        if text.isdigit():
+            conds.append(Person.nik.like(f"{text}%"))
+        q = q.outerjoin(mother, Person.mother_id == mother.id).where(or_(*conds))
+    q = (q.options(selectinload(Person.mother), selectinload(Person.posyandu), selectinload(Person.pregnancies))
+         .order_by(Person.name, Person.id).offset((page - 1) * per_page).limit(per_page + 1))
+    rows = list(db.session.scalars(q))
+    return rows[:per_page], len(rows) > per_page
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_by_nik_in_scope(user: User, nik: str) -> Person | None:
+    return db.session.scalar(scope.people(user).where(Person.nik == nik).limit(1))
+
+
+def get_mother(user: User, mother_id) -> Person | None:
+    """A woman in the user's scope, by id (from the hidden field of the registration form)."""
+    try:
+        mother_id = int(mother_id)
+    except (TypeError, ValueError):
+        return None
+    return db.session.scalar(scope.people(user).where(Person.id == mother_id, Person.sex == "P"))

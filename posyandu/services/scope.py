@@ -1,0 +1,68 @@
+"""What each account may see: the nodes of the tree under its own.
+
+Every list filters with these selects and every object lookup goes through `get_in_scope`,
+which answers None (404 in a view) for anything outside the user's node.
+"""
+from sqlalchemy import Select, select
+
+from ..extensions import db
+from ..models import Kecamatan, Kelurahan, Person, Posyandu, Puskesmas, User
+
+
+def kelurahan_ids(user: User) -> Select:
+    """Ids of the kelurahan the user may see."""
+    q = select(Kelurahan.id)
+    if user.role == "district_admin":
+        return q.join(Kecamatan).where(Kecamatan.district_id == user.district_id)
+    if user.role == "kelurahan_clerk":
+        return q.where(Kelurahan.id == user.kelurahan_id)
+    if user.role == "nakes":
+        return q.where(Kelurahan.puskesmas_id == user.puskesmas_id)
+    return select(Posyandu.kelurahan_id).where(Posyandu.id == user.posyandu_id)
+
+
+def posyandu_ids(user: User) -> Select:
+    """Ids of the Posyandu the user may see."""
+    if user.role in ("ketua", "kader"):
+        return select(Posyandu.id).where(Posyandu.id == user.posyandu_id)
+    return select(Posyandu.id).where(Posyandu.kelurahan_id.in_(kelurahan_ids(user)))
+
+
+def kecamatan_ids(user: User) -> Select:
+    return select(Kelurahan.kecamatan_id).where(Kelurahan.id.in_(kelurahan_ids(user)))
+
+
+def puskesmas_ids(user: User) -> Select:
+    if user.role == "district_admin":
+        return select(Puskesmas.id).join(Kecamatan).where(Kecamatan.district_id == user.district_id)
+    return select(Kelurahan.puskesmas_id).where(Kelurahan.id.in_(kelurahan_ids(user)))
+
+
+def visible_posyandu(user: User) -> list[Posyandu]:
+    """The Posyandu in scope, by kelurahan and name (for choosers)."""
+    q = (select(Posyandu).join(Kelurahan).where(Posyandu.id.in_(posyandu_ids(user)), Posyandu.active)
+         .order_by(Kelurahan.name, Posyandu.name))
+    return list(db.session.scalars(q))
+
+
+def people(user: User) -> Select:
+    """Live (not deleted) people of the Posyandu in scope."""
+    return select(Person).where(Person.posyandu_id.in_(posyandu_ids(user)), Person.deleted_at.is_(None))
+
+
+_SCOPE_OF = {
+    Person: lambda u, obj_id: select(Person.id).where(
+        Person.id == obj_id, Person.posyandu_id.in_(posyandu_ids(u)), Person.deleted_at.is_(None)),
+    Posyandu: lambda u, obj_id: select(Posyandu.id).where(Posyandu.id == obj_id, Posyandu.id.in_(posyandu_ids(u))),
+    Kelurahan: lambda u, obj_id: select(Kelurahan.id).where(Kelurahan.id == obj_id, Kelurahan.id.in_(kelurahan_ids(u))),
+    Kecamatan: lambda u, obj_id: select(Kecamatan.id).where(Kecamatan.id == obj_id, Kecamatan.id.in_(kecamatan_ids(u))),
+    Puskesmas: lambda u, obj_id: select(Puskesmas.id).where(Puskesmas.id == obj_id, Puskesmas.id.in_(puskesmas_ids(u))),
+    User: lambda u, obj_id: select(User.id).where(User.id == obj_id, User.district_id == u.district_id),
+}
+
+
+def get_in_scope(user: User, model, obj_id: int):
+    """The object if the user may see it, else None."""
+    if db.session.scalar(_SCOPE_OF[model](user, obj_id)) is None:
+        return None
+    return db.session.get(model, obj_id)

@@ -1,0 +1,93 @@
+"""Request/response helpers shared by the blueprints: page or fragment, security headers, assets."""
+import hashlib
+from pathlib import Path
+
+from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from flask_login import current_user
+
+from .extensions import db
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
+def wants_fragment() -> bool:
+    """An htmx request that swaps part of a page (not a boosted navigation or a history restore)."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-Boosted") != "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def render(template_name: str, fragment_name: str | None = None, status: int = 200, **context):
+    """Render the full page, or only its partial for an htmx swap."""
+    name = fragment_name if fragment_name and wants_fragment() else template_name
+    return render_template(name, **context), status
+
+
+def get_or_404(model, obj_id: int):
+    """The object if it is inside the current user's scope; 404 otherwise, so nothing leaks."""
+    from .services.scope import get_in_scope
+
+    obj = get_in_scope(current_user, model, obj_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.vary.add("HX-Request")
+    if request.endpoint not in ("assets.file", "static"):
+        # Pages may hold personal data: never keep them in a shared cache or the back-forward cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class Assets:
+    """The one CSS file and the one JS bundle (htmx + our few lines), served under hashed names."""
+
+    def __init__(self, static: Path):
+        self.files = {}
+        css = (static / "app.css").read_bytes()
+        js = (static / "vendor" / "htmx-2.0.11.min.js").read_bytes() + b"\n" + (static / "app.js").read_bytes()
+        for ext, body, mime in (("css", css, "text/css"), ("js", js, "text/javascript")):
+            name = f"app.{hashlib.sha256(body).hexdigest()[:12]}.{ext}"
+            self.files[ext] = (name, body, mime)
+        self.by_name = {name: (body, mime) for name, body, mime in self.files.values()}
+
+    def url(self, ext: str) -> str:
+        return url_for("assets.file", name=self.files[ext][0])
+
+    def response(self, name: str) -> Response:
+        if name not in self.by_name:
+            abort(404)
+        body, mime = self.by_name[name]
+        resp = Response(body, mimetype=mime)
+        resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return resp
+
+
+def init_assets(app: Flask) -> None:
+    from flask import Blueprint
+
+    assets = Assets(Path(app.static_folder))
+    bp = Blueprint("assets", __name__)
+    bp.add_url_rule("/a/<name>", "file", assets.response)
+    app.register_blueprint(bp)
+    app.jinja_env.globals["asset_url"] = assets.url
+
+
+def commit_or_rollback():
+    """Commit the unit of work; roll back and re-raise on failure."""
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def current_config(key: str):
+    return current_app.config[key]
