@@ -16,6 +16,7 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_IP = 30
     LOGIN_WINDOW_MINUTES = 15
     PAGE_SIZE = 25
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     # argon2id; argon2-cffi's defaults (t=3, m=64 MiB, p=4) exceed OWASP's minimum (t=2, m=19 MiB, p=1)
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 65536

@@ -1,11 +1,12 @@
 """Form base and validators shared by every blueprint; messages in Bahasa Indonesia through gettext."""
 import secrets
+from urllib.parse import unquote_to_bytes
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from .domain.nik import kk_problem, nik_problem, normalise
 
@@ -47,18 +48,35 @@ class IdempotentForm(BaseForm):
     idempotency_key = HiddenField(default=lambda: secrets.token_urlsafe(24))
 
 
+def _not_utf8(value: str) -> bool:
+    """Werkzeug keeps posted bytes that are not UTF-8 re-quoted ("%FF") rather than failing; find them."""
+    if "%" not in value:
+        return False
+    try:
+        unquote_to_bytes(value).decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        return True
+
+
 def clean_text(form, field):
     """Reject what a person cannot have meant: bytes that were not UTF-8, and control characters."""
     value = field.data
     if not isinstance(value, str):
         return
-    if "\ufffd" in value or any(ord(c) < 32 and c not in "\t\r\n" for c in value):
+    if _not_utf8(value) or "\ufffd" in value or any(ord(c) < 32 and c not in "\t\r\n" for c in value):
         raise StopValidation(_l("Berisi karakter yang tidak sah (bukan teks UTF-8)."))
     field.data = value.strip()
 
 
 def required():
+    """For text: blank or only spaces is missing."""
     return DataRequired(message=_l("Wajib diisi."))
+
+
+def present():
+    """For dates and numbers: keeps the parse error ("Tanggal tidak sah.") that DataRequired would hide."""
+    return InputRequired(message=_l("Wajib diisi."))
 
 
 def max_len(n: int):

@@ -101,9 +101,11 @@ class Client:
 
     def _fresh(self, method, *args, **kw):
         # Each request in its own app context, as in production: its own `g` and database session.
+        # The test's own transaction ends first: on SQLite every transaction holds the write lock.
+        db.session.commit()
         with self.c.application.app_context():
             resp = getattr(self.c, method)(*args, **kw)
-        db.session.expire_all()  # the test's own session sees what the request wrote
+        db.session.commit()  # and afterwards the test's session sees what the request wrote
         return resp
 
     def token(self) -> str:

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, FloatField, HiddenField, IntegerField, RadioField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from ...forms import (BaseForm, IdempotentForm, digits, in_range, nik_field, not_before_1900, not_in_future,
+from ...forms import (BaseForm, IdempotentForm, digits, in_range, nik_field, not_before_1900, not_in_future, present,
                       required, text_field, valid_kk)
 
 
@@ -16,7 +16,7 @@ class PersonForm(BaseForm):
     kk_number = nik_field(_l("No. KK"), valid_kk)
     sex = RadioField(_l("Jenis kelamin"), choices=[("L", _l("Laki-laki")), ("P", _l("Perempuan"))],
                      validators=[required()])
-    birth_date = DateField(_l("Tanggal lahir"), validators=[required(), not_in_future, not_before_1900])
+    birth_date = DateField(_l("Tanggal lahir"), validators=[present(), not_in_future, not_before_1900])
     birth_place = text_field(_l("Tempat lahir"), 100)
     address = text_field(_l("Alamat"), 200)
     rt = text_field(_l("RT"), 3, checks=[digits(3)])
@@ -47,7 +47,7 @@ class RegisterForm(PersonForm, IdempotentForm):
 
 
 class PregnancyForm(IdempotentForm):
-    hpht = DateField(_l("HPHT (hari pertama haid terakhir)"), validators=[required(), not_in_future])
+    hpht = DateField(_l("HPHT (hari pertama haid terakhir)"), validators=[present(), not_in_future])
     gravida = IntegerField(_l("Kehamilan ke- (gravida)"), validators=[Optional(), in_range(1, 20)])
     para = IntegerField(_l("Persalinan (para)"), validators=[Optional(), in_range(0, 20)])
     abortus = IntegerField(_l("Keguguran (abortus)"), validators=[Optional(), in_range(0, 20)])

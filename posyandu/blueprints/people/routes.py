@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import AuditLog, Person, Pregnancy, User
-from ...services import people, scope
+from ...services import idempotency, people, scope
 from ...web import get_or_404, render
 from . import bp
 from .forms import DeleteForm, PersonForm, PregnancyForm, RegisterForm
@@ -78,6 +78,9 @@ def register_person():
         elif current_user.posyandu_id:
             form.posyandu_id.data = current_user.posyandu_id
         return render("people/register.html", "people/_register_form.html", form=form, mother=mother, duplicates=[])
+    earlier = idempotency.seen(form.idempotency_key.data)
+    if earlier is not None:  # a re-post of a form already handled: show what it made
+        return redirect(url_for("people.view_person", person_id=earlier.entity_id), 303)
     duplicates = []
     if form.validate_on_submit():
         mother = _resolve_mother(form)

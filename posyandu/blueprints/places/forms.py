@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from ...forms import BaseForm, digits, in_range, nik_field, not_in_future, required, text_field
+from ...forms import BaseForm, digits, in_range, nik_field, not_in_future, present, required, text_field
 from ...labels import POSITIONS, WEEKDAYS
 from ...models import BOARD_POSITIONS
 
@@ -74,4 +74,4 @@ class KaderForm(BaseForm):
 class PositionForm(BaseForm):
     position = SelectField(_l("Jabatan"), choices=[(p, POSITIONS[p]) for p in BOARD_POSITIONS])
     kader_id = SelectField(_l("Kader"), coerce=int, validators=[required()])
-    start_date = DateField(_l("Mulai"), validators=[required()])
+    start_date = DateField(_l("Mulai"), validators=[present()])
