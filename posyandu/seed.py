@@ -96,6 +96,7 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
                                sk_number=f"{100 + k}/SK-POS/{kel_name.upper()}/2024", sk_date=date(2024, 7, 1),
                                address=f"Jl. {FLOWERS[(k + n + 3) % len(FLOWERS)]} No. {n + 2}", rw=f"{n + 1:02d}",
                                schedule_kind="day_of_month", schedule_day=day, schedule_time="08.00–12.00")
+                db.session.add(pos)
                 posyandu_list.append((pos, kec_code))
             k += 1
     db.session.flush()
