@@ -84,16 +84,14 @@ def _select_locale():
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .blueprints.accounts import bp as accounts_bp
-    from .blueprints.auth import bp as auth_bp
-    from .blueprints.main import bp as main_bp
-    from .blueprints.people import bp as people_bp
-    from .blueprints.places import bp as places_bp
+    import importlib
+
+    from .blueprints import BLUEPRINTS
     from .web import init_assets
 
     init_assets(app)
-    for bp in (auth_bp, main_bp, people_bp, places_bp, accounts_bp):
-        app.register_blueprint(bp)
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(f".blueprints.{name}", __name__).bp)
 
 
 def _register_hooks(app: Flask) -> None:
@@ -107,7 +105,10 @@ def _register_hooks(app: Flask) -> None:
 
     from .services.people import group_of
 
-    app.jinja_env.globals.update(labels=labels, age_text=labels.age_text, group_of=group_of)
+    from .nav import items_for
+
+    app.jinja_env.globals.update(labels=labels, age_text=labels.age_text, group_of=group_of,
+                                 nav_items=lambda user: items_for(user, app.view_functions))
     app.jinja_env.filters["masked_nik"] = labels.masked_nik
 
     @app.context_processor

@@ -1,0 +1,16 @@
+"""The main navigation: (endpoint, label, roles that see it). Entries whose blueprint is absent are skipped."""
+from flask_babel import lazy_gettext as _l
+
+ALL = ("district_admin", "kelurahan_clerk", "nakes", "ketua", "kader")
+
+NAV = [
+    ("people.list_people", _l("Sasaran"), ALL),
+    ("people.register_person", _l("Daftar baru"), ALL),
+    ("places.index", _l("Wilayah"), ("district_admin",)),
+    ("accounts.list_users", _l("Akun"), ("district_admin",)),
+]
+
+
+def items_for(user, view_functions) -> list[tuple[str, str]]:
+    """The nav entries this user sees."""
+    return [(ep, label) for ep, label, roles in NAV if user.role in roles and ep in view_functions]
