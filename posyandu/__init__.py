@@ -96,9 +96,10 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     from .errors import register_error_handlers
-    from .web import security_headers
+    from .web import htmx_redirects, security_headers
 
     app.after_request(security_headers)
+    app.after_request(htmx_redirects)  # runs first: after_request hooks run in reverse order
     register_error_handlers(app)
 
     from . import labels

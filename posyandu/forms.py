@@ -42,6 +42,10 @@ class BaseForm(FlaskForm):
             return _Translations()
 
 
+class CsrfForm(BaseForm):
+    """Only the CSRF token: for buttons that post (delete, close, next step)."""
+
+
 class IdempotentForm(BaseForm):
     """A create form: the hidden key makes a repeated post create nothing new."""
 

@@ -59,3 +59,38 @@ def age_text(birth, on) -> str:
 def masked_nik(nik: str | None) -> str:
     """Show a NIK's last four digits only, in lists that other people may glance at."""
     return "····" + nik[-4:] if nik else "—"
+
+MEJA = {1: _l("Meja 1 · Pendaftaran"), 2: _l("Meja 2 · Penimbangan & pengukuran"), 3: _l("Meja 3 · Pencatatan"),
+        4: _l("Meja 4 · Penyuluhan"), 5: _l("Meja 5 · Pelayanan"), 0: _l("Selesai")}
+MEJA_SHORT = {1: _l("Pendaftaran"), 2: _l("Pengukuran"), 3: _l("Pencatatan"), 4: _l("Penyuluhan"),
+              5: _l("Pelayanan"), 0: _l("Selesai")}
+DUES = {"no_nik": _l("belum ada NIK"), "imunisasi": _l("imunisasi jatuh tempo"), "vitamin_a": _l("vitamin A"),
+        "absent": _l("lama tidak datang")}
+INDICATORS = {"bb_u": _l("BB/U"), "tb_u": _l("PB/U atau TB/U"), "bb_tb": _l("BB/PB atau BB/TB"), "imt_u": _l("IMT/U"),
+              "lk_u": _l("LK/U"), "lila_u": _l("LILA/U"), "imt": _l("IMT"), "td": _l("Tekanan darah"),
+              "lila": _l("LILA"), "lingkar_perut": _l("Lingkar perut"), "gula": _l("Gula darah sewaktu")}
+CATEGORIES = {
+    "sangat_kurang": _l("Berat badan sangat kurang"), "kurang": _l("Berat badan kurang"), "normal": _l("Normal"),
+    "risiko_lebih": _l("Risiko berat badan lebih"), "sangat_pendek": _l("Sangat pendek"), "pendek": _l("Pendek"),
+    "tinggi": _l("Tinggi"), "gizi_buruk": _l("Gizi buruk"), "gizi_kurang": _l("Gizi kurang"),
+    "gizi_baik": _l("Gizi baik"), "berisiko_gizi_lebih": _l("Berisiko gizi lebih"), "gizi_lebih": _l("Gizi lebih"),
+    "obesitas": _l("Obesitas"), "sangat_kurus": _l("Sangat kurus"), "kurus": _l("Kurus"), "gemuk": _l("Gemuk"),
+    "prehipertensi": _l("Prahipertensi"), "hipertensi": _l("Hipertensi"), "kek": _l("KEK (kurang energi kronis)"),
+    "obesitas_sentral": _l("Obesitas sentral"), "tinggi_gula": _l("Tinggi"), "waspada": _l("Waspada"),
+}
+NTOB = {"N": _l("N · naik"), "T": _l("T · tidak naik"), "O": _l("O · bulan lalu tidak ditimbang"),
+        "B": _l("B · baru pertama ditimbang")}
+FINDINGS = {"T": _l("Berat tidak naik (T)"), "2T": _l("Dua kali tidak naik (2T)"), "BGM": _l("Di bawah garis merah (BGM)"),
+            "O": _l("Bulan lalu tidak ditimbang"), "stunted": _l("Pendek (stunting)"),
+            "new_stunting": _l("Stunting baru"), "wasted": _l("Gizi kurang/buruk (wasting)"),
+            "underweight": _l("Berat badan kurang"), "overweight": _l("Gizi lebih"), "kek": _l("KEK"),
+            "high_bp": _l("Tekanan darah tinggi"), "high_glucose": _l("Gula darah tinggi"), "obese": _l("Obesitas")}
+SERVICES = {"imunisasi": _l("Imunisasi"), "vitamin_a": _l("Vitamin A"), "obat_cacing": _l("Obat cacing"),
+            "pmt": _l("PMT"), "ttd": _l("Tablet tambah darah (TTD)"), "kb": _l("KB"), "rujukan": _l("Rujukan")}
+CHECKS = {"waz_flag": _l("BB/U di luar batas wajar WHO"), "lhaz_flag": _l("PB/TB menurut umur di luar batas wajar WHO"),
+          "whz_flag": _l("BB/PB di luar batas wajar WHO"), "baz_flag": _l("IMT/U di luar batas wajar WHO"),
+          "hcz_flag": _l("Lingkar kepala di luar batas wajar WHO"), "acz_flag": _l("LILA di luar batas wajar WHO"),
+          "weight_drop": _l("Berat turun terlalu banyak dari bulan lalu"),
+          "weight_jump": _l("Berat naik terlalu banyak dari bulan lalu"),
+          "length_shrink": _l("Panjang/tinggi lebih pendek dari bulan lalu"),
+          "length_jump": _l("Panjang/tinggi naik terlalu banyak dari bulan lalu")}

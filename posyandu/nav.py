@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 ALL = ("district_admin", "kelurahan_clerk", "nakes", "ketua", "kader")
 
 NAV = [
+    ("sessions.index", _l("Hari buka"), ALL),
     ("people.list_people", _l("Sasaran"), ALL),
     ("people.register_person", _l("Daftar baru"), ALL),
     ("places.index", _l("Wilayah"), ("district_admin",)),

@@ -34,6 +34,16 @@ def get_or_404(model, obj_id: int):
     return obj
 
 
+def htmx_redirects(response: Response) -> Response:
+    """A redirect after an htmx form post becomes HX-Location: htmx would otherwise follow it inside the XHR
+    and swap the whole next page into the form."""
+    if wants_fragment() and response.status_code in (301, 302, 303, 307, 308):
+        location = response.headers["Location"]
+        response = Response(status=204)
+        response.headers["HX-Location"] = location
+    return response
+
+
 def security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"

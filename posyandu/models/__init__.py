@@ -5,9 +5,11 @@ from .growth import Measurement
 from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole
 from .people import Person, Pregnancy
 from .places import District, Kecamatan, Kelurahan, Posyandu, Puskesmas
+from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
     "ROLES", "AuthSession", "LoginAttempt", "User", "AuditLog", "IdempotencyKey", "Measurement",
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "Person", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
+    "Duty", "HariBuka", "KbmTable", "ScreeningRecord", "ServiceRecord", "Visit",
 ]

@@ -76,5 +76,7 @@ class Posyandu(FieldRecord, db.Model):
     schedule_time: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(default=True)
+    # The order of the meja steps; some districts do pelayanan (5) before penyuluhan (4).
+    step_order: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5", server_default="1,2,3,4,5")
 
     kelurahan: Mapped[Kelurahan] = relationship(back_populates="posyandu")

@@ -6,7 +6,7 @@ which answers None (404 in a view) for anything outside the user's node.
 from sqlalchemy import Select, select
 
 from ..extensions import db
-from ..models import Kecamatan, Kelurahan, Person, Posyandu, Puskesmas, User
+from ..models import HariBuka, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas, User
 
 
 def kelurahan_ids(user: User) -> Select:
@@ -58,6 +58,8 @@ _SCOPE_OF = {
     Kecamatan: lambda u, obj_id: select(Kecamatan.id).where(Kecamatan.id == obj_id, Kecamatan.id.in_(kecamatan_ids(u))),
     Puskesmas: lambda u, obj_id: select(Puskesmas.id).where(Puskesmas.id == obj_id, Puskesmas.id.in_(puskesmas_ids(u))),
     User: lambda u, obj_id: select(User.id).where(User.id == obj_id, User.district_id == u.district_id),
+    HariBuka: lambda u, obj_id: select(HariBuka.id).where(HariBuka.id == obj_id,
+                                                          HariBuka.posyandu_id.in_(posyandu_ids(u))),
 }
 
 

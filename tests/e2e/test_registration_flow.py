@@ -22,15 +22,6 @@ from .conftest import VIEWPORTS as VIEWPORT_SIZES  # noqa: E402
 PASSWORD = "posyandu-demo"
 VIEWPORTS = ["laptop", "phone"]
 
-# Known bug (2026-11-24): on success the htmx-posted form gets a plain 303; the XHR follows it and htmx swaps
-# the whole person page (header, nav, footer) in place of the form, and the URL stays /sasaran/baru.
-# The view should answer an htmx post with HX-Location (or HX-Redirect) instead. Remove this mark once fixed:
-# strict, so the fix turns it into a failure that says so.
-HTMX_REDIRECT_BUG = pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="register_person answers an htmx post with a bare 303: the person page is swapped inside the form")
-
-
 def in_app(live_server, fn):
     """Run fn() against the served database, in an app context of its own."""
     app = live_server[0].flask_app
@@ -92,7 +83,6 @@ def test_first_visit_is_three_requests_without_console_errors(new_page, shot):
         shot(page, "login", viewport)
 
 
-@HTMX_REDIRECT_BUG
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_kader_searches_registers_finds_and_logs_out(live_server, new_page, shot, known_name, viewport):
     page = new_page(viewport)
@@ -173,7 +163,7 @@ def test_registration_without_javascript(live_server, new_page):
     assert page.problems == []
 
 
-@pytest.mark.parametrize("js", [pytest.param(True, marks=HTMX_REDIRECT_BUG), False], ids=["js", "nojs"])
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 def test_double_click_on_submit_creates_one_person(live_server, new_page, js):
     page = new_page("laptop", java_script_enabled=js)
     log_in(page)

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, FloatField, HiddenField, IntegerField, RadioField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from ...forms import (BaseForm, IdempotentForm, digits, in_range, nik_field, not_before_1900, not_in_future, present,
+from ...forms import (BaseForm, CsrfForm, IdempotentForm, digits, in_range, nik_field, not_before_1900, not_in_future, present,
                       required, text_field, valid_kk)
 
 
@@ -53,5 +53,4 @@ class PregnancyForm(IdempotentForm):
     abortus = IntegerField(_l("Keguguran (abortus)"), validators=[Optional(), in_range(0, 20)])
 
 
-class DeleteForm(BaseForm):
-    """Only the CSRF token: deleting is a POST."""
+DeleteForm = CsrfForm

@@ -1,0 +1,241 @@
+"""State changes of the session day. Every change bumps the hari buka's version so queues poll cheaply."""
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..domain import growth, kms
+from ..extensions import db
+from ..models import (Duty, HariBuka, KbmTable, Measurement, Person, ScreeningRecord, ServiceRecord, User,
+                      Visit)
+from ..models.base import utcnow
+from . import places
+from .audit import acting
+from .people import group_of
+
+
+def _bump(hb: HariBuka) -> None:
+    hb.version = (hb.version or 0) + 1
+
+
+def open_session(actor: User, posyandu, held_on: date) -> HariBuka:
+    """Open the hari buka (or return the one already open); every current kader is expected on duty."""
+    hb = db.session.scalar(select(HariBuka).where(HariBuka.posyandu_id == posyandu.id, HariBuka.held_on == held_on))
+    if hb is not None:
+        return hb
+    acting(db.session, actor)
+    hb = HariBuka(posyandu_id=posyandu.id, held_on=held_on, step_order=posyandu.step_order or "1,2,3,4,5")
+    db.session.add(hb)
+    for kader in places.kader_of(posyandu.id, held_on):
+        hb.duties.append(Duty(kader_id=kader.id))
+    try:
+        db.session.commit()
+    except IntegrityError:  # opened at the same moment on another device
+        db.session.rollback()
+        hb = db.session.scalar(select(HariBuka).where(HariBuka.posyandu_id == posyandu.id,
+                                                      HariBuka.held_on == held_on))
+    return hb
+
+
+def set_duties(actor: User, hb: HariBuka, assignments: dict[int, tuple[int | None, bool]]) -> None:
+    """Assign kader to meja and record who came: {kader_id: (meja, present)}."""
+    acting(db.session, actor)
+    for duty in hb.duties:
+        if duty.kader_id in assignments:
+            duty.meja, duty.present = assignments[duty.kader_id]
+    _bump(hb)
+    db.session.commit()
+
+
+def add_to_queue(actor: User, hb: HariBuka, person: Person) -> Visit:
+    """Give the person a queue number (once: adding again returns the same visit)."""
+    visit = db.session.scalar(select(Visit).where(Visit.hari_buka_id == hb.id, Visit.person_id == person.id))
+    if visit is not None:
+        return visit
+    acting(db.session, actor)
+    number = (db.session.scalar(select(func.max(Visit.queue_number)).where(Visit.hari_buka_id == hb.id)) or 0) + 1
+    visit = Visit(hari_buka_id=hb.id, person_id=person.id, queue_number=number, group=group_of(person, hb.held_on),
+                  step=hb.steps[1] if len(hb.steps) > 1 else 0)
+    db.session.add(visit)
+    _bump(hb)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same person or number taken by another meja-1 device at the same moment
+        db.session.rollback()
+        existing = db.session.scalar(select(Visit).where(Visit.hari_buka_id == hb.id, Visit.person_id == person.id))
+        return existing or add_to_queue(actor, hb, person)
+    return visit
+
+
+def next_step(hb: HariBuka, step: int) -> int:
+    """The meja after this one in the Posyandu's order; 0 when the visit is done."""
+    steps = hb.steps
+    i = steps.index(step) if step in steps else len(steps) - 1
+    return steps[i + 1] if i + 1 < len(steps) else 0
+
+
+def advance(actor: User, visit: Visit, from_step: int) -> None:
+    """Send the person on from this meja (only if still waiting here: a re-post changes nothing)."""
+    if visit.step != from_step:
+        return
+    acting(db.session, actor)
+    visit.step = next_step(visit.hari_buka, from_step)
+    if visit.step == 0:
+        visit.finished_at = utcnow()
+    _bump(visit.hari_buka)
+    db.session.commit()
+
+
+def current_kbm(on: date) -> KbmTable | None:
+    return db.session.scalar(select(KbmTable).where(KbmTable.valid_from <= on)
+                             .order_by(KbmTable.valid_from.desc(), KbmTable.id.desc()).limit(1))
+
+
+@dataclass
+class Assessment:
+    """What meja 2 computed from the values: z-scores and codes, and what the kader must check."""
+
+    values: dict
+    computed: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _as_lying(length, position):
+    if length is None:
+        return None
+    return length + 0.7 if position == "h" else length
+
+
+def assess(person: Person, on: date, values: dict, exclude_visit_id: int | None = None) -> Assessment:
+    """Compute z-scores, N/T/O/B, 2T, BGM and new stunting for a child; list implausible values."""
+    result = Assessment(values=values)
+    age_days = (on - person.birth_date).days
+    if age_days > 19 * 366 or age_days < 0:
+        return result
+    z = growth.score(person.sex, age_days, values.get("weight_kg"), values.get("length_cm"), values.get("position"),
+                     values.get("head_cm"), values.get("muac_cm"), values.get("oedema", False))
+    comp = {"age_days": age_days, **{k: z.get(k) for k in ("waz", "lhaz", "whz", "baz", "hcz", "acz")}}
+    result.problems += [f"{k}_flag" for k in ("waz", "lhaz", "whz", "baz", "hcz", "acz") if z.get(f"{k}_flag")]
+    earlier = select(Measurement).where(Measurement.person_id == person.id, Measurement.measured_on <= on,
+                                        Measurement.weight_kg.is_not(None))
+    if exclude_visit_id:
+        earlier = earlier.where((Measurement.visit_id.is_(None)) | (Measurement.visit_id != exclude_visit_id))
+    recent = list(db.session.scalars(earlier.order_by(Measurement.measured_on.desc()).limit(3)))
+    prev = next((m for m in recent if m.measured_on < on), None)
+    if prev is not None:
+        result.problems += kms.implausible_change(
+            prev.measured_on, prev.weight_kg, _as_lying(prev.length_cm, prev.position), on,
+            values.get("weight_kg"), _as_lying(values.get("length_cm"), values.get("position")))
+    if age_days < 1856 and values.get("weight_kg") is not None:
+        kbm = current_kbm(on)
+        history = [kms.Weighing(m.measured_on, m.weight_kg, m.ntob) for m in recent]
+        months = int(age_days / 30.4375)
+        code = kms.ntob(history, on, values["weight_kg"], months, kbm.grams if kbm else kms.KBM_KMS_2010)
+        comp.update(ntob=code, two_t=kms.is_two_t(history, on, code), bgm=kms.is_bgm(comp["waz"]),
+                    kbm_table_id=kbm.id if kbm else None)
+    if comp.get("lhaz") is not None:
+        prev_lhaz = db.session.scalar(
+            select(Measurement.lhaz).where(Measurement.person_id == person.id, Measurement.measured_on < on,
+                                           Measurement.lhaz.is_not(None), Measurement.flagged.is_(False))
+            .order_by(Measurement.measured_on.desc()).limit(1))
+        comp["new_stunting"] = kms.is_new_stunting(prev_lhaz, comp["lhaz"])
+    result.computed = comp
+    return result
+
+
+MEASURE_FIELDS = ("weight_kg", "length_cm", "position", "head_cm", "muac_cm", "oedema", "waist_cm", "systolic",
+                  "diastolic", "glucose_mg_dl")
+
+
+def save_measurement(actor: User, visit: Visit, values: dict, confirmed: bool) -> Assessment:
+    """Keep the meja-2 values (one measurement per visit). Implausible values are kept only once the kader
+    confirmed them, and stay marked."""
+    hb = visit.hari_buka
+    result = assess(visit.person, hb.held_on, values, exclude_visit_id=visit.id)
+    if result.problems and not confirmed:
+        return result
+    acting(db.session, actor)
+    m = db.session.scalar(select(Measurement).where(Measurement.visit_id == visit.id))
+    if m is None:
+        m = Measurement(visit_id=visit.id, person_id=visit.person_id, posyandu_id=hb.posyandu_id)
+        db.session.add(m)
+    m.measured_on = hb.held_on
+    for k in MEASURE_FIELDS:
+        setattr(m, k, values.get(k) if k != "oedema" else bool(values.get(k)))
+    for k in ("age_days", "waz", "lhaz", "whz", "baz", "hcz", "acz", "ntob", "kbm_table_id"):
+        setattr(m, k, result.computed.get(k))
+    for k in ("two_t", "bgm", "new_stunting"):
+        setattr(m, k, bool(result.computed.get(k)))
+    m.flagged = bool(result.problems)
+    m.check_note = ", ".join(result.problems) or None
+    if visit.step == 2:
+        visit.step = next_step(hb, 2)
+    _bump(hb)
+    db.session.commit()
+    return result
+
+
+def record_counselling(actor: User, visit: Visit, topics: list[str], notes: str | None) -> None:
+    acting(db.session, actor)
+    visit.topics, visit.counselling_notes = topics, notes
+    if visit.step == 4:
+        visit.step = next_step(visit.hari_buka, 4)
+        visit.finished_at = utcnow() if visit.step == 0 else None
+    _bump(visit.hari_buka)
+    db.session.commit()
+
+
+def record_services(actor: User, visit: Visit, items: list[tuple[str, str, str | None]], done: bool) -> None:
+    """Record services given at meja 5: (kind, code, note); a repeated item is recorded once."""
+    acting(db.session, actor)
+    have = {(s.kind, s.code) for s in db.session.scalars(select(ServiceRecord).where(ServiceRecord.visit_id == visit.id))}
+    for kind, code, note in items:
+        if (kind, code or "") not in have:
+            db.session.add(ServiceRecord(person_id=visit.person_id, visit_id=visit.id, kind=kind, code=code or "",
+                                         note=note, given_on=visit.hari_buka.held_on))
+            have.add((kind, code or ""))
+    if done and visit.step == 5:
+        visit.step = next_step(visit.hari_buka, 5)
+        visit.finished_at = utcnow() if visit.step == 0 else None
+    _bump(visit.hari_buka)
+    db.session.commit()
+
+
+def record_screening(actor: User, visit: Visit, code: str, version: str, answers: dict, score, band, refer) -> None:
+    """Keep a questionnaire's answers and score (answering again replaces them)."""
+    acting(db.session, actor)
+    rec = db.session.scalar(select(ScreeningRecord).where(ScreeningRecord.visit_id == visit.id,
+                                                          ScreeningRecord.questionnaire == code))
+    if rec is None:
+        rec = ScreeningRecord(visit_id=visit.id, person_id=visit.person_id, questionnaire=code)
+        db.session.add(rec)
+    rec.version, rec.answers, rec.score, rec.band, rec.refer = version, answers, score, band, bool(refer)
+    _bump(visit.hari_buka)
+    db.session.commit()
+
+
+def record_past_immunisation(actor: User, person: Person, code: str, given_on: date) -> None:
+    """An immunisation given elsewhere (Puskesmas, bidan praktik), copied from the Buku KIA."""
+    acting(db.session, actor)
+    exists = db.session.scalar(select(ServiceRecord.id).where(ServiceRecord.person_id == person.id,
+                                                              ServiceRecord.kind == "imunisasi",
+                                                              ServiceRecord.code == code,
+                                                              ServiceRecord.deleted_at.is_(None)))
+    if exists is None:
+        db.session.add(ServiceRecord(person_id=person.id, kind="imunisasi", code=code, given_on=given_on))
+        db.session.commit()
+
+
+def close_session(actor: User, hb: HariBuka) -> None:
+    acting(db.session, actor)
+    hb.closed_at = utcnow()
+    _bump(hb)
+    db.session.commit()
+
+
+def reopen_session(actor: User, hb: HariBuka) -> None:
+    acting(db.session, actor)
+    hb.closed_at = None
+    _bump(hb)
+    db.session.commit()

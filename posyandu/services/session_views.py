@@ -1,0 +1,268 @@
+"""Read-side queries and view data for the session day (no state changes here)."""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import selectinload
+
+from ..domain import counselling, findings, immunisation, screening, supplements
+from ..domain.growth_chart import chart_months, kms_chart
+from ..domain.lifecycle import age_in_months
+from ..extensions import db
+from ..models import (Duty, HariBuka, Measurement, Person, Posyandu, Pregnancy, ScreeningRecord, ServiceRecord,
+                      User, Visit)
+from . import people, scope
+
+LONG_ABSENCE_DAYS = 62
+
+
+def recent_sessions(user: User, page: int, per_page: int) -> tuple[list[HariBuka], bool]:
+    q = (select(HariBuka).where(HariBuka.posyandu_id.in_(scope.posyandu_ids(user)))
+         .options(selectinload(HariBuka.posyandu))
+         .order_by(HariBuka.held_on.desc(), HariBuka.id.desc()).offset((page - 1) * per_page).limit(per_page + 1))
+    rows = list(db.session.scalars(q))
+    return rows[:per_page], len(rows) > per_page
+
+
+def queue(hb: HariBuka, meja: int) -> list[Visit]:
+    """Visits waiting at this meja (at meja 1: everyone queued today, newest first)."""
+    q = select(Visit).where(Visit.hari_buka_id == hb.id).options(selectinload(Visit.person))
+    if meja == 1:
+        q = q.order_by(Visit.queue_number.desc()).limit(30)
+    else:
+        q = q.where(Visit.step == meja).order_by(Visit.queue_number)
+    return list(db.session.scalars(q))
+
+
+def queue_counts(hb: HariBuka) -> dict[int, int]:
+    rows = db.session.execute(select(Visit.step, func.count()).where(Visit.hari_buka_id == hb.id)
+                              .group_by(Visit.step)).all()
+    counts = dict(rows)
+    counts["all"] = sum(counts.values())
+    return counts
+
+
+def search_for_queue(user: User, hb: HariBuka, text: str) -> list[Person]:
+    """Registration search, limited to the day's Posyandu."""
+    rows, _ = people.search(user, text, 1, 10)
+    return [p for p in rows if p.posyandu_id == hb.posyandu_id]
+
+
+@dataclass
+class Due:
+    """Why a person needs attention at meja 1 (codes: no_nik, imunisasi, vitamin_a, absent)."""
+
+    person: Person
+    codes: list[str]
+    group: str
+
+
+def _dues(persons: list[Person], on: date) -> list[Due]:
+    """What is missing or due for each person: NIK, imunisasi, vitamin A month, long absence."""
+    ids = [p.id for p in persons]
+    given: dict[int, dict[str, date]] = {}
+    vit_a: dict[int, list[date]] = {}
+    for pid, kind, code, on_ in db.session.execute(
+            select(ServiceRecord.person_id, ServiceRecord.kind, ServiceRecord.code, ServiceRecord.given_on)
+            .where(ServiceRecord.person_id.in_(ids), ServiceRecord.deleted_at.is_(None),
+                   ServiceRecord.kind.in_(("imunisasi", "vitamin_a")))):
+        if kind == "imunisasi":
+            given.setdefault(pid, {})[code] = on_
+        else:
+            vit_a.setdefault(pid, []).append(on_)
+    last = dict(db.session.execute(select(Measurement.person_id, func.max(Measurement.measured_on))
+                                   .where(Measurement.person_id.in_(ids)).group_by(Measurement.person_id)).all())
+    schedule = immunisation.load_schedule()
+    out = []
+    for p in persons:
+        group = people.group_of(p, on)
+        codes = []
+        if not p.nik:
+            codes.append("no_nik")
+        if group == "balita":
+            doses = immunisation.due_doses(schedule, p.birth_date, on, given.get(p.id, {}))
+            if any(d.status in ("due", "overdue") for d in doses):
+                codes.append("imunisasi")
+            if supplements.vitamin_a_due(p.birth_date, on, vit_a.get(p.id, [])):
+                codes.append("vitamin_a")
+        if p.id in last and (on - last[p.id]).days > LONG_ABSENCE_DAYS:
+            codes.append("absent")
+        out.append(Due(p, codes, group))
+    return out
+
+
+def expected_not_come(hb: HariBuka, limit: int) -> dict:
+    """Balita and ibu hamil of the Posyandu not yet queued today: a count and the first few, with their dues."""
+    five_years_ago = hb.held_on - timedelta(days=1856)
+    queued = select(Visit.person_id).where(Visit.hari_buka_id == hb.id)
+    pregnant = select(Pregnancy.person_id).where(Pregnancy.deleted_at.is_(None), Pregnancy.ended_on.is_(None),
+                                                 Pregnancy.hpht <= hb.held_on,
+                                                 Pregnancy.hpht >= hb.held_on - timedelta(weeks=44))
+    cond = and_(Person.posyandu_id == hb.posyandu_id, Person.deleted_at.is_(None), Person.id.not_in(queued),
+                (Person.birth_date > five_years_ago) | Person.id.in_(pregnant))
+    total = db.session.scalar(select(func.count()).select_from(Person).where(cond))
+    persons = list(db.session.scalars(select(Person).where(cond).options(selectinload(Person.pregnancies))
+                                      .order_by(Person.name).limit(limit)))
+    return {"total": total, "rows": _dues(persons, hb.held_on)}
+
+
+def measurement(visit: Visit) -> Measurement | None:
+    return db.session.scalar(select(Measurement).where(Measurement.visit_id == visit.id))
+
+
+def _previous(visit: Visit) -> Measurement | None:
+    return db.session.scalar(select(Measurement).where(
+        Measurement.person_id == visit.person_id, Measurement.measured_on < visit.hari_buka.held_on)
+        .order_by(Measurement.measured_on.desc()).limit(1))
+
+
+def person_context(visit: Visit) -> dict:
+    """Meja 2: the person, the age and the previous values shown beside the fields."""
+    p = visit.person
+    on = visit.hari_buka.held_on
+    return {"person": p, "age_days": (on - p.birth_date).days, "age_months": age_in_months(p.birth_date, on),
+            "previous": _previous(visit)}
+
+
+def _as_dict(m: Measurement | None) -> dict:
+    if m is None:
+        return {}
+    return {c.key: getattr(m, c.key) for c in Measurement.__table__.columns}
+
+
+def charts(person: Person, upto: date) -> list[tuple[str, str]]:
+    """The two KMS charts (weight-for-age, length/height-for-age) of a child, as SVG strings."""
+    age = (upto - person.birth_date).days
+    if age > 1856:
+        return []
+    rows = db.session.execute(select(Measurement.age_days, Measurement.measured_on, Measurement.weight_kg,
+                                     Measurement.length_cm, Measurement.position, Measurement.flagged)
+                              .where(Measurement.person_id == person.id, Measurement.measured_on <= upto)
+                              .order_by(Measurement.measured_on)).all()
+    months = chart_months(age)
+    weights, lengths = [], []
+    for age_days, on, w, length, position, flagged in rows:
+        days = age_days if age_days is not None else (on - person.birth_date).days
+        if w is not None:
+            weights.append((days, w, flagged))
+        if length is not None:
+            lengths.append((days, length, flagged))
+    from flask_babel import gettext as _
+
+    return [
+        ("wfa", kms_chart("wfa", person.sex, weights, title=_("Berat badan menurut umur"), y_label=_("Berat (kg)"),
+                          x_label=_("Umur (bulan)"), max_months=months, chart_id=f"bbu-{person.id}")),
+        ("lhfa", kms_chart("lhfa", person.sex, lengths, title=_("Panjang/tinggi badan menurut umur"),
+                           y_label=_("Panjang/tinggi (cm)"), x_label=_("Umur (bulan)"), max_months=months,
+                           chart_id=f"tbu-{person.id}")),
+    ]
+
+
+def results_context(visit: Visit) -> dict:
+    """Meja 3: statuses, codes and charts from today's measurement."""
+    m = _as_dict(measurement(visit))
+    p = visit.person
+    child = visit.group == "balita" or (m.get("age_days") or 99999) < 19 * 366 and visit.group == "usia_sekolah_remaja"
+    statuses = findings.child_statuses(m) if child else []
+    if visit.group != "balita":
+        statuses += findings.adult_statuses(m, visit.group, p.sex)
+    codes = findings.finding_codes(m, visit.group, p.sex) if m else set()
+    return {"m": m, "statuses": statuses, "codes": codes, "person": p,
+            "charts": charts(p, visit.hari_buka.held_on) if visit.group == "balita" else [],
+            "referral_reasons": findings.referral_reasons(codes)}
+
+
+def _findings_for(visit: Visit) -> set[str]:
+    m = _as_dict(measurement(visit))
+    return findings.finding_codes(m, visit.group, visit.person.sex) if m else set()
+
+
+def counselling_context(visit: Visit) -> dict:
+    """Meja 4: topics suggested from the findings, then the rest of the group's topics."""
+    codes = _findings_for(visit)
+    suggested = counselling.suggest_topics(codes, visit.group)
+    return {"codes": codes, "suggested": suggested, "all_topics": suggested,
+            "chosen": set(visit.topics or [t.code for t in suggested[:2]])}
+
+
+def vaccine_choices() -> list[tuple[str, str]]:
+    return [(d.code, d.name) for d in immunisation.load_schedule().doses]
+
+
+def services_context(visit: Visit) -> dict:
+    """Meja 5: imunisasi due, vitamin A and obat cacing, what was given today, screenings, referral reasons."""
+    p = visit.person
+    on = visit.hari_buka.held_on
+    records = list(db.session.scalars(select(ServiceRecord).where(ServiceRecord.person_id == p.id,
+                                                                  ServiceRecord.deleted_at.is_(None))))
+    given = {r.code: r.given_on for r in records if r.kind == "imunisasi"}
+    today = {(r.kind, r.code) for r in records if r.visit_id == visit.id}
+    doses = []
+    vitamin_a = deworming = None
+    if visit.group == "balita":
+        doses = [d for d in immunisation.due_doses(immunisation.load_schedule(), p.birth_date, on, given)
+                 if d.status in ("due", "overdue")]
+        vitamin_a = supplements.vitamin_a_due(p.birth_date, on, [r.given_on for r in records if r.kind == "vitamin_a"])
+        deworming = supplements.deworming_due(p.birth_date, on, [r.given_on for r in records if r.kind == "obat_cacing"])
+    codes = _findings_for(visit)
+    done = {s.questionnaire: s for s in db.session.scalars(
+        select(ScreeningRecord).where(ScreeningRecord.visit_id == visit.id))}
+    age_months = age_in_months(p.birth_date, on)
+    qs = screening.applicable(screening.load_questionnaires(), visit.group, age_months)
+    return {"person": p, "doses": doses, "vitamin_a": vitamin_a, "deworming": deworming, "given_today": today,
+            "referral_reasons": findings.referral_reasons(codes), "codes": codes, "questionnaires": qs,
+            "screened": done, "pregnant": visit.group == "ibu_hamil",
+            "woman": p.sex == "P" and visit.group in ("ibu_hamil", "nifas", "dewasa")}
+
+
+def services_from_form(form, ctx: dict) -> list[tuple[str, str, str | None]]:
+    """The services ticked on the meja-5 form, accepted only where the context offered them."""
+    items = [("imunisasi", d.code, None) for d in ctx["doses"] if form.get(f"imunisasi-{d.code}") == "y"]
+    if ctx["vitamin_a"] and form.get("vitamin_a") == "y":
+        items.append(("vitamin_a", ctx["vitamin_a"], None))
+    if ctx["deworming"] and form.get("obat_cacing") == "y":
+        items.append(("obat_cacing", "", None))
+    if form.get("pmt") == "y":
+        items.append(("pmt", "", None))
+    if ctx["pregnant"] and form.get("ttd") == "y":
+        items.append(("ttd", "", None))
+    return items
+
+
+def questionnaire_for(visit: Visit, code: str):
+    qs = screening.applicable(screening.load_questionnaires(), visit.group,
+                              age_in_months(visit.person.birth_date, visit.hari_buka.held_on))
+    return next((q for q in qs if q.code == code), None)
+
+
+def score_screening(q, answers: dict):
+    try:
+        return screening.score(q, {k: v for k, v in answers.items() if v})
+    except ValueError:
+        return None
+
+
+def _true(column):
+    return func.sum(case((column.is_(True), 1), else_=0))
+
+
+def summary(hb: HariBuka) -> dict:
+    """Who came and who did not, how many were served per group, and what was found and given."""
+    duties = list(db.session.scalars(select(Duty).where(Duty.hari_buka_id == hb.id).options(selectinload(Duty.kader))))
+    groups = dict(db.session.execute(select(Visit.group, func.count()).where(Visit.hari_buka_id == hb.id)
+                                     .group_by(Visit.group)).all())
+    meas = db.session.execute(
+        select(func.count(), _true(Measurement.bgm), _true(Measurement.two_t), _true(Measurement.new_stunting),
+               _true(Measurement.flagged))
+        .join(Visit, Visit.id == Measurement.visit_id).where(Visit.hari_buka_id == hb.id)).one()
+    ntob = dict(db.session.execute(select(Measurement.ntob, func.count()).join(Visit, Visit.id == Measurement.visit_id)
+                                   .where(Visit.hari_buka_id == hb.id, Measurement.ntob.is_not(None))
+                                   .group_by(Measurement.ntob)).all())
+    services = dict(db.session.execute(select(ServiceRecord.kind, func.count()).join(Visit, Visit.id == ServiceRecord.visit_id)
+                                       .where(Visit.hari_buka_id == hb.id).group_by(ServiceRecord.kind)).all())
+    referred = db.session.scalar(select(func.count()).select_from(ScreeningRecord).join(Visit)
+                                 .where(Visit.hari_buka_id == hb.id, ScreeningRecord.refer.is_(True)))
+    return {"present": [d for d in duties if d.present], "absent": [d for d in duties if not d.present],
+            "duties": duties, "groups": groups, "measured": meas[0] or 0, "bgm": meas[1] or 0, "two_t": meas[2] or 0,
+            "new_stunting": meas[3] or 0, "flagged": meas[4] or 0, "ntob": ntob, "services": services,
+            "screen_refer": referred or 0, "posyandu": db.session.get(Posyandu, hb.posyandu_id)}
