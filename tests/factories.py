@@ -3,7 +3,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from posyandu.extensions import db
-from posyandu.models import District, Kecamatan, Kelurahan, Person, Posyandu, Pregnancy, Puskesmas, User
+from posyandu.models import (District, HariBuka, Kader, KaderRole, Kecamatan, Kelurahan, Person, Posyandu, Pregnancy, Puskesmas,
+                             User, Visit)
 from posyandu.services.accounts import hash_password
 
 from .conftest import PASSWORD
@@ -55,6 +56,16 @@ def build_tree() -> Tree:
         t.people[f"mother_{key}"], t.people[f"child_{key}"] = mother, child
         db.session.add(Pregnancy(person_id=mother.id, hpht=today - timedelta(days=60),
                                  hpl=today + timedelta(days=220), gravida=2))
+    t.sessions = {}
+    for key, pos in t.posyandu.items():  # a hari buka last week in every Posyandu, the child queued at meja 2
+        hb = HariBuka(posyandu_id=pos.id, held_on=today - timedelta(days=7))
+        hb.visits.append(Visit(person_id=t.people[f"child_{key}"].id, queue_number=1, group="balita", step=2))
+        db.session.add(hb)
+        t.sessions[key] = hb
+    for name in ("Kader Satu", "Kader Dua"):
+        kd = Kader(name=name, sex="P")
+        kd.roles.append(KaderRole(posyandu_id=t.posyandu["A1"].id, role="kader", start_date=today - timedelta(days=365)))
+        db.session.add(kd)
     users = [
         ("admin_d", "district_admin", "D", {}),
         ("admin_e", "district_admin", "E", {}),

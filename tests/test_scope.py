@@ -12,6 +12,8 @@ ID_PARAMS = {
     "posyandu_id": lambda t, key: t.posyandu[key].id,
     "kelurahan_id": lambda t, key: t.posyandu[key].kelurahan_id,
     "pregnancy_id": lambda t, key: t.people[f"mother_{key}"].pregnancies[0].id,
+    "hb_id": lambda t, key: t.sessions[key].id,
+    "visit_id": lambda t, key: t.sessions[key].visits[0].id,
     "user_id": lambda t, key: next(u.id for u in t.users.values()
                                    if u.district_id == t.posyandu[key].kelurahan.kecamatan.district_id),
 }
@@ -20,6 +22,8 @@ PLACE_OF_KIND = {
     "kelurahan": lambda pos: pos.kelurahan_id,
     "puskesmas": lambda pos: pos.kelurahan.puskesmas_id,
 }
+# Parameters that are not object ids: a fixed valid value.
+FIXED = {"meja": 2, "code": "tbc_anak"}
 # Each user, a Posyandu inside its scope, and the nearest Posyandu outside it (plus one in another district).
 USERS = {
     "kader_a1": ("A1", ["A2", "C1"]),
@@ -44,6 +48,8 @@ def build(t, rule, key, kind=None):
     for arg in rule.arguments:
         if arg == "kind":
             values[arg] = kind
+        elif arg in FIXED:
+            values[arg] = FIXED[arg]
         elif arg == "obj_id":
             values[arg] = PLACE_OF_KIND[kind](t.posyandu[key])
         elif arg == "person_id" and "pregnancy_id" in rule.arguments:
@@ -56,7 +62,7 @@ def build(t, rule, key, kind=None):
 def test_every_id_parameter_is_mapped(app):
     for rule in id_routes(app):
         for arg in rule.arguments:
-            assert arg in ID_PARAMS or arg in ("kind", "obj_id"), f"map {arg} of {rule.rule} in ID_PARAMS"
+            assert arg in ID_PARAMS or arg in FIXED or arg in ("kind", "obj_id"), f"map {arg} of {rule.rule} in ID_PARAMS"
 
 
 @pytest.mark.parametrize("username", sorted(USERS))
@@ -90,6 +96,13 @@ def test_kader_gets_404_for_every_person_of_another_posyandu(app, tree, login):
                 assert c.get(url).status_code == 404
             assert c.post(f"/sasaran/{pid}/hapus").status_code == 404
             assert c.get(f"/sasaran/baru?ibu={pid}").status_code == 404
+
+
+def test_visit_of_another_hari_buka_is_404(app, tree, login):
+    c = login("ketua_a1")
+    own, foreign = tree.sessions["A1"], tree.sessions["A2"].visits[0]
+    for meja in (2, 3, 4, 5):
+        assert c.get(f"/hari-buka/{own.id}/kunjungan/{foreign.id}/meja/{meja}").status_code == 404
 
 
 def test_pregnancy_of_another_person_is_404(app, tree, login):

@@ -5,11 +5,13 @@ from .growth import Measurement
 from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole
 from .people import Person, Pregnancy
 from .places import District, Kecamatan, Kelurahan, Posyandu, Puskesmas
+from .roster import Certificate, Commitment, CommitmentTemplate, ImmutableRecord, KaderAssessment
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
     "ROLES", "AuthSession", "LoginAttempt", "User", "AuditLog", "IdempotencyKey", "Measurement",
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "Person", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
+    "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",
     "Duty", "HariBuka", "KbmTable", "ScreeningRecord", "ServiceRecord", "Visit",
 ]

@@ -23,6 +23,20 @@ class Kader(FieldRecord, db.Model):
     education: Mapped[str | None] = mapped_column(String(30))
     joined_on: Mapped[date | None]
     deleted_at: Mapped[datetime | None]
+    # BPJS Ketenagakerjaan (Bukan Penerima Upah) and the bank account incentives are paid to.
+    bpjs_tk_number: Mapped[str | None] = mapped_column(String(20))
+    bpjs_tk_active_until: Mapped[date | None]
+    bank_name: Mapped[str | None] = mapped_column(String(50))
+    bank_account: Mapped[str | None] = mapped_column(String(30))
+    bank_account_holder: Mapped[str | None] = mapped_column(String(100))
+    # Verified by the kelurahan, then validated by the district; sent back with a reason.
+    # baru → terverifikasi → tervalidasi, or dikembalikan (back to the Posyandu) at either step.
+    review_status: Mapped[str] = mapped_column(String(15), default="baru", server_default="baru")
+    verified_at: Mapped[datetime | None]
+    verified_by_id: Mapped[int | None]
+    validated_at: Mapped[datetime | None]
+    validated_by_id: Mapped[int | None]
+    return_reason: Mapped[str | None] = mapped_column(String(300))
 
     roles: Mapped[list["KaderRole"]] = relationship(back_populates="kader", order_by="KaderRole.start_date")
 

@@ -6,7 +6,7 @@ which answers None (404 in a view) for anything outside the user's node.
 from sqlalchemy import Select, select
 
 from ..extensions import db
-from ..models import HariBuka, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas, User
+from ..models import Certificate, Commitment, CommitmentTemplate, HariBuka, Kader, KaderRole, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas, User
 
 
 def kelurahan_ids(user: User) -> Select:
@@ -60,6 +60,16 @@ _SCOPE_OF = {
     User: lambda u, obj_id: select(User.id).where(User.id == obj_id, User.district_id == u.district_id),
     HariBuka: lambda u, obj_id: select(HariBuka.id).where(HariBuka.id == obj_id,
                                                           HariBuka.posyandu_id.in_(posyandu_ids(u))),
+    # Kader: visible through any role (past or present) in a Posyandu in scope.
+    Kader: lambda u, obj_id: select(Kader.id).where(
+        Kader.id == obj_id, Kader.deleted_at.is_(None),
+        Kader.id.in_(select(KaderRole.kader_id).where(KaderRole.posyandu_id.in_(posyandu_ids(u))))),
+    Commitment: lambda u, obj_id: select(Commitment.id).where(Commitment.id == obj_id,
+                                                              Commitment.posyandu_id.in_(posyandu_ids(u))),
+    CommitmentTemplate: lambda u, obj_id: select(CommitmentTemplate.id).where(
+        CommitmentTemplate.id == obj_id, CommitmentTemplate.district_id == u.district_id),
+    Certificate: lambda u, obj_id: select(Certificate.id).where(Certificate.id == obj_id,
+                                                                Certificate.kelurahan_id.in_(kelurahan_ids(u))),
 }
 
 

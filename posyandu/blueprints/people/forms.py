@@ -40,6 +40,7 @@ class RegisterForm(PersonForm, IdempotentForm):
     hpht = DateField(_l("HPHT (hari pertama haid terakhir)"), validators=[Optional(), not_in_future])
     gravida = IntegerField(_l("Kehamilan ke- (gravida)"), validators=[Optional(), in_range(1, 20)])
     confirm_new = BooleanField(_l("Ini orang yang berbeda; tetap daftarkan"))
+    antri = HiddenField()  # a hari buka id: registered at meja 1, so queue the person there
 
     def validate_hpht(self, field):
         if field.data and self.sex.data != "P":

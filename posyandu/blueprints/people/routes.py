@@ -7,8 +7,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import AuditLog, Person, Pregnancy, User
-from ...services import idempotency, people, scope
+from ...models import AuditLog, HariBuka, Person, Pregnancy, User
+from ...services import idempotency, people, scope, session_day
+from ...services.scope import get_in_scope
 from ...web import get_or_404, render
 from . import bp
 from .forms import DeleteForm, PersonForm, PregnancyForm, RegisterForm
@@ -77,6 +78,7 @@ def register_person():
             form.kk_number.data = mother.kk_number
         elif current_user.posyandu_id:
             form.posyandu_id.data = current_user.posyandu_id
+        form.antri.data = request.args.get("antri", "")
         return render("people/register.html", "people/_register_form.html", form=form, mother=mother, duplicates=[])
     earlier = idempotency.seen(form.idempotency_key.data)
     if earlier is not None:  # a re-post of a form already handled: show what it made
@@ -93,9 +95,18 @@ def register_person():
                 result = people.register(current_user, data, pregnancy, form.idempotency_key.data)
                 if not result.repeated:
                     flash(_("%(name)s terdaftar.", name=result.person.name), "success")
-                return redirect(url_for("people.view_person", person_id=result.person.id), 303)
+                return _after_register(result.person, form.antri.data)
     return render("people/register.html", "people/_register_form.html", status=422, form=form,
                   mother=mother or None, duplicates=duplicates)
+
+
+def _after_register(person: Person, antri: str | None):
+    """Show the new person, or — when registered from meja 1 — queue them for the hari buka."""
+    hb = get_in_scope(current_user, HariBuka, int(antri)) if (antri or "").isdigit() else None
+    if hb is not None and hb.closed_at is None:
+        session_day.add_to_queue(current_user, hb, person)
+        return redirect(url_for("sessions.meja", hb_id=hb.id, meja=1), 303)
+    return redirect(url_for("people.view_person", person_id=person.id), 303)
 
 
 @bp.route("/sasaran/<int:person_id>")

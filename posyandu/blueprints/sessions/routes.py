@@ -237,14 +237,14 @@ def screening(hb_id: int, visit_id: int, code: str):
     missing = []
     if form.validate_on_submit():
         _editable(hb)
-        answers = {question["id"]: request.form.get(question["id"], "") for question in q.questions}
+        answers = {question.id: request.form.get(question.id, "") for question in q.questions}
         result = session_views.score_screening(q, answers)
         if result is not None and not result.missing:
             session_day.record_screening(current_user, visit, q.code, q.version, answers, result.score,
                                          result.band, result.refer)
             flash(_("Skrining disimpan: %(label)s", label=result.label), "success")
             return redirect(url_for("sessions.work", hb_id=hb.id, visit_id=visit.id, meja=5), 303)
-        missing = result.missing if result else [qq["id"] for qq in q.questions]
+        missing = result.missing if result else [qq.id for qq in q.questions]
     status = 422 if form.is_submitted() else 200
     return render("sessions/screening.html", status=status, hb=hb, visit=visit, q=q, form=form, missing=missing,
                   answers=request.form)

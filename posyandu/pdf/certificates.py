@@ -1,0 +1,117 @@
+"""Certificates as A4 landscape pages drawn on the canvas (a fixed layout), each with a QR code that opens the
+public verification page. One certificate or a whole kelurahan's in one file."""
+from io import BytesIO
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
+
+from .common import BOLD, FONT, nfc, para, register_fonts
+
+PAGE = landscape(A4)
+GREEN = colors.HexColor("#1d6b45")
+GOLD = colors.HexColor("#b08a2e")
+
+
+def _qr(canv, payload: str, x: float, y: float, size: float) -> None:
+    # Error level by payload length (as pretix does): short URLs can afford more redundancy.
+    level = "M" if len(payload) <= 80 else "L"
+    widget = QrCodeWidget(payload, barLevel=level, barBorder=2)
+    x0, y0, x1, y1 = widget.getBounds()
+    d = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    d.add(widget)
+    renderPDF.draw(d, canv, x, y)
+
+
+def _fit(canv, text: str, font: str, size: float, max_width: float, min_size: float = 12) -> float:
+    while size > min_size and canv.stringWidth(text, font, size) > max_width:
+        size -= 1
+    return size
+
+
+def _page(canv, c: dict, styles) -> None:
+    w, h = PAGE
+    canv.setStrokeColor(GREEN)
+    canv.setLineWidth(3)
+    canv.rect(12 * mm, 12 * mm, w - 24 * mm, h - 24 * mm)
+    canv.setStrokeColor(GOLD)
+    canv.setLineWidth(0.8)
+    canv.rect(15 * mm, 15 * mm, w - 30 * mm, h - 30 * mm)
+
+    canv.setFillColor(colors.HexColor("#333333"))
+    canv.setFont(FONT, 11)
+    canv.drawCentredString(w / 2, h - 30 * mm, nfc(c["issuer_org"]).upper())
+    canv.setFillColor(GREEN)
+    title = nfc(c["title"]).upper()
+    canv.setFont(BOLD, _fit(canv, title, BOLD, 30, w - 60 * mm))
+    canv.drawCentredString(w / 2, h - 46 * mm, title)
+    canv.setFillColor(colors.black)
+    canv.setFont(FONT, 10)
+    canv.drawCentredString(w / 2, h - 54 * mm, "Nomor: " + nfc(c["number"]))
+    canv.setFont(FONT, 12)
+    canv.drawCentredString(w / 2, h - 68 * mm, "diberikan kepada")
+    name = nfc(c["recipient_name"])
+    canv.setFont(BOLD, _fit(canv, name, BOLD, 28, w - 60 * mm))
+    canv.drawCentredString(w / 2, h - 82 * mm, name)
+    canv.setStrokeColor(GOLD)
+    canv.line(w / 2 - 90 * mm, h - 86 * mm, w / 2 + 90 * mm, h - 86 * mm)
+    heading = nfc(c["heading"])
+    canv.setFillColor(GREEN)
+    canv.setFont(BOLD, _fit(canv, heading, BOLD, 17, w - 60 * mm))
+    canv.drawCentredString(w / 2, h - 97 * mm, heading)
+    body = Paragraph(para(c["body"]), styles["body"])
+    bw, bh = body.wrapOn(canv, w - 90 * mm, 40 * mm)
+    body.drawOn(canv, (w - bw) / 2, h - 104 * mm - bh)
+
+    # Signature block on the right, QR code and how to check it on the left.
+    sx = w - 95 * mm
+    canv.setFillColor(colors.black)
+    canv.setFont(FONT, 11)
+    canv.drawCentredString(sx + 35 * mm, 62 * mm, nfc(f"{c['place']}, {c['issued_on_text']}"))
+    canv.drawCentredString(sx + 35 * mm, 56 * mm, nfc(c["issuer_title"]))
+    canv.setStrokeColor(colors.grey)
+    canv.line(sx, 32 * mm, sx + 70 * mm, 32 * mm)
+    canv.setFont(BOLD, _fit(canv, nfc(c["issuer_name"]), BOLD, 12, 70 * mm, 8))
+    canv.drawCentredString(sx + 35 * mm, 27 * mm, nfc(c["issuer_name"]))
+
+    _qr(canv, c["verify_url"], 24 * mm, 22 * mm, 34 * mm)
+    canv.setFont(FONT, 8)
+    canv.drawString(61 * mm, 48 * mm, "Pindai kode QR untuk memeriksa keaslian")
+    canv.drawString(61 * mm, 44 * mm, "sertifikat ini, atau buka:")
+    canv.setFont(FONT, 7)
+    canv.drawString(61 * mm, 39 * mm, nfc(c["verify_url"]))
+
+    if c.get("revoked"):
+        canv.saveState()
+        canv.setFillColor(colors.Color(0.8, 0, 0, alpha=0.35))
+        canv.setFont(BOLD, 90)
+        canv.translate(w / 2, h / 2)
+        canv.rotate(20)
+        canv.drawCentredString(0, 0, "DICABUT")
+        canv.restoreState()
+
+
+def certificates_pdf(certs: list[dict], title: str = "Sertifikat") -> bytes:
+    """certs: dicts with number, title, heading, body, recipient_name, issuer_org, issuer_name, issuer_title,
+    place, issued_on_text, verify_url, revoked. One landscape A4 page each; deterministic output."""
+    register_fonts()
+    styles = {"body": ParagraphStyle("body", fontName=FONT, fontSize=12.5, leading=17, alignment=1)}
+    buf = BytesIO()
+    canv = Canvas(buf, pagesize=PAGE, invariant=1, pageCompression=1)
+    canv.setTitle(nfc(title))
+    canv.setCreator("Posyandu")
+    for c in certs:
+        _page(canv, c, styles)
+        canv.showPage()
+    if not certs:
+        canv.setFont(FONT, 14)
+        canv.drawString(30 * mm, PAGE[1] - 30 * mm, "Tidak ada sertifikat.")
+        canv.showPage()
+    canv.save()
+    return buf.getvalue()

@@ -1,0 +1,71 @@
+"""What every PDF shares: the shipped Unicode font (registered once), text cleaning, signature drawing."""
+import threading
+import unicodedata
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+_lock = threading.Lock()
+_registered = False
+
+
+def register_fonts() -> None:
+    """Register DejaVu Sans once per process (the built-in PDF fonts cannot draw every Indonesian name)."""
+    global _registered
+    if _registered:
+        return
+    with _lock:
+        if not _registered:
+            pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf")))
+            pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+            pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+            _registered = True
+
+
+def nfc(text) -> str:
+    """User text as one form of Unicode (a name typed with combining marks prints as one glyph)."""
+    return unicodedata.normalize("NFC", "" if text is None else str(text))
+
+
+def para(text) -> str:
+    """User text made safe for a reportlab Paragraph: NFC, then &, < and > escaped."""
+    return escape(nfc(text))
+
+
+def draw_signature(canv, name: str, kind: str, value: str, x: float, y: float, w: float, h: float) -> None:
+    """Draw a signature into the box (x, y, w, h) as a named form XObject: strokes for a drawn one, the name
+    for a typed one. One XObject per signature, so a reader (or a test) can find each."""
+    from ..domain.commitment import PAD_H, PAD_W, load_strokes
+
+    canv.beginForm(name, lowerx=0, lowery=0, upperx=w, uppery=h)
+    if kind == "drawn":
+        scale = min(w / PAD_W, h / PAD_H)
+        ox, oy = (w - PAD_W * scale) / 2, (h - PAD_H * scale) / 2
+        canv.setStrokeColorRGB(0.05, 0.1, 0.35)
+        canv.setLineWidth(1.3)
+        canv.setLineCap(1)
+        canv.setLineJoin(1)
+        for stroke in load_strokes(value):
+            path = canv.beginPath()
+            x0, y0 = stroke[0]
+            path.moveTo(ox + x0 * scale, oy + (PAD_H - y0) * scale)
+            for px, py in stroke[1:] or [(x0 + 1, y0)]:
+                path.lineTo(ox + px * scale, oy + (PAD_H - py) * scale)
+            canv.drawPath(path, stroke=1, fill=0)
+    else:
+        canv.setFillColorRGB(0.05, 0.1, 0.35)
+        size = 16
+        text = nfc(value)
+        while size > 8 and canv.stringWidth(text, BOLD, size) > w:
+            size -= 1
+        canv.setFont(BOLD, size)
+        canv.drawCentredString(w / 2, h / 2 - size / 3, text)
+    canv.endForm()
+    canv.saveState()
+    canv.translate(x, y)
+    canv.doForm(name)
+    canv.restoreState()

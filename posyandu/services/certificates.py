@@ -1,0 +1,90 @@
+"""Certificates: types as templates (data/certificate_types.json), issuing, revoking, public verification."""
+import json
+import secrets
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Certificate, Kader, Kelurahan, User
+from ..models.roster import PROVISIONAL
+from ..models.base import utcnow
+from .audit import acting
+
+TYPES_FILE = Path(__file__).resolve().parents[1] / "data" / "certificate_types.json"
+STRATUM_NAMES = {"purwa": "Purwa", "madya": "Madya", "utama": "Utama"}
+
+
+class CertificateError(ValueError):
+    """The certificate cannot be issued or revoked as asked."""
+
+
+@lru_cache(maxsize=1)
+def types() -> dict[str, dict]:
+    """Certificate types by code, in file order."""
+    data = json.loads(TYPES_FILE.read_text(encoding="utf-8"))
+    return {t["code"]: t for t in data["types"]}
+
+
+def new_token() -> str:
+    """The unguessable part of the public verification URL (128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def issue(actor: User, type_code: str, kelurahan: Kelurahan, issued_on: date, issuer_name: str, issuer_title: str,
+          kader: Kader | None = None, stratum: str | None = None) -> Certificate:
+    """Issue one certificate; its number is unique (type, year, running id)."""
+    t = types().get(type_code)
+    if t is None:
+        raise CertificateError("type")
+    if (t["subject"] == "kader") != (kader is not None):
+        raise CertificateError("subject")
+    if type_code == "stratum" and stratum not in STRATUM_NAMES:
+        raise CertificateError("stratum")
+    district = kelurahan.kecamatan.district
+    values = {"name": kader.name if kader else kelurahan.name, "stratum": STRATUM_NAMES.get(stratum or "", ""),
+              "kelurahan": kelurahan.name, "district": district.name, "year": issued_on.year}
+    acting(db.session, actor)
+    cert = Certificate(number=f"{PROVISIONAL}{secrets.token_hex(8)}", token=new_token(), type_code=type_code,
+                       kader_id=kader.id if kader else None, kelurahan_id=kelurahan.id,
+                       recipient_name=values["name"] if kader else f"Kelurahan {kelurahan.name}",
+                       title=t["title"], heading=t["heading"].format(**values), body=t["body"].format(**values),
+                       issued_on=issued_on, issuer_name=issuer_name, issuer_title=issuer_title,
+                       place=district.name)
+    db.session.add(cert)
+    db.session.flush()
+    # The number carries the id, so it is set after the insert; the model refuses any later change.
+    cert.number = f"{t['prefix']}/{district.code or district.id}/{issued_on.year}/{cert.id:06d}"
+    db.session.commit()
+    return cert
+
+
+def revoke(actor: User, cert: Certificate, reason: str) -> None:
+    """Revoke with a reason; the verification page says so from now on."""
+    if cert.revoked_at is not None:
+        raise CertificateError("revoked")
+    if not reason:
+        raise CertificateError("reason")
+    acting(db.session, actor)
+    cert.revoked_at, cert.revoked_reason, cert.revoked_by_id = utcnow(), reason, actor.id
+    db.session.commit()
+
+
+def by_token(token: str) -> Certificate | None:
+    if not token or len(token) > 32:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.token == token))
+
+
+def of_kelurahan(kelurahan_id: int, include_revoked: bool = False) -> list[Certificate]:
+    q = select(Certificate).where(Certificate.kelurahan_id == kelurahan_id)
+    if not include_revoked:
+        q = q.where(Certificate.revoked_at.is_(None))
+    return list(db.session.scalars(q.order_by(Certificate.issued_on, Certificate.id)))
+
+
+def of_kader(kader_id: int) -> list[Certificate]:
+    return list(db.session.scalars(select(Certificate).where(Certificate.kader_id == kader_id)
+                                   .order_by(Certificate.issued_on.desc(), Certificate.id.desc())))
