@@ -94,3 +94,6 @@ CHECKS = {"waz_flag": _l("BB/U di luar batas wajar WHO"), "lhaz_flag": _l("PB/TB
           "weight_jump": _l("Berat naik terlalu banyak dari bulan lalu"),
           "length_shrink": _l("Panjang/tinggi lebih pendek dari bulan lalu"),
           "length_jump": _l("Panjang/tinggi naik terlalu banyak dari bulan lalu")}
+
+CARD_FLAGS = {**FINDINGS, "flagged": _l("Nilai terakhir ditandai tidak wajar"),
+              "imunisasi_overdue": _l("Imunisasi terlambat"), "screening_refer": _l("Skrining: perlu rujuk")}

@@ -4,16 +4,18 @@ Built with bulk inserts so `--children 150000 --months 24` finishes in minutes, 
 """
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import func, insert, select
 
-from .domain.growth import value_for_z
+from .domain import kms
+from .domain.growth import score_arrays, value_for_z
+from .domain.kms import KBM_KMS_2010, kbm_grams
 from .domain.schedule import open_day
 from .extensions import db
-from .models import (District, Kader, KaderRole, Kecamatan, Kelurahan, Measurement, Person, Posyandu, Pregnancy,
-                     Puskesmas, User)
+from .models import (District, Duty, HariBuka, Kader, KaderRole, KbmTable, Kecamatan, Kelurahan, Measurement, Person,
+                     Posyandu, Pregnancy, Puskesmas, User)
 from .models.base import utcnow
 from .services.accounts import hash_password
 
@@ -101,8 +103,8 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
             k += 1
     db.session.flush()
 
-    _seed_kader(rng, posyandu_list, today)
-    made = _seed_people(rng, nrng, posyandu_list, children, months, today, echo)
+    kader_ids = _seed_kader(rng, posyandu_list, today)
+    made = _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids)
 
     api_api = next(p for p, _ in posyandu_list if p.kelurahan.name == "Api-Api")
     accounts = [
@@ -116,12 +118,20 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
         db.session.add(User(username=username, display_name=name, role=role, password_hash=pw,
                             district_id=district.id, **node))
     db.session.commit()
+    # Today's hari buka is open at the demo Posyandu, so a kader who logs in can start at meja 1.
+    from .services import session_day
+
+    ketua = db.session.scalar(select(User).where(User.username == "ketua"))
+    hb = session_day.open_session(ketua, api_api, today)
+    if hb.closed_at is not None:
+        session_day.reopen_session(ketua, hb)
     made.update(posyandu=len(posyandu_list), accounts=[a[0] for a in accounts], demo_posyandu=api_api.name)
     return made
 
 
-def _seed_kader(rng, posyandu_list, today):
+def _seed_kader(rng, posyandu_list, today) -> dict[int, list[Kader]]:
     start = date(today.year - 2, 1, 1)
+    out = {}
     for pos, kec_code in posyandu_list:
         kader = []
         for _ in range(5):
@@ -133,12 +143,15 @@ def _seed_kader(rng, posyandu_list, today):
         for kd, position in zip(kader, ("ketua", "sekretaris", "bendahara", "bidang_kesehatan")):
             kd.roles.append(KaderRole(posyandu=pos, role=position, start_date=start))
         db.session.add_all(kader)
+        out[pos] = kader
     db.session.flush()
+    return {pos.id: [k.id for k in kader] for pos, kader in out.items()}
 
 
-def _seed_people(rng, nrng, posyandu_list, children, months, today, echo) -> dict:
-    person_ids = _Ids(Person)
-    people, pregnancies, measurements = [], [], []
+def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids) -> dict:
+    person_ids, hb_ids = _Ids(Person), _Ids(HariBuka)
+    people, pregnancies, measurements, hari_buka, duties = [], [], [], [], []
+    kbm_id = db.session.scalar(select(KbmTable.id).order_by(KbmTable.valid_from).limit(1))
     n_meas = 0
     per_pos = [children // len(posyandu_list) + (1 if i < children % len(posyandu_list) else 0)
                for i in range(len(posyandu_list))]
@@ -189,21 +202,33 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo) -> dic
                 open_days_cache[key] = open_day(y, m + 1, "day_of_month", pos.schedule_day, None, None)
             if open_days_cache[key] <= today:
                 sessions.append(open_days_cache[key])
-        n_meas += _growth_histories(nrng, pos.id, kids, sessions, measurements)
+        n_meas += _growth_histories(nrng, pos.id, kids, sessions, measurements, kbm_id)
+        for held_on in sessions:  # each past hari buka, closed, with its kader's attendance
+            hb_id = hb_ids.take()
+            hari_buka.append({**_stamp(), "id": hb_id, "posyandu_id": pos.id, "held_on": held_on,
+                              "step_order": "1,2,3,4,5", "opened_at": _at(held_on, 8), "closed_at": _at(held_on, 12),
+                              "version": 0})
+            duties.extend({**_stamp(), "hari_buka_id": hb_id, "kader_id": k, "meja": m % 5 + 1,
+                           "present": rng.random() < 0.9} for m, k in enumerate(kader_ids[pos.id]))
         if len(people) > 20000:
             _flush(Person, people)
         if len(measurements) > 50000:
             _flush(Person, people)
+            _flush(HariBuka, hari_buka)
+            _flush(Duty, duties)
             _flush(Measurement, measurements)
             echo(f"  {n_meas} measurements")
     _flush(Person, people)
     _flush(Pregnancy, pregnancies)
+    _flush(HariBuka, hari_buka)
+    _flush(Duty, duties)
     _flush(Measurement, measurements)
     return {"children": children, "measurements": n_meas, "people": person_ids.next - 1}
 
 
-def _growth_histories(nrng, posyandu_id, kids, sessions, out) -> int:
-    """Weights and lengths following each child's own WHO z-score track (about one in six stunted)."""
+def _growth_histories(nrng, posyandu_id, kids, sessions, out, kbm_id) -> int:
+    """Weights and lengths following each child's own WHO z-score track (about one in six stunted), with what
+    meja 2 would have computed at each weighing: z-scores, flags, N/T/O/B, 2T, BGM, new stunting."""
     if not kids or not sessions:
         return 0
     n, t = len(kids), len(sessions)
@@ -211,25 +236,53 @@ def _growth_histories(nrng, posyandu_id, kids, sessions, out) -> int:
     days = np.array([d.toordinal() for d in sessions])[None, :] - births[:, None]
     haz = nrng.normal(-0.9, 1.1, n)[:, None] + np.cumsum(nrng.normal(0, 0.08, (n, t)), axis=1)
     waz = 0.7 * haz + nrng.normal(-0.1, 0.7, n)[:, None] + np.cumsum(nrng.normal(0, 0.12, (n, t)), axis=1)
-    present = (days >= 0) & (days <= 1856) & (nrng.random((n, t)) < 0.85)
+    present = (days >= 0) & (days < 1826) & (nrng.random((n, t)) < 0.85)
     weight = np.full((n, t), np.nan)
     length = np.full((n, t), np.nan)
     sexes = np.array([k["sex"] for k in kids])
     for sex in ("L", "P"):
         rows = sexes == sex
         if rows.any():
-            d = np.clip(days[rows], 0, 1856).astype(float)
-            weight[rows] = value_for_z("wfa", sex, d, waz[rows])
-            length[rows] = value_for_z("lhfa", sex, d, haz[rows])
+            d = np.clip(days[rows], 0, 1825).astype(float)
+            weight[rows] = np.round(value_for_z("wfa", sex, d, waz[rows]), 1)
+            length[rows] = np.round(value_for_z("lhfa", sex, d, haz[rows]), 1)
+    position = np.where(days < 731, "l", "h")
+    ii, jj = np.nonzero(present)
+    z = score_arrays(np.where(sexes[ii] == "L", 1, 2), days[ii, jj], weight[ii, jj], length[ii, jj], position[ii, jj])
+    flagged = np.zeros(len(ii), dtype=bool)
+    for key in ("waz", "lhaz", "whz", "baz"):
+        flagged |= z[f"{key}_flag"] == 1
     now = utcnow()
-    count = 0
-    for i, j in zip(*np.nonzero(present)):
+    last_j, last_code, last_lhaz = {}, {}, {}
+    for k, (i, j) in enumerate(zip(ii.tolist(), jj.tolist())):
+        w = float(weight[i, j])
+        if i not in last_j:
+            code = "B"
+        elif last_j[i] != j - 1:
+            code = "O"
+        else:
+            gain = round((w - float(weight[i, last_j[i]])) * 1000)
+            code = "N" if gain >= kbm_grams(KBM_KMS_2010, int(days[i, j] / 30.4375)) else "T"
+        lhaz, wz = _num(z["lhaz"][k]), _num(z["waz"][k])
         out.append({"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now, "person_id": kids[i]["id"],
-                    "posyandu_id": posyandu_id, "measured_on": sessions[j],
-                    "weight_kg": round(float(weight[i, j]), 1), "length_cm": round(float(length[i, j]), 1),
-                    "position": "l" if days[i, j] < 731 else "h", "oedema": False})
-        count += 1
-    return count
+                    "posyandu_id": posyandu_id, "measured_on": sessions[j], "weight_kg": w,
+                    "length_cm": float(length[i, j]), "position": str(position[i, j]), "oedema": False,
+                    "age_days": int(days[i, j]), "waz": wz, "lhaz": lhaz, "whz": _num(z["whz"][k]),
+                    "baz": _num(z["baz"][k]), "flagged": bool(flagged[k]), "ntob": code,
+                    "two_t": code == "T" and last_code.get(i) == "T", "bgm": wz is not None and wz < -3,
+                    "new_stunting": kms.is_new_stunting(last_lhaz.get(i), lhaz), "kbm_table_id": kbm_id})
+        last_j[i], last_code[i] = j, code
+        if lhaz is not None and not flagged[k]:
+            last_lhaz[i] = lhaz
+    return len(ii)
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour) - timedelta(hours=8)  # WITA → UTC
+
+
+def _num(x) -> float | None:
+    return None if np.isnan(x) else float(x)
 
 
 def is_empty() -> bool:

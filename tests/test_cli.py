@@ -62,3 +62,21 @@ def test_backup_and_restore_sqlite(app, tmp_path, tree):
     result = runner.invoke(args=["restore", str(target), "--yes"])
     assert result.exit_code == 0, result.output
     assert sorted(db.session.scalars(select(Person.name))) == before
+
+
+def test_growth_score_command(app, tmp_path):
+    import csv
+
+    source = tmp_path / "in.csv"
+    source.write_text("sex,age_days,weight_kg,length_cm,measure,head_cm,muac_cm,oedema\n"
+                      "1,730,11.5,85.0,l,47,15,n\n"
+                      "2,,18.2,108,h,,,n\n"
+                      "2,400,45,75,l,,,n\n")
+    target = tmp_path / "out.csv"
+    result = app.test_cli_runner().invoke(args=["growth", "score", str(source), str(target)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(target.open()))
+    assert [r["sex"] for r in rows] == ["1", "2", "2"]
+    assert rows[0]["waz"] and rows[0]["lhaz"] and rows[0]["whz_flag"] == "0"
+    assert rows[1]["waz"] == ""  # no age: age-based indicators blank
+    assert rows[2]["waz_flag"] == "1"  # 45 kg at 13 months is implausible

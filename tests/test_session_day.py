@@ -272,3 +272,22 @@ def test_five_devices_saving_at_once_never_fail(app, tree, login):
         t.join()
     assert statuses == [303] * 5
     assert db.session.scalar(select(func.count()).select_from(Measurement)) == 5
+
+
+def test_person_card_shows_history_charts_immunisations_and_flags(tree, login):
+    child = tree.people["child_A1"]
+    for months_ago, kg, code in ((2, 9.0, "B"), (1, 8.9, "T")):
+        db.session.add(Measurement(person_id=child.id, posyandu_id=child.posyandu_id, ntob=code, two_t=False,
+                                   measured_on=date.today() - timedelta(days=30 * months_ago), weight_kg=kg,
+                                   length_cm=74.0, position="l", waz=-3.2, bgm=True))
+    db.session.commit()
+    c = login("kader_a1")
+    resp = c.post(f"/hari-buka/sasaran/{child.id}/imunisasi", {"code": "BCG", "given_on": child.birth_date.isoformat()})
+    assert resp.status_code == 303
+    c.post(f"/hari-buka/sasaran/{child.id}/imunisasi", {"code": "BCG", "given_on": child.birth_date.isoformat()})
+    assert db.session.scalar(select(func.count()).select_from(ServiceRecord)) == 1  # copied once
+    page = c.get(f"/sasaran/{child.id}").get_data(as_text=True)
+    assert page.count("<svg") == 2 and "Riwayat penimbangan" in page
+    assert "BCG" in page and "Imunisasi terlambat" in page and "Di bawah garis merah (BGM)" in page
+    assert c.post(f"/hari-buka/sasaran/{child.id}/imunisasi", {"code": "BCG", "given_on": "2000-01-01"}).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(ServiceRecord)) == 1  # before birth: refused

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import AuditLog, HariBuka, Person, Pregnancy, User
-from ...services import idempotency, people, scope, session_day
+from ...services import idempotency, people, person_card, scope, session_day
 from ...services.scope import get_in_scope
 from ...web import get_or_404, render
 from . import bp
@@ -120,6 +120,7 @@ def view_person(person_id: int):
     today = date.today()
     children = [c for c in person.children if c.deleted_at is None]
     return render("people/view.html", person=person, history=history, today=today, children=children,
+                  card=person_card.card(person, today),
                   group=people.group_of(person, today), pregnancy=people.active_pregnancy(person, today),
                   delete_form=DeleteForm(), pregnancy_form=PregnancyForm())
 
