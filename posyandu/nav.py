@@ -7,8 +7,11 @@ NAV = [
     ("sessions.index", _l("Hari buka"), ALL),
     ("people.list_people", _l("Sasaran"), ALL),
     ("people.register_person", _l("Daftar baru"), ALL),
+    ("kader.list_kader", _l("Kader"), ("district_admin", "kelurahan_clerk", "nakes", "ketua")),
+    ("kader.commitments_list", _l("Komitmen"), ("kader",)),
     ("places.index", _l("Wilayah"), ("district_admin",)),
     ("accounts.list_users", _l("Akun"), ("district_admin",)),
+    ("reference.kbm", _l("Referensi"), ("district_admin",)),
 ]
 
 

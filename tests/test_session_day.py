@@ -291,3 +291,25 @@ def test_person_card_shows_history_charts_immunisations_and_flags(tree, login):
     assert "BCG" in page and "Imunisasi terlambat" in page and "Di bawah garis merah (BGM)" in page
     assert c.post(f"/hari-buka/sasaran/{child.id}/imunisasi", {"code": "BCG", "given_on": "2000-01-01"}).status_code == 303
     assert db.session.scalar(select(func.count()).select_from(ServiceRecord)) == 1  # before birth: refused
+
+
+def test_kbm_new_version_applies_from_its_date(tree, login):
+    admin = login("admin_d")
+    page = admin.get("/referensi/kbm").get_data(as_text=True)
+    assert "KMS Permenkes 155/2010" in page and "1: 800" in page
+    lines = "\n".join(f"{m}: 100" for m in range(1, 61))
+    bad = admin.post("/referensi/kbm", {"name": "Uji", "valid_from": "2026-01-01", "grams": "1: 800\n2: x"})
+    assert bad.status_code == 422 and "Baris tidak sah" in bad.get_data(as_text=True)
+    assert admin.post("/referensi/kbm", {"name": "Versi uji", "valid_from": date.today().isoformat(),
+                                         "grams": lines}).status_code == 303
+    child = tree.people["child_A1"]
+    db.session.add(Measurement(person_id=child.id, posyandu_id=child.posyandu_id, measured_on=date.today() - timedelta(days=31),
+                               weight_kg=9.5, ntob="B"))
+    db.session.commit()
+    c = login("kader_a1")
+    hb = open_day(login("ketua_a1"), tree)
+    visit = enqueue(c, hb, child)
+    c.post(f"/hari-buka/{hb.id}/kunjungan/{visit.id}/meja/2", {"weight_kg": "9.6", "length_cm": "75", "position": "l"})
+    m = db.session.scalar(select(Measurement).where(Measurement.visit_id == visit.id))
+    assert m.ntob == "N"  # +100 g meets the new version's 100 g (the 2010 table asks 200 g or more)
+    assert login("kader_a1").get("/referensi/kbm").status_code == 403
