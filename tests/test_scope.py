@@ -6,6 +6,8 @@ import pytest
 
 from posyandu.models import Kecamatan
 
+from . import kader_factories
+
 # What each id parameter names, as a function of a Posyandu: the object of that Posyandu (or around it).
 ID_PARAMS = {
     "person_id": lambda t, key: t.people[f"child_{key}"].id,
@@ -14,6 +16,9 @@ ID_PARAMS = {
     "pregnancy_id": lambda t, key: t.people[f"mother_{key}"].pregnancies[0].id,
     "hb_id": lambda t, key: t.sessions[key].id,
     "visit_id": lambda t, key: t.sessions[key].visits[0].id,
+    "kader_id": lambda t, key: kader_factories.kader_of(t, key).id,
+    "commitment_id": lambda t, key: kader_factories.commitment_of(t, key).id,
+    "certificate_id": lambda t, key: kader_factories.certificate_of(t, key).id,
     "user_id": lambda t, key: next(u.id for u in t.users.values()
                                    if u.district_id == t.posyandu[key].kelurahan.kecamatan.district_id),
 }

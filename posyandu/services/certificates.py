@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Certificate, Kader, Kelurahan, User
 from ..models.roster import PROVISIONAL
 from ..models.base import utcnow
+from . import idempotency
 from .audit import acting
 
 TYPES_FILE = Path(__file__).resolve().parents[1] / "data" / "certificate_types.json"
@@ -34,8 +35,12 @@ def new_token() -> str:
 
 
 def issue(actor: User, type_code: str, kelurahan: Kelurahan, issued_on: date, issuer_name: str, issuer_title: str,
-          kader: Kader | None = None, stratum: str | None = None) -> Certificate:
-    """Issue one certificate; its number is unique (type, year, running id)."""
+          kader: Kader | None = None, stratum: str | None = None, key: str | None = None) -> Certificate:
+    """Issue one certificate; its number is unique (type, year, running id). A repeated post (same key) returns
+    the certificate the first one issued."""
+    earlier = idempotency.seen(key)
+    if earlier is not None:
+        return db.session.get(Certificate, earlier.entity_id)
     t = types().get(type_code)
     if t is None:
         raise CertificateError("type")
@@ -57,8 +62,11 @@ def issue(actor: User, type_code: str, kelurahan: Kelurahan, issued_on: date, is
     db.session.flush()
     # The number carries the id, so it is set after the insert; the model refuses any later change.
     cert.number = f"{t['prefix']}/{district.code or district.id}/{issued_on.year}/{cert.id:06d}"
-    db.session.commit()
-    return cert
+    row = idempotency.claim(key, actor.id, "certificate")
+    if row is not None:
+        row.entity_id = cert.id
+    twin = idempotency.commit_once(key)
+    return db.session.get(Certificate, twin.entity_id) if twin else cert
 
 
 def revoke(actor: User, cert: Certificate, reason: str) -> None:

@@ -3,7 +3,7 @@
 Every list filters with these selects and every object lookup goes through `get_in_scope`,
 which answers None (404 in a view) for anything outside the user's node.
 """
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, or_, select
 
 from ..extensions import db
 from ..models import Certificate, Commitment, CommitmentTemplate, HariBuka, Kader, KaderRole, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas, User
@@ -68,8 +68,11 @@ _SCOPE_OF = {
                                                               Commitment.posyandu_id.in_(posyandu_ids(u))),
     CommitmentTemplate: lambda u, obj_id: select(CommitmentTemplate.id).where(
         CommitmentTemplate.id == obj_id, CommitmentTemplate.district_id == u.district_id),
-    Certificate: lambda u, obj_id: select(Certificate.id).where(Certificate.id == obj_id,
-                                                                Certificate.kelurahan_id.in_(kelurahan_ids(u))),
+    # A kader's certificate follows the kader; a kelurahan award follows the kelurahan.
+    Certificate: lambda u, obj_id: select(Certificate.id).where(
+        Certificate.id == obj_id,
+        or_(Certificate.kader_id.in_(select(KaderRole.kader_id).where(KaderRole.posyandu_id.in_(posyandu_ids(u)))),
+            and_(Certificate.kader_id.is_(None), Certificate.kelurahan_id.in_(kelurahan_ids(u))))),
 }
 
 

@@ -89,10 +89,15 @@ class CountersignForm(BaseForm):
 
 class CertificateForm(IdempotentForm):
     type_code = SelectField(_l("Jenis sertifikat"), validators=[required()])
-    kelurahan_id = SelectField(_l("Kelurahan/desa"), coerce=int, validators=[Optional()])
     issued_on = DateField(_l("Tanggal terbit"), validators=[present(), not_before_1900])
     issuer_name = text_field(_l("Nama penanda tangan"), 100, is_required=True)
     issuer_title = text_field(_l("Jabatan penanda tangan"), 150, is_required=True)
+
+
+class AwardForm(CertificateForm):
+    """A kelurahan award: the same fields and the kelurahan it honours."""
+
+    kelurahan_id = SelectField(_l("Kelurahan/desa"), coerce=int, validators=[required()])
 
 
 class RevokeForm(BaseForm):

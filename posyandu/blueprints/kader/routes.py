@@ -1,0 +1,487 @@
+"""Kader roster, competence, verification, commitment signing and certificates (kelurahan and district)."""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ... import labels
+from ...domain import competence
+from ...domain.commitment import svg_path
+from ...extensions import db
+from ...models import Certificate, Commitment, Kader, KaderRole, Kelurahan
+from ...pdf.certificates import certificates_pdf
+from ...pdf.commitment import commitment_pdf
+from ...roles import role_required
+from ...services import certificates, commitments, roster, scope
+from ...web import get_or_404, render
+from . import bp
+from .forms import (AssessmentForm, AwardForm, CertificateForm, CountersignForm, EndRoleForm, KaderForm, ReviewForm, RevokeForm,
+                    RoleForm, SignForm, TemplateForm)
+
+VIEW = ("district_admin", "kelurahan_clerk", "nakes", "ketua")
+EDIT = ("district_admin", "kelurahan_clerk", "ketua")
+ASSESS = ("district_admin", "kelurahan_clerk", "nakes")
+SIGN = ("district_admin", "kelurahan_clerk", "ketua", "kader")
+COUNTERSIGN = ("kelurahan_clerk", "ketua")
+ISSUE = ("district_admin", "kelurahan_clerk")
+CERTS = ("district_admin", "kelurahan_clerk", "ketua")
+TZ_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+@bp.before_request
+@login_required
+def _login():
+    """Every page here needs a login."""
+
+
+def _page() -> int:
+    return max(1, min(request.args.get("page", 1, type=int), 10_000))
+
+
+def _year() -> int:
+    return max(2020, min(request.args.get("tahun", date.today().year, type=int), 2100))
+
+
+def _posyandu_filter() -> int | None:
+    """A Posyandu chosen in a list filter, only if in scope (else no filter)."""
+    pid = request.args.get("posyandu", type=int)
+    return pid if pid and pid in {p.id for p in scope.visible_posyandu(current_user)} else None
+
+
+def _local(dt: datetime | None) -> str:
+    if dt is None:
+        return ""
+    tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    text = format_datetime(dt.replace(tzinfo=timezone.utc), "d MMMM y, HH.mm", tzinfo=ZoneInfo(tz), locale="id")
+    return f"{text} {TZ_NAMES.get(tz, tz)}"
+
+
+def _long_date(d: date) -> str:
+    return format_date(d, "d MMMM y", locale="id")
+
+
+def _pdf(data: bytes, filename: str):
+    resp = make_response(data)
+    resp.headers["Content-Type"] = "application/pdf"
+    resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return resp
+
+
+# --- roster -----------------------------------------------------------------------------------------------------
+
+@bp.route("/")
+@role_required(*VIEW)
+def list_kader():
+    """The kader roster of the Posyandu in scope, with active search by name or NIK."""
+    q = request.args.get("q", "")[:100]
+    page, posyandu_id, today = _page(), _posyandu_filter(), date.today()
+    rows, more = roster.search(current_user, q, posyandu_id, page, current_app.config["PAGE_SIZE"], today)
+    strata = roster.strata(select(Kader.id).where(Kader.id.in_([k.id for k in rows]))) if rows else {}
+    return render("kader/list.html", "kader/_results.html", rows=rows, more=more, q=q, page=page, today=today,
+                  posyandu_id=posyandu_id, posyandu=scope.visible_posyandu(current_user), strata=strata,
+                  current_roles=roster.current_roles)
+
+
+@bp.route("/<int:kader_id>")
+@role_required(*VIEW)
+def view_kader(kader_id: int):
+    """A kader's page: data, roles, competence and stratum, verification, commitment and certificates."""
+    kader = get_or_404(Kader, kader_id)
+    today = date.today()
+    done = roster.assessments(kader)
+    cat = competence.catalogue()
+    passed = roster.passed_skills(select(Kader.id).where(Kader.id == kader.id)).get(kader.id, set())
+    groups = competence.completed_groups(passed, cat)
+    stratum = competence.stratum_for(groups, roster.stratum_rule())
+    role_form = RoleForm()
+    _role_choices(role_form)
+    role_form.start_date.data = today
+    assess = AssessmentForm()
+    assess.skills.choices = [(s.code, f"{s.code} · {s.name}") for s in cat.skills]
+    assess.assessed_on.data = today
+    cert_form = CertificateForm()
+    cert_form.type_code.choices = _kader_cert_types()
+    cert_form.issued_on.data = today
+    return render("kader/view.html", kader=kader, today=today, assessments=done, cat=cat, passed=passed,
+                  groups=groups, stratum=stratum, role_form=role_form, end_form=EndRoleForm(), assess_form=assess,
+                  review_form=ReviewForm(), cert_form=cert_form, commitment=commitments.commitment_of(kader.id, today.year),
+                  certs=certificates.of_kader(kader.id), current=roster.current_roles(kader, today),
+                  skill_names={s.code: s.name for s in cat.skills})
+
+
+def _role_choices(form):
+    form.posyandu_id.choices = [(p.id, f"{p.name} — {p.kelurahan.name}") for p in scope.visible_posyandu(current_user)]
+    form.role.choices = [(k, str(v)) for k, v in labels.POSITIONS.items()]
+
+
+@bp.route("/<int:kader_id>/ubah", methods=["GET", "POST"])
+@role_required(*EDIT)
+def edit_kader(kader_id: int):
+    """Correct a kader's data; a change sends the record back for verification."""
+    kader = get_or_404(Kader, kader_id)
+    form = KaderForm(obj=kader)
+    if form.validate_on_submit():
+        data = {f: getattr(form, f).data for f in roster.KADER_FIELDS}
+        data["education"] = data["education"] or None
+        roster.update(current_user, kader, data)
+        flash(_("Perubahan disimpan."), "success")
+        return redirect(url_for("kader.view_kader", kader_id=kader.id), 303)
+    status = 422 if form.is_submitted() else 200
+    return render("kader/edit.html", "kader/_form.html", status=status, form=form, kader=kader)
+
+
+@bp.route("/<int:kader_id>/peran", methods=["POST"])
+@role_required("district_admin", "kelurahan_clerk")
+def add_role(kader_id: int):
+    """Give the kader another role (kader or board position) in a Posyandu in scope."""
+    kader = get_or_404(Kader, kader_id)
+    form = RoleForm()
+    _role_choices(form)
+    if form.validate_on_submit():
+        roster.add_role(current_user, kader, form.posyandu_id.data, form.role.data, form.start_date.data)
+        flash(_("Peran ditambahkan."), "success")
+    else:
+        flash(_("Peran tidak tersimpan: periksa isian."), "error")
+    return redirect(url_for("kader.view_kader", kader_id=kader.id), 303)
+
+
+@bp.route("/<int:kader_id>/peran/akhiri", methods=["POST"])
+@role_required("district_admin", "kelurahan_clerk")
+def end_role(kader_id: int):
+    """End one of the kader's roles on a date."""
+    kader = get_or_404(Kader, kader_id)
+    form = EndRoleForm()
+    role = db.session.get(KaderRole, int(form.role_id.data)) if (form.role_id.data or "").isdigit() else None
+    if role is None or role.kader_id != kader.id or role.posyandu_id not in {p.id for p in scope.visible_posyandu(current_user)}:
+        abort(404)
+    if form.validate_on_submit():
+        roster.end_role(current_user, role, form.end_date.data)
+        flash(_("Peran diakhiri."), "success")
+    return redirect(url_for("kader.view_kader", kader_id=kader.id), 303)
+
+
+@bp.route("/<int:kader_id>/penilaian", methods=["POST"])
+@role_required(*ASSESS)
+def add_assessment(kader_id: int):
+    """Record the skills assessed on one date."""
+    kader = get_or_404(Kader, kader_id)
+    form = AssessmentForm()
+    form.skills.choices = [(s.code, s.code) for s in competence.catalogue().skills]
+    if form.validate_on_submit():
+        n = roster.record_assessments(current_user, kader, form.skills.data, form.assessed_on.data,
+                                      form.assessor.data, form.passed.data == "1")
+        flash(_("%(n)s penilaian dicatat.", n=n), "success")
+        return redirect(url_for("kader.view_kader", kader_id=kader.id) + "#kompetensi", 303)
+    return render("kader/assessment.html", status=422, form=form, kader=kader)
+
+
+@bp.route("/<int:kader_id>/tinjau", methods=["POST"])
+@role_required("district_admin", "kelurahan_clerk")
+def review_kader(kader_id: int):
+    """Verify (kelurahan), validate (district) or send back with a reason."""
+    kader = get_or_404(Kader, kader_id)
+    form = ReviewForm()
+    action = request.form.get("action")
+    if form.validate_on_submit():
+        try:
+            roster.review(current_user, kader, action, form.reason.data)
+            flash({"verify": _("Data kader diverifikasi."), "validate": _("Data kader divalidasi."),
+                   "return": _("Data kader dikembalikan.")}[action], "success")
+        except roster.ReviewError as e:
+            flash(_("Tulis alasan pengembalian.") if str(e) == "reason" else _("Langkah ini tidak dapat dilakukan."),
+                  "error")
+    return redirect(url_for("kader.view_kader", kader_id=kader.id) + "#tinjau", 303)
+
+
+# --- reports ----------------------------------------------------------------------------------------------------
+
+@bp.route("/peran-ganda")
+@role_required(*VIEW)
+def double_roles():
+    """Everyone holding more than one role now."""
+    return render("kader/double_roles.html", rows=roster.double_roles(current_user, date.today()))
+
+
+@bp.route("/kualitas-data")
+@role_required("district_admin", "kelurahan_clerk", "ketua")
+def data_quality():
+    """Kader records with a missing, invalid or duplicate NIK, double roles, or not yet verified."""
+    rows = roster.data_quality(current_user, date.today())
+    counts = {p: sum(1 for r in rows if p in r.problems) for p in roster.QUALITY_PROBLEMS}
+    return render("kader/quality.html", rows=rows, counts=counts)
+
+
+@bp.route("/kompetensi")
+@role_required(*VIEW)
+def competence_report():
+    """The share of trained kader per kelurahan, Puskesmas and district against the target."""
+    return render("kader/competence.html", shares=roster.trained_shares(current_user, date.today()),
+                  target=roster.trained_target(), rule=roster.stratum_rule(), cat=competence.catalogue())
+
+
+# --- commitments ------------------------------------------------------------------------------------------------
+
+@bp.route("/komitmen/")
+@role_required(*SIGN)
+def commitments_list():
+    """Who has signed the year's commitment and who has not, per Posyandu and kelurahan."""
+    year, posyandu_id = _year(), _posyandu_filter()
+    rows = commitments.status(current_user, year, posyandu_id)
+    return render("kader/commitments.html", rows=rows, counts=commitments.counts(rows), year=year,
+                  posyandu_id=posyandu_id, posyandu=scope.visible_posyandu(current_user),
+                  template=commitments.current_template(current_user.district_id, year))
+
+
+@bp.route("/komitmen/naskah", methods=["GET", "POST"])
+@role_required("district_admin")
+def commitment_templates():
+    """The district's commitment texts; saving publishes a new version (earlier ones stay as signed)."""
+    form = TemplateForm()
+    if request.method == "GET":
+        latest = commitments.current_template(current_user.district_id, date.today().year)
+        form.year.data = date.today().year
+        form.title.data = latest.title if latest else commitments.DEFAULT_TITLE
+        form.body.data = latest.body if latest else commitments.DEFAULT_BODY.format(year=date.today().year)
+    elif form.validate_on_submit():
+        t = commitments.new_version(current_user, current_user.district_id, form.year.data, form.title.data,
+                                    form.body.data)
+        flash(_("Naskah versi %(v)s tahun %(y)s diterbitkan.", v=t.version, y=t.year), "success")
+        return redirect(url_for("kader.commitment_templates"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render("kader/templates.html", status=status, form=form,
+                  templates=commitments.templates(current_user.district_id))
+
+
+def _sign_context(kader, form):
+    template = commitments.current_template(current_user.district_id, date.today().year)
+    today = date.today()
+    own = [r.posyandu for r in roster.current_roles(kader, today)
+           if r.posyandu_id in {p.id for p in scope.visible_posyandu(current_user)}]
+    form.posyandu_id.choices = list({p.id: (p.id, p.name) for p in own}.values())
+    return template
+
+
+@bp.route("/<int:kader_id>/komitmen", methods=["GET", "POST"])
+@role_required(*SIGN)
+def sign_commitment(kader_id: int):
+    """The kader reads the year's commitment and signs it (drawn signature; typed name without JavaScript)."""
+    kader = get_or_404(Kader, kader_id)
+    form = SignForm()
+    template = _sign_context(kader, form)
+    existing = commitments.commitment_of(kader.id, date.today().year)
+    if existing is not None:
+        return redirect(url_for("kader.view_commitment", commitment_id=existing.id), 303)
+    if template is None or not form.posyandu_id.choices:
+        return render("kader/sign.html", kader=kader, template=template, form=None)
+    if request.method == "GET":
+        form.text_sha256.data = template.body_sha256
+        form.posyandu_id.data = form.posyandu_id.choices[0][0]
+        return render("kader/sign.html", kader=kader, template=template, form=form)
+    error = None
+    if form.validate_on_submit():
+        kind = "drawn" if form.signature.data else "typed"
+        try:
+            c = commitments.sign(current_user, kader, form.posyandu_id.data, template, kind, form.signature.data,
+                                 form.typed_name.data, form.text_sha256.data)
+            flash(_("Komitmen %(name)s ditandatangani.", name=kader.name), "success")
+            return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
+        except commitments.CommitmentError as e:
+            if str(e) == "already":
+                return redirect(url_for("kader.sign_commitment", kader_id=kader.id), 303)
+            error = _sign_error(str(e))
+            form.text_sha256.data = template.body_sha256
+    return render("kader/sign.html", status=422, kader=kader, template=template, form=form, sign_error=error)
+
+
+def _sign_error(code: str) -> str:
+    if code == "stale":
+        return _("Naskah komitmen baru saja diperbarui. Baca naskah terbaru di atas, lalu tanda tangani lagi.")
+    return _("Tanda tangan belum dibuat. Gambar tanda tangan di kotak (atau ketik nama lengkap).")
+
+
+@bp.route("/komitmen/<int:commitment_id>")
+@role_required(*SIGN)
+def view_commitment(commitment_id: int):
+    """A signed commitment exactly as it was signed, with the countersigning form for the ketua or lurah."""
+    c = get_or_404(Commitment, commitment_id)
+    form = None
+    if current_user.role in COUNTERSIGN and c.countersigned_at is None:
+        form = CountersignForm()
+        form.name.data = current_user.display_name
+        form.title.data = (_("Ketua Posyandu %(name)s", name=c.posyandu.name) if current_user.role == "ketua"
+                           else _("Lurah %(name)s", name=c.posyandu.kelurahan.name))
+    return _commitment_page(c, form)
+
+
+def _commitment_page(c, form, error=None, status=200):
+    return render("kader/commitment.html", status=status, c=c, form=form, sign_error=error, svg_path=svg_path,
+                  local=_local)
+
+
+@bp.route("/komitmen/<int:commitment_id>/ketahui", methods=["POST"])
+@role_required(*COUNTERSIGN)
+def countersign_commitment(commitment_id: int):
+    """The ketua or lurah countersigns once; afterwards the record is fixed."""
+    c = get_or_404(Commitment, commitment_id)
+    if c.countersigned_at is not None:
+        flash(_("Komitmen ini sudah ditandatangani oleh yang mengetahui."), "info")
+        return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
+    form = CountersignForm()
+    error = None
+    if form.validate_on_submit():
+        kind = "drawn" if form.signature.data else "typed"
+        try:
+            commitments.countersign(current_user, c, form.name.data, form.title.data, kind, form.signature.data,
+                                    form.typed_name.data)
+            flash(_("Komitmen ditandatangani oleh %(name)s.", name=form.name.data), "success")
+            return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
+        except commitments.CommitmentError as e:
+            if str(e) == "already":
+                return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
+            error = _sign_error(str(e))
+    return _commitment_page(c, form, error, 422)
+
+
+@bp.route("/komitmen/<int:commitment_id>/pdf")
+@role_required(*SIGN)
+def commitment_pdf_view(commitment_id: int):
+    """The signed commitment as a PDF: the exact text, its hash and both signatures."""
+    c = get_or_404(Commitment, commitment_id)
+    kel = c.posyandu.kelurahan
+    data = {"title": c.title, "year": c.year, "text": c.text, "text_sha256": c.text_sha256,
+            "kader_name": c.signer_name, "nik_masked": labels.masked_nik(c.kader.nik), "posyandu": c.posyandu.name,
+            "kelurahan": kel.name, "district": kel.kecamatan.district.name, "signed_at": _local(c.signed_at),
+            "signature_kind": c.signature_kind, "signature": c.signature,
+            "countersigner_name": c.countersigner_name, "countersigner_title": c.countersigner_title,
+            "countersigned_at": _local(c.countersigned_at), "countersignature_kind": c.countersignature_kind,
+            "countersignature": c.countersignature,
+            "place_date": f"{kel.kecamatan.district.name}, {_long_date(c.signed_at.date())}"}
+    return _pdf(commitment_pdf(data), f"komitmen-{c.year}-{c.id}.pdf")
+
+
+# --- certificates -----------------------------------------------------------------------------------------------
+
+def _kader_cert_types():
+    return [(code, t["title"]) for code, t in certificates.types().items() if t["subject"] == "kader"]
+
+
+def _kelurahan_in_scope() -> list[Kelurahan]:
+    return list(db.session.scalars(select(Kelurahan).where(Kelurahan.id.in_(scope.kelurahan_ids(current_user)))
+                                   .order_by(Kelurahan.name)))
+
+
+def _verify_url(cert: Certificate) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for("verify.certificate", token=cert.token)
+    return url_for("verify.certificate", token=cert.token, _external=True)
+
+
+def _cert_data(cert: Certificate) -> dict:
+    district = cert.kelurahan.kecamatan.district
+    return {"number": cert.number, "title": cert.title, "heading": cert.heading, "body": cert.body,
+            "recipient_name": cert.recipient_name,
+            "issuer_org": f"Pemerintah {district.name}", "issuer_name": cert.issuer_name,
+            "issuer_title": cert.issuer_title, "place": cert.place, "issued_on_text": _long_date(cert.issued_on),
+            "verify_url": _verify_url(cert), "revoked": cert.revoked_at is not None}
+
+
+@bp.route("/sertifikat/")
+@role_required(*ISSUE)
+def certificates_list():
+    """Certificates of a kelurahan (issued and revoked), a form for kelurahan awards, and printing all as one PDF."""
+    kels = _kelurahan_in_scope()
+    kel_id = request.args.get("kelurahan", type=int)
+    kel = next((k for k in kels if k.id == kel_id), kels[0] if kels else None)
+    rows = certificates.of_kelurahan(kel.id, include_revoked=True) if kel else []
+    form = None
+    if current_user.role in ISSUE:
+        form = AwardForm()
+        form.type_code.choices = [(c, t["title"]) for c, t in certificates.types().items() if t["subject"] == "kelurahan"]
+        form.kelurahan_id.choices = [(k.id, k.name) for k in kels]
+        form.kelurahan_id.data = kel.id if kel else None
+        form.issued_on.data = date.today()
+    return render("kader/certificates.html", kels=kels, kel=kel, rows=rows, form=form)
+
+
+def _issue(form, kel: Kelurahan, kader: Kader | None, back: str):
+    stratum = None
+    if kader is not None and form.type_code.data == "stratum":
+        stratum = roster.strata(select(Kader.id).where(Kader.id == kader.id)).get(kader.id)
+        if stratum is None:
+            flash(_("Kader ini belum memenuhi stratum mana pun; sertifikat stratum belum dapat diterbitkan."), "error")
+            return redirect(back, 303)
+    cert = certificates.issue(current_user, form.type_code.data, kel, form.issued_on.data, form.issuer_name.data,
+                              form.issuer_title.data, kader=kader, stratum=stratum, key=form.idempotency_key.data)
+    flash(_("Sertifikat %(n)s diterbitkan.", n=cert.number), "success")
+    return redirect(back, 303)
+
+
+@bp.route("/<int:kader_id>/sertifikat", methods=["POST"])
+@role_required(*ISSUE)
+def issue_kader_certificate(kader_id: int):
+    """Issue a stratum certificate or a piagam penghargaan to a kader."""
+    kader = get_or_404(Kader, kader_id)
+    form = CertificateForm()
+    form.type_code.choices = _kader_cert_types()
+    back = url_for("kader.view_kader", kader_id=kader.id) + "#sertifikat"
+    if not form.validate_on_submit():
+        flash(_("Sertifikat tidak diterbitkan: periksa isian."), "error")
+        return redirect(back, 303)
+    roles = roster.current_roles(kader, date.today()) or kader.roles
+    visible = {p.id: p for p in scope.visible_posyandu(current_user)}
+    pos = next((visible[r.posyandu_id] for r in roles if r.posyandu_id in visible), None)
+    if pos is None:
+        abort(404)
+    return _issue(form, pos.kelurahan, kader, back)
+
+
+@bp.route("/sertifikat/kelurahan", methods=["POST"])
+@role_required(*ISSUE)
+def issue_kelurahan_award():
+    """Issue a kelurahan award (Anugerah Kelurahan Sehat, ODF)."""
+    form = AwardForm()
+    kels = {k.id: k for k in _kelurahan_in_scope()}
+    form.type_code.choices = [(c, t["title"]) for c, t in certificates.types().items() if t["subject"] == "kelurahan"]
+    form.kelurahan_id.choices = [(k.id, k.name) for k in kels.values()]
+    if form.validate_on_submit() and form.kelurahan_id.data in kels:
+        kel = kels[form.kelurahan_id.data]
+        return _issue(form, kel, None, url_for("kader.certificates_list", kelurahan=kel.id))
+    flash(_("Sertifikat tidak diterbitkan: periksa isian."), "error")
+    return redirect(url_for("kader.certificates_list"), 303)
+
+
+@bp.route("/sertifikat/<int:certificate_id>/cabut", methods=["POST"])
+@role_required(*ISSUE)
+def revoke_certificate(certificate_id: int):
+    """Revoke a certificate with a reason; its verification page then says it is revoked."""
+    cert = get_or_404(Certificate, certificate_id)
+    form = RevokeForm()
+    if form.validate_on_submit() and cert.revoked_at is None:
+        certificates.revoke(current_user, cert, form.reason.data)
+        flash(_("Sertifikat %(n)s dicabut.", n=cert.number), "success")
+    elif cert.revoked_at is None:
+        flash(_("Tulis alasan pencabutan."), "error")
+    return redirect(url_for("kader.certificates_list", kelurahan=cert.kelurahan_id), 303)
+
+
+@bp.route("/sertifikat/<int:certificate_id>/pdf")
+@role_required(*CERTS)
+def certificate_pdf(certificate_id: int):
+    """One certificate as a landscape A4 PDF (a revoked one is marked DICABUT)."""
+    cert = get_or_404(Certificate, certificate_id)
+    return _pdf(certificates_pdf([_cert_data(cert)], cert.title), f"sertifikat-{cert.id}.pdf")
+
+
+@bp.route("/sertifikat/kelurahan/<int:kelurahan_id>/pdf")
+@role_required(*ISSUE)
+def kelurahan_certificates_pdf(kelurahan_id: int):
+    """All valid certificates of a kelurahan in one PDF, for printing at once."""
+    kel = get_or_404(Kelurahan, kelurahan_id)
+    certs = certificates.of_kelurahan(kel.id)
+    return _pdf(certificates_pdf([_cert_data(c) for c in certs], f"Sertifikat Kelurahan {kel.name}"),
+                f"sertifikat-kelurahan-{kel.id}.pdf")

@@ -1,0 +1,55 @@
+"""Builders for the kader roster tests: a kader, a signed commitment and a certificate per Posyandu of the tree.
+
+Made on first use and kept on the tree, so the IDOR enumeration in test_scope can name them by Posyandu key."""
+from datetime import date, timedelta
+
+from posyandu.domain.commitment import dump_strokes
+from posyandu.extensions import db
+from posyandu.models import Kader, KaderRole
+from posyandu.services import certificates, commitments
+
+STROKES = dump_strokes([[(100, 200), (200, 120), (300, 260), (420, 150), (520, 240)], [(150, 300), (600, 300)]])
+
+
+def _cache(t) -> dict:
+    if not hasattr(t, "kader_objs"):
+        t.kader_objs = {}
+    return t.kader_objs
+
+
+def kader_of(t, key: str, name: str | None = None, nik: str | None = None) -> Kader:
+    """A kader serving Posyandu `key` since last year."""
+    cache = _cache(t)
+    if ("kader", key) not in cache:
+        k = Kader(name=name or f"Kader {key}", sex="P", nik=nik)
+        k.roles.append(KaderRole(posyandu_id=t.posyandu[key].id, role="kader",
+                                 start_date=date.today() - timedelta(days=400)))
+        db.session.add(k)
+        db.session.commit()
+        cache[("kader", key)] = k
+    return cache[("kader", key)]
+
+
+def commitment_of(t, key: str):
+    """The kader of `key` has signed this year's commitment (drawn signature)."""
+    cache = _cache(t)
+    if ("commitment", key) not in cache:
+        k = kader_of(t, key)
+        district_id = t.posyandu[key].kelurahan.kecamatan.district_id
+        admin = next(u for u in t.users.values() if u.district_id == district_id and u.role == "district_admin")
+        template = commitments.ensure_template(admin, district_id, date.today().year)
+        cache[("commitment", key)] = commitments.sign(admin, k, t.posyandu[key].id, template, "drawn", STROKES)
+    return cache[("commitment", key)]
+
+
+def certificate_of(t, key: str):
+    """A piagam penghargaan for the kader of `key`."""
+    cache = _cache(t)
+    if ("certificate", key) not in cache:
+        k = kader_of(t, key)
+        kel = t.posyandu[key].kelurahan
+        admin = next(u for u in t.users.values()
+                     if u.district_id == kel.kecamatan.district_id and u.role == "district_admin")
+        cache[("certificate", key)] = certificates.issue(admin, "piagam", kel, date.today(), "dr. Kepala Dinas",
+                                                         "Kepala Dinas Kesehatan", kader=k)
+    return cache[("certificate", key)]
