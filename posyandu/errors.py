@@ -11,6 +11,7 @@ MESSAGES = {
     403: _l("Anda tidak berhak membuka halaman ini."),
     404: _l("Halaman atau data tidak ditemukan."),
     405: _l("Cara membuka halaman ini tidak didukung."),
+    409: _l("Perubahan ditolak: hari buka sudah ditutup atau data sudah berubah. Muat ulang halaman."),
     422: _l("Data yang dikirim tidak sah."),
     429: _l("Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi."),
     500: _l("Terjadi kesalahan di server. Data Anda tidak tersimpan; coba lagi."),

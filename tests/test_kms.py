@@ -12,7 +12,7 @@ KBM = {str(k): v for k, v in KBM_KMS_2010.items()}
 def run(history_spec, age0_months=1):
     """Code a sequence of (date, kg) weighings one after another, as the app does at each hari buka."""
     history, codes, two_ts = [], [], []
-    for i, (on, kg) in enumerate(history_spec):
+    for on, kg in history_spec:
         age = age0_months + (on.year * 12 + on.month) - (history_spec[0][0].year * 12 + history_spec[0][0].month)
         code = ntob(history, on, kg, age, KBM)
         two_ts.append(is_two_t(history, on, code))

@@ -1,4 +1,5 @@
 """Registration of sasaran: validation, duplicates, idempotency, search, edit with history, soft delete."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -121,19 +122,42 @@ def test_htmx_invalid_form_returns_only_the_form_partial(tree, login):
 
 def test_search_by_name_nik_and_mother_with_and_without_htmx(tree, login):
     c = login("nakes_a")  # Puskesmas A serves kelurahan A: Posyandu A1 and A2
-    full = c.get("/sasaran/?q=anak").get_data(as_text=True)
+    full = c.post("/sasaran/", {"q": "anak"}).get_data(as_text=True)
     assert "<html" in full and "Anak A1" in full and "Anak A2" in full and "Anak B1" not in full
-    frag = c.get("/sasaran/?q=ibu%20a2", headers={"HX-Request": "true"})
+    frag = c.post("/sasaran/", {"q": "ibu a2"}, headers={"HX-Request": "true"})
     html = frag.get_data(as_text=True)
     assert "<html" not in html and "Anak A2" in html and "Ibu A2" in html and "Anak A1" not in html
     assert frag.headers["Vary"].count("HX-Request") == 1
     nik = tree.people["mother_A1"].nik
-    assert "Ibu A1" in c.get(f"/sasaran/?q={nik[:10]}").get_data(as_text=True)
+    assert "Ibu A1" in c.post("/sasaran/", {"q": nik[:10]}).get_data(as_text=True)
+
+
+def test_search_is_posted_so_nik_never_appears_in_a_url(tree, login):
+    c = login("kader_a1")
+    nik = tree.people["mother_A1"].nik
+    html = c.post("/sasaran/", {"q": nik}).get_data(as_text=True)
+    assert "Ibu A1" in html and nik not in "".join(re.findall(r'(?:href|action|hx-get|hx-post)="([^"]*)"', html))
+    assert "Anak A1" in c.get(f"/sasaran/?q={nik}").get_data(as_text=True)  # a GET query does not search
+    assert c.post("/sasaran/", {"q": "x", "csrf_token": "forged"}).status_code == 400
+
+
+def test_search_pages_are_posted_too(tree, login):
+    from posyandu.models import Person as P
+
+    for i in range(30):
+        db.session.add(P(posyandu_id=tree.posyandu["A1"].id, name=f"Anak Banyak {i:02d}", sex="L",
+                         birth_date=date(2024, 1, 1)))
+    db.session.commit()
+    c = login("kader_a1")
+    first = c.post("/sasaran/", {"q": "banyak"}).get_data(as_text=True)
+    assert "Anak Banyak 00" in first and "Anak Banyak 29" not in first and 'name="page" value="2"' in first
+    second = c.post("/sasaran/", {"q": "banyak", "page": "2"}).get_data(as_text=True)
+    assert "Anak Banyak 29" in second
 
 
 def test_search_treats_like_wildcards_literally(tree, login):
     c = login("kader_a1")
-    assert "Anak A1" not in c.get("/sasaran/?q=%25").get_data(as_text=True)
+    assert "Anak A1" not in c.post("/sasaran/", {"q": "%"}).get_data(as_text=True)
 
 
 def test_edit_keeps_history_and_soft_delete_hides(tree, login):
@@ -147,7 +171,7 @@ def test_edit_keeps_history_and_soft_delete_hides(tree, login):
     assert "Anak A1 Baru" in page and "<del>Anak A1</del>" in page
     assert c.post(f"/sasaran/{child.id}/hapus").status_code == 303
     assert c.get(f"/sasaran/{child.id}").status_code == 404
-    assert "Anak A1 Baru" not in c.get("/sasaran/?q=anak").get_data(as_text=True)
+    assert "Anak A1 Baru" not in c.post("/sasaran/", {"q": "anak"}).get_data(as_text=True)
     assert db.session.get(Person, child.id).deleted_at is not None  # kept, only hidden
     actions = db.session.scalars(select(AuditLog.action).where(AuditLog.entity_id == child.id,
                                                                AuditLog.entity == "person")).all()

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import aliased, selectinload
 
 from ..domain.lifecycle import group_for, hpl_from_hpht, pregnancy_is_active

@@ -141,7 +141,7 @@ def charts(person: Person, upto: date) -> list[tuple[str, str]]:
                               .order_by(Measurement.measured_on)).all()
     months = chart_months(age)
     weights, lengths = [], []
-    for age_days, on, w, length, position, flagged in rows:
+    for age_days, on, w, length, _position, flagged in rows:
         days = age_days if age_days is not None else (on - person.birth_date).days
         if w is not None:
             weights.append((days, w, flagged))

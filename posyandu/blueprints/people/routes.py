@@ -1,7 +1,7 @@
 """Registration of sasaran: search, register, view, edit, delete, pregnancies."""
 from datetime import date
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from ...services import idempotency, people, person_card, scope, session_day
 from ...services.scope import get_in_scope
 from ...web import get_or_404, render
 from . import bp
-from .forms import DeleteForm, PersonForm, PregnancyForm, RegisterForm
+from .forms import CsrfForm, DeleteForm, PersonForm, PregnancyForm, RegisterForm
 
 PERSON_DATA = [f for f in people.PERSON_FIELDS if f != "mother_id"]
 
@@ -27,11 +27,18 @@ def _page() -> int:
     return max(1, min(request.args.get("page", 1, type=int), 10_000))
 
 
-@bp.route("/sasaran/")
+@bp.route("/sasaran/", methods=["GET", "POST"])
 def list_people():
-    """The list of people, with active search by name, NIK or mother's name."""
-    q = request.args.get("q", "")[:100]
-    page = _page()
+    """The list of people, with active search by name, NIK or mother's name.
+
+    The search is a POST (a read, CSRF-checked like any post) so a NIK never lands in a URL, a server log or
+    the browser history."""
+    if request.method == "POST":
+        if not CsrfForm().validate_on_submit():
+            abort(400)
+        q, page = request.form.get("q", "")[:100], max(1, min(request.form.get("page", 1, type=int), 10_000))
+    else:
+        q, page = "", _page()
     rows, more = people.search(current_user, q, page, current_app.config["PAGE_SIZE"])
     return render("people/list.html", "people/_results.html", rows=rows, more=more, q=q, page=page,
                   today=date.today())
@@ -179,8 +186,6 @@ def end_pregnancy(person_id: int, pregnancy_id: int):
     person = get_or_404(Person, person_id)
     preg = db.session.get(Pregnancy, pregnancy_id)
     if preg is None or preg.person_id != person.id:
-        from flask import abort
-
         abort(404)
     outcome = request.form.get("outcome")
     if DeleteForm().validate_on_submit() and outcome in ("lahir_hidup", "lahir_mati", "keguguran"):

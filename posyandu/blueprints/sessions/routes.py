@@ -103,15 +103,18 @@ def close_session(hb_id: int):
     return redirect(url_for("sessions.view_session", hb_id=hb.id), 303)
 
 
-@bp.route("/<int:hb_id>/meja/<int:meja>")
+@bp.route("/<int:hb_id>/meja/<int:meja>", methods=["GET", "POST"])
 def meja(hb_id: int, meja: int):
-    """One meja: its live queue, and at meja 1 the search and who is expected but has not come."""
+    """One meja: its live queue, and at meja 1 the search (posted: a NIK stays out of URLs) and who is
+    expected but has not come."""
     hb = _session(hb_id)
-    if meja not in MEJA:
+    if meja not in MEJA or (request.method == "POST" and meja != 1):
         abort(404)
+    if request.method == "POST" and not CsrfForm().validate_on_submit():
+        abort(400)
     ctx = {"hb": hb, "meja": meja, "queue": session_views.queue(hb, meja), "enqueue_form": EnqueueForm()}
     if meja == 1:
-        q = request.args.get("q", "")[:100]
+        q = request.form.get("q", "")[:100]
         ctx.update(q=q, found=session_views.search_for_queue(current_user, hb, q) if q else [],
                    expected=session_views.expected_not_come(hb, limit=15))
         if q and request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "meja1-found":
