@@ -1,0 +1,292 @@
+"""Kader roster, competence, verification, commitments and certificates through the routes."""
+from datetime import date
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select, text
+
+from posyandu.extensions import db
+from posyandu.models import AuditLog, Certificate, Commitment, ImmutableRecord, Kader, KaderRole
+
+from . import kader_factories as kf
+
+NAME = "Ni Luh Putu \u0100yu"
+VALID_NIK = "6474014203940001"
+
+
+@pytest.fixture
+def kader_b(tree):
+    return kf.kader_of(tree, "B1", name="Kader Bontang Utara", nik="6474015505900002")
+
+
+@pytest.fixture
+def ayu(tree):
+    return kf.kader_of(tree, "A1", name=NAME, nik="6474014506920003")
+
+
+# --- roster ------------------------------------------------------------------------------------------------------
+
+def test_roster_lists_kader_in_scope_with_search_page_and_fragment(tree, login, ayu, kader_b):
+    c = login("clerk_a")
+    page = c.get("/kader/").get_data(as_text=True)
+    assert "<html" in page and NAME in page and "Kader Bontang Utara" not in page
+    frag = c.get("/kader/?q=luh", headers={"HX-Request": "true"})
+    html = frag.get_data(as_text=True)
+    assert frag.status_code == 200 and "<html" not in html and NAME in html and "Kader Satu" not in html
+    assert "Vary" in frag.headers and "HX-Request" in frag.headers["Vary"]
+    assert NAME in c.get("/kader/?q=64740145").get_data(as_text=True)  # NIK prefix
+    assert NAME not in c.get(f"/kader/?posyandu={tree.posyandu['A2'].id}").get_data(as_text=True)
+    assert login("kader_a1").get("/kader/").status_code == 403  # kader accounts: no roster (NIK, bank data)
+
+
+def test_clerk_cannot_see_verify_edit_or_print_another_kelurahans_kader(tree, login, kader_b):
+    c = login("clerk_a")
+    kid = kader_b.id
+    assert c.get(f"/kader/{kid}").status_code == 404
+    assert c.get(f"/kader/{kid}/ubah").status_code == 404
+    assert c.post(f"/kader/{kid}/tinjau", {"action": "verify"}).status_code == 404
+    assert c.get(f"/kader/{kid}/komitmen").status_code == 404
+    com = kf.commitment_of(tree, "B1")
+    assert c.get(f"/kader/komitmen/{com.id}/pdf").status_code == 404
+    cert = kf.certificate_of(tree, "B1")
+    assert c.get(f"/kader/sertifikat/{cert.id}/pdf").status_code == 404
+    assert c.get(f"/kader/sertifikat/kelurahan/{tree.kelurahan['B'].id}/pdf").status_code == 404
+    db.session.refresh(kader_b)
+    assert kader_b.review_status == "baru"
+    assert "Kader Bontang Utara" not in c.get("/kader/kualitas-data").get_data(as_text=True)
+
+
+def test_edit_kader_validates_and_keeps_history(tree, login, ayu):
+    c = login("ketua_a1")
+    bad = c.post(f"/kader/{ayu.id}/ubah", {"name": NAME, "sex": "P", "nik": "123", "bank_account": "12ab"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "NIK harus 16 angka." in html and 'aria-invalid="true"' in html
+    ok = c.post(f"/kader/{ayu.id}/ubah", {"name": NAME, "sex": "P", "nik": "6474 0145 0692 0003",
+                                          "education": "sma", "bpjs_tk_number": "23000123456",
+                                          "bpjs_tk_active_until": "2027-01-31", "bank_name": "Bankaltimtara",
+                                          "bank_account": "0012345678", "bank_account_holder": NAME})
+    assert ok.status_code == 303
+    db.session.refresh(ayu)
+    assert (ayu.bank_name, ayu.bpjs_tk_active_until, ayu.education) == ("Bankaltimtara", date(2027, 1, 31), "sma")
+    log = db.session.scalars(select(AuditLog).where(AuditLog.entity == "kader", AuditLog.entity_id == ayu.id,
+                                                    AuditLog.action == "update")).all()
+    assert log and "bank_account" in log[-1].changes
+
+
+def test_roles_are_time_bounded_and_double_roles_reported(tree, login, ayu):
+    c = login("clerk_a")
+    resp = c.post(f"/kader/{ayu.id}/peran", {"posyandu_id": tree.posyandu["A2"].id, "role": "bendahara",
+                                             "start_date": date.today().isoformat()})
+    assert resp.status_code == 303
+    report = c.get("/kader/peran-ganda").get_data(as_text=True)
+    assert NAME in report and "Bendahara" in report
+    role = db.session.scalar(select(KaderRole).where(KaderRole.kader_id == ayu.id, KaderRole.role == "bendahara"))
+    assert c.post(f"/kader/{ayu.id}/peran/akhiri", {"role_id": role.id, "end_date": "2000-01-01"}).status_code == 303
+    db.session.refresh(role)
+    assert role.end_date == role.start_date  # never before it began
+    # a role of another kader cannot be ended through this kader
+    other = db.session.scalar(select(KaderRole).join(Kader).where(Kader.name == "Kader Satu"))
+    assert c.post(f"/kader/{ayu.id}/peran/akhiri", {"role_id": other.id,
+                                                    "end_date": date.today().isoformat()}).status_code == 404
+
+
+def test_assessments_give_a_stratum_and_the_trained_share(tree, login, ayu):
+    from posyandu.domain.competence import catalogue
+
+    c = login("nakes_a")
+    groups = catalogue().by_group()
+    skills = [s.code for g in ("manajemen", "balita", "remaja") for s in groups[g]]
+    resp = c.post(f"/kader/{ayu.id}/penilaian", {"skills": skills, "assessed_on": date.today().isoformat(),
+                                                 "assessor": "Bidan Rina, Puskesmas A", "passed": "1"})
+    assert resp.status_code == 303
+    page = c.get(f"/kader/{ayu.id}").get_data(as_text=True)
+    assert "Purwa" in page
+    report = c.get("/kader/kompetensi").get_data(as_text=True)
+    assert "Kelurahan A" in report and "Kelurahan B" not in report
+    # Kader Satu, Kader Dua and Ayu serve A1: one of three trained, above the 10 % target
+    assert "33,3%" in report or "33.3%" in report
+    bad = c.post(f"/kader/{ayu.id}/penilaian", {"skills": ["ZZ"], "assessed_on": "2020-01-01", "assessor": "x"})
+    assert bad.status_code == 422
+
+
+def test_stratum_rule_comes_from_config(app, tree, login, ayu):
+    from posyandu.services import roster
+
+    app.config["KADER_STRATUM_RULE"] = [{"stratum": "utama", "required": ["manajemen"], "extra": 0}]
+    roster.record_assessments(tree.users["admin_d"], ayu, ["M1", "M2", "M3", "M4"], date.today(), "Tim")
+    assert roster.strata(select(Kader.id).where(Kader.id == ayu.id)) == {ayu.id: "utama"}
+    app.config["KADER_STRATUM_RULE"] = [{"stratum": "utama", "required": ["typo"], "extra": 0}]
+    with pytest.raises(ValueError):
+        roster.stratum_rule()
+
+
+def test_verification_then_validation_with_reason_when_sent_back(tree, login, ayu):
+    clerk, admin, ketua = login("clerk_a"), login("admin_d"), login("ketua_a1")
+    assert ketua.post(f"/kader/{ayu.id}/tinjau", {"action": "verify"}).status_code == 403
+    assert admin.post(f"/kader/{ayu.id}/tinjau", {"action": "validate"}).status_code == 303
+    db.session.refresh(ayu)
+    assert ayu.review_status == "baru"  # cannot validate before the kelurahan verified
+    clerk.post(f"/kader/{ayu.id}/tinjau", {"action": "return"})  # no reason: refused
+    db.session.refresh(ayu)
+    assert ayu.review_status == "baru"
+    clerk.post(f"/kader/{ayu.id}/tinjau", {"action": "return", "reason": "NIK tidak sesuai KTP"})
+    db.session.refresh(ayu)
+    assert (ayu.review_status, ayu.return_reason) == ("dikembalikan", "NIK tidak sesuai KTP")
+    assert "NIK tidak sesuai KTP" in clerk.get(f"/kader/{ayu.id}").get_data(as_text=True)
+    clerk.post(f"/kader/{ayu.id}/tinjau", {"action": "verify"})
+    admin.post(f"/kader/{ayu.id}/tinjau", {"action": "validate"})
+    db.session.refresh(ayu)
+    assert ayu.review_status == "tervalidasi" and ayu.verified_by_id == tree.users["clerk_a"].id
+    # a later correction sends the record back to be verified
+    ketua.post(f"/kader/{ayu.id}/ubah", {"name": NAME, "sex": "P", "phone": "081234567890"})
+    db.session.refresh(ayu)
+    assert ayu.review_status == "baru" and ayu.validated_at is None
+
+
+def test_data_quality_lists_nik_problems_double_roles_and_unverified(tree, login):
+    kf.kader_of(tree, "A1", name="Tanpa NIK")
+    a2 = kf.kader_of(tree, "A2", name="NIK Salah", nik="1234")
+    db.session.add(Kader(name="Kembar", sex="P", nik=VALID_NIK,
+                         roles=[KaderRole(posyandu_id=tree.posyandu["A1"].id, role="kader", start_date=date(2024, 1, 1))]))
+    db.session.add(Kader(name="Kembar Dua", sex="P", nik=VALID_NIK,
+                         roles=[KaderRole(posyandu_id=tree.posyandu["A2"].id, role="kader", start_date=date(2024, 1, 1)),
+                                KaderRole(posyandu_id=tree.posyandu["A2"].id, role="ketua", start_date=date(2024, 1, 1))]))
+    db.session.commit()
+    html = login("clerk_a").get("/kader/kualitas-data").get_data(as_text=True)
+    assert "NIK kosong" in html and "NIK tidak sah" in html and "NIK ganda" in html and "Peran ganda" in html
+    assert a2.name in html and "Kembar Dua" in html
+
+
+# --- commitments -------------------------------------------------------------------------------------------------
+
+def _template(tree):
+    from posyandu.services import commitments
+
+    return commitments.ensure_template(tree.users["admin_d"], tree.districts["D"].id, date.today().year)
+
+
+def test_sign_without_javascript_with_typed_name_then_countersign(tree, login, ayu):
+    t = _template(tree)
+    c = login("ketua_a1")
+    page = c.get(f"/kader/{ayu.id}/komitmen").get_data(as_text=True)
+    assert "memerlukan JavaScript" in page and t.body_sha256 in page
+    missing = c.post(f"/kader/{ayu.id}/komitmen", {"posyandu_id": tree.posyandu["A1"].id, "agree": "y",
+                                                   "text_sha256": t.body_sha256, "idempotency_key": "k1"})
+    assert missing.status_code == 422 and "Tanda tangan belum dibuat" in missing.get_data(as_text=True)
+    ok = c.post(f"/kader/{ayu.id}/komitmen", {"posyandu_id": tree.posyandu["A1"].id, "agree": "y",
+                                              "text_sha256": t.body_sha256, "typed_name": NAME,
+                                              "idempotency_key": "k2"})
+    assert ok.status_code == 303
+    com = db.session.scalar(select(Commitment).where(Commitment.kader_id == ayu.id))
+    assert com.text == t.body and com.signature_kind == "typed" and com.recorded_by_id == tree.users["ketua_a1"].id
+    import hashlib
+    assert com.text_sha256 == hashlib.sha256(t.body.encode()).hexdigest()
+    again = c.post(f"/kader/{ayu.id}/komitmen", {"posyandu_id": tree.posyandu["A1"].id, "agree": "y",
+                                                 "text_sha256": t.body_sha256, "typed_name": NAME,
+                                                 "idempotency_key": "k3"})
+    assert again.status_code == 303
+    assert db.session.scalar(select(db.func.count()).select_from(Commitment)) == 1
+    listing = c.get("/kader/komitmen/").get_data(as_text=True)
+    assert NAME in listing and "Kader Satu" in listing and "menunggu ketua/lurah" in listing
+    assert login("admin_d").post(f"/kader/komitmen/{com.id}/ketahui", {"name": "x", "title": "y"}).status_code == 403
+    cs = c.post(f"/kader/komitmen/{com.id}/ketahui", {"name": "Ketua A1", "title": "Ketua Posyandu A1",
+                                                      "signature": kf.STROKES})
+    assert cs.status_code == 303
+    db.session.refresh(com)
+    assert com.countersignature_kind == "drawn" and com.countersigned_by_id == tree.users["ketua_a1"].id
+    pdf = c.get(f"/kader/komitmen/{com.id}/pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    reader = PdfReader(BytesIO(pdf.data))
+    text_ = reader.pages[0].extract_text()
+    assert NAME in text_ and "Ketua A1" in text_ and com.text_sha256 in text_.replace("\n", "")
+    second = c.post(f"/kader/komitmen/{com.id}/ketahui", {"name": "Lain", "title": "Lain", "typed_name": "Lain"})
+    assert second.status_code == 303
+    db.session.refresh(com)
+    assert com.countersigner_name == "Ketua A1"
+
+
+def test_a_text_changed_while_reading_is_not_signed(tree, login, ayu):
+    from posyandu.services import commitments
+
+    old = _template(tree)
+    commitments.new_version(tree.users["admin_d"], tree.districts["D"].id, old.year, old.title, old.body + "\n6. Baru.")
+    resp = login("ketua_a1").post(f"/kader/{ayu.id}/komitmen", {
+        "posyandu_id": tree.posyandu["A1"].id, "agree": "y", "text_sha256": old.body_sha256, "typed_name": NAME,
+        "idempotency_key": "k1"})
+    assert resp.status_code == 422 and "diperbarui" in resp.get_data(as_text=True)
+
+
+def test_signed_commitment_cannot_change_in_the_orm_or_the_database(app, tree):
+    com = kf.commitment_of(tree, "A1")
+    com.text = "Teks lain"
+    with pytest.raises(ImmutableRecord):
+        db.session.commit()
+    db.session.rollback()
+    with pytest.raises(Exception, match="immutable"):
+        db.session.execute(text("UPDATE commitment SET text = 'x' WHERE id = :i"), {"i": com.id})
+    db.session.rollback()
+    with pytest.raises(Exception, match="cannot be deleted"):
+        db.session.execute(text("DELETE FROM commitment WHERE id = :i"), {"i": com.id})
+    db.session.rollback()
+
+
+def test_templates_are_versioned_by_the_district_admin(tree, login):
+    c = login("admin_d")
+    assert c.get("/kader/komitmen/naskah").status_code == 200
+    for body in ("Versi satu.", "Versi dua."):
+        assert c.post("/kader/komitmen/naskah", {"year": 2030, "title": "Komitmen", "body": body}).status_code == 303
+    html = c.get("/kader/komitmen/naskah").get_data(as_text=True)
+    assert html.count("<td>2030</td>") == 2
+    assert login("clerk_a").get("/kader/komitmen/naskah").status_code == 403
+
+
+# --- certificates ------------------------------------------------------------------------------------------------
+
+def test_certificates_issue_verify_publicly_revoke_and_bulk_print(app, tree, login, ayu, client):
+    c = login("clerk_a")
+    # stratum certificate needs a stratum
+    resp = c.post(f"/kader/{ayu.id}/sertifikat", {"type_code": "stratum", "issued_on": date.today().isoformat(),
+                                                  "issuer_name": "Lurah A", "issuer_title": "Lurah Kelurahan A",
+                                                  "idempotency_key": "c0"})
+    assert resp.status_code == 303 and db.session.scalar(select(db.func.count()).select_from(Certificate)) == 0
+    for key in ("c1", "c1", "c2"):  # the first twice: one certificate
+        c.post(f"/kader/{ayu.id}/sertifikat", {"type_code": "piagam", "issued_on": date.today().isoformat(),
+                                               "issuer_name": "Lurah A", "issuer_title": "Lurah Kelurahan A",
+                                               "idempotency_key": key})
+    c.post("/kader/sertifikat/kelurahan", {"type_code": "odf", "kelurahan_id": tree.kelurahan["A"].id,
+                                           "issued_on": date.today().isoformat(), "issuer_name": "Wali Kota",
+                                           "issuer_title": "Wali Kota D", "idempotency_key": "c3"})
+    certs = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()
+    assert len(certs) == 3 and len({x.number for x in certs}) == 3 and len({x.token for x in certs}) == 3
+    assert all(len(x.token) >= 22 and str(x.id) != x.token for x in certs)
+
+    # public verification: no login, no NIK
+    page = client.get(f"/v/{certs[0].token}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and NAME in html and "SAH" in html and certs[0].number in html
+    assert ayu.nik not in html and "noindex" in page.headers["X-Robots-Tag"]
+    assert client.get("/v/not-a-token").status_code == 404
+
+    assert c.post(f"/kader/sertifikat/{certs[0].id}/cabut", {"reason": ""}).status_code == 303
+    assert client.get(f"/v/{certs[0].token}").get_data(as_text=True).count("DICABUT") == 0
+    c.post(f"/kader/sertifikat/{certs[0].id}/cabut", {"reason": "Salah nama"})
+    assert "DICABUT" in client.get(f"/v/{certs[0].token}").get_data(as_text=True)
+
+    bulk = c.get(f"/kader/sertifikat/kelurahan/{tree.kelurahan['A'].id}/pdf")
+    reader = PdfReader(BytesIO(bulk.data))
+    assert bulk.mimetype == "application/pdf" and len(reader.pages) == 2  # the revoked one is left out
+    all_text = "".join(p.extract_text() for p in reader.pages)
+    assert NAME in all_text and "Kelurahan A" in all_text and f"/v/{certs[1].token}" in all_text
+    one = c.get(f"/kader/sertifikat/{certs[0].id}/pdf")
+    assert "DICABUT" in PdfReader(BytesIO(one.data)).pages[0].extract_text()
+    listing = c.get("/kader/sertifikat/").get_data(as_text=True)
+    assert "Salah nama" in listing and certs[2].number in listing
+
+
+def test_certificate_number_and_token_are_fixed(tree):
+    cert = kf.certificate_of(tree, "A1")
+    cert.number = "LAIN/1"
+    with pytest.raises(ImmutableRecord):
+        db.session.commit()
+    db.session.rollback()
