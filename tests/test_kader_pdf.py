@@ -78,8 +78,8 @@ def test_commitment_pdf_before_countersigning_and_typed_signature():
 
 def test_certificates_are_landscape_a4_one_page_each_with_qr_of_the_verify_url(tmp_path, monkeypatch):
     payloads = []
-    real = cert_pdf.QrCodeWidget
-    monkeypatch.setattr(cert_pdf, "QrCodeWidget", lambda value, **kw: payloads.append(value) or real(value, **kw))
+    real = cert_pdf.qr_modules
+    monkeypatch.setattr(cert_pdf, "qr_modules", lambda value: payloads.append(value) or real(value))
     pdf = cert_pdf.certificates_pdf([cert(1), cert(2, recipient_name="Kelurahan Api-Api", revoked=True)])
     reader = PdfReader(BytesIO(pdf))
     assert len(reader.pages) == 2
