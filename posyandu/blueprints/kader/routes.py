@@ -294,6 +294,8 @@ def sign_commitment(kader_id: int):
                 return redirect(url_for("kader.sign_commitment", kader_id=kader.id), 303)
             error = _sign_error(str(e))
             form.text_sha256.data = template.body_sha256
+    elif not (form.signature.data or form.typed_name.data):
+        error = _sign_error("signature")
     return render("kader/sign.html", status=422, kader=kader, template=template, form=form, sign_error=error)
 
 
@@ -343,6 +345,8 @@ def countersign_commitment(commitment_id: int):
             if str(e) == "already":
                 return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
             error = _sign_error(str(e))
+    elif not (form.signature.data or form.typed_name.data):
+        error = _sign_error("signature")
     return _commitment_page(c, form, error, 422)
 
 

@@ -33,6 +33,8 @@
     function save() {
       input.value = strokes.length ? JSON.stringify(strokes) : "";
       box.classList.toggle("signed", strokes.length > 0);
+      var err = field.querySelector("#signature-error");
+      if (err && strokes.length) err.hidden = true;
     }
     canvas.addEventListener("pointerdown", function (e) {
       e.preventDefault();
