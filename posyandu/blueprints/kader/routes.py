@@ -12,6 +12,7 @@ from ... import labels
 from ...domain import competence
 from ...domain.commitment import svg_path
 from ...extensions import db
+from ...forms import CsrfForm
 from ...models import Certificate, Commitment, Kader, KaderRole, Kelurahan
 from ...pdf.certificates import certificates_pdf
 from ...pdf.commitment import commitment_pdf
@@ -48,7 +49,7 @@ def _year() -> int:
 
 def _posyandu_filter() -> int | None:
     """A Posyandu chosen in a list filter, only if in scope (else no filter)."""
-    pid = request.args.get("posyandu", type=int)
+    pid = request.values.get("posyandu", type=int)
     return pid if pid and pid in {p.id for p in scope.visible_posyandu(current_user)} else None
 
 
@@ -73,12 +74,18 @@ def _pdf(data: bytes, filename: str):
 
 # --- roster -----------------------------------------------------------------------------------------------------
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @role_required(*VIEW)
 def list_kader():
-    """The kader roster of the Posyandu in scope, with active search by name or NIK."""
-    q = request.args.get("q", "")[:100]
-    page, posyandu_id, today = _page(), _posyandu_filter(), date.today()
+    """The kader roster of the Posyandu in scope, with active search by name or NIK (posted, so a NIK never
+    lands in a URL)."""
+    if request.method == "POST":
+        if not CsrfForm().validate_on_submit():
+            abort(400)
+        q, page = request.form.get("q", "")[:100], max(1, min(request.form.get("page", 1, type=int), 10_000))
+    else:
+        q, page = "", _page()
+    posyandu_id, today = _posyandu_filter(), date.today()
     rows, more = roster.search(current_user, q, posyandu_id, page, current_app.config["PAGE_SIZE"], today)
     strata = roster.strata(select(Kader.id).where(Kader.id.in_([k.id for k in rows]))) if rows else {}
     return render("kader/list.html", "kader/_results.html", rows=rows, more=more, q=q, page=page, today=today,
