@@ -44,16 +44,18 @@ FIELD_NAMES = {
 
 def age_text(birth, on) -> str:
     """Age as a kader says it: '1 th 4 bl', '7 bl', '12 hari'."""
+    from flask_babel import gettext as _  # eager: called per row while rendering, lazy strings cost more
+
     from .domain.lifecycle import age_in_months
 
     months = age_in_months(birth, on)
     if months < 1:
-        return _l("%(n)s hari", n=(on - birth).days)
+        return _("%(n)s hari", n=(on - birth).days)
     if months < 24:
-        return _l("%(n)s bl", n=months)
+        return _("%(n)s bl", n=months)
     if months < 60:
-        return _l("%(y)s th %(m)s bl", y=months // 12, m=months % 12)
-    return _l("%(y)s th", y=months // 12)
+        return _("%(y)s th %(m)s bl", y=months // 12, m=months % 12)
+    return _("%(y)s th", y=months // 12)
 
 
 def masked_nik(nik: str | None) -> str:

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from .domain import kms
 from .domain.growth import score_arrays, value_for_z
@@ -42,11 +42,19 @@ class _Ids:
     """Hands out primary keys for bulk inserts (one seeding process writes at a time)."""
 
     def __init__(self, model):
+        self.model = model
         self.next = (db.session.scalar(select(func.max(model.id))) or 0) + 1
 
     def take(self) -> int:
         self.next += 1
         return self.next - 1
+
+    def finish(self) -> None:
+        """Move PostgreSQL's id sequence past the ids we chose, so later inserts do not collide."""
+        if db.engine.dialect.name == "postgresql":
+            table = self.model.__table__.name
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
 
 
 def _stamp() -> dict:
@@ -226,6 +234,8 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
     _flush(HariBuka, hari_buka)
     _flush(Duty, duties)
     _flush(Measurement, measurements)
+    person_ids.finish()
+    hb_ids.finish()
     return {"children": children, "measurements": n_meas, "people": person_ids.next - 1}
 
 

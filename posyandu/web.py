@@ -39,7 +39,7 @@ def htmx_redirects(response: Response) -> Response:
     and swap the whole next page into the form."""
     if wants_fragment() and response.status_code in (301, 302, 303, 307, 308):
         location = response.headers["Location"]
-        response = Response(status=204)
+        response = Response(b"", status=200)  # not 204: waitress closes connections without Content-Length
         response.headers["HX-Location"] = location
     return response
 

@@ -16,6 +16,9 @@ def test_seed_demo_builds_bontang_with_demo_accounts(app):
     assert kader.posyandu_id == ketua.posyandu_id is not None
     assert check_password(kader.password_hash, "posyandu-demo")
     assert db.session.scalar(select(func.count()).select_from(Measurement)) > 160
+    # Bulk inserts chose their own ids: the next ordinary insert must still get a free one (PostgreSQL sequences).
+    db.session.add(Person(posyandu_id=kader.posyandu_id, name="Setelah Seed", sex="L", birth_date=kader.created_at.date()))
+    db.session.commit()
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and db.session.scalar(select(func.count()).select_from(District)) == 1
     assert runner.invoke(args=["seed-demo"]).exit_code != 0  # never on top of real data

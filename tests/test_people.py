@@ -190,3 +190,15 @@ def test_pregnancy_added_and_closed(tree, login):
     assert resp.status_code == 303
     man = tree.people["child_A1"]
     assert c.post(f"/sasaran/{man.id}/kehamilan", {"hpht": date.today().isoformat()}).status_code == 422
+
+
+def test_htmx_post_success_navigates_with_hx_location(tree, login):
+    """An htmx form post that succeeds must not hand htmx a redirect to follow inside the form."""
+    c = login("kader_a1")
+    resp = c.post("/sasaran/baru", baby(tree, name="Lewat Htmx"), headers={"HX-Request": "true"})
+    person = db.session.scalar(select(Person).where(Person.name == "Lewat Htmx"))
+    assert resp.status_code == 200 and resp.data == b""
+    assert resp.headers["HX-Location"] == f"/sasaran/{person.id}"
+    boosted = c.post("/sasaran/baru", baby(tree, name="Lewat Boost"), headers={"HX-Request": "true",
+                                                                            "HX-Boosted": "true"})
+    assert boosted.status_code == 303  # a boosted form swaps the whole body: a plain redirect is right

@@ -124,12 +124,15 @@ def meja(hb_id: int, meja: int):
 
 @bp.route("/<int:hb_id>/meja/<int:meja>/antrian")
 def poll_queue(hb_id: int, meja: int):
-    """The queue of a meja for polling: 204 (nothing to swap) while the day's version is unchanged."""
+    """The queue of a meja for polling: an empty answer (nothing to swap) while the day's version is unchanged.
+
+    An empty 200 with HX-Reswap: none rather than a 204: waitress closes the connection after any response
+    without a Content-Length, so a 204 would cost each phone a new TCP connection every poll."""
     hb = _session(hb_id)
     if meja not in MEJA:
         abort(404)
     if request.args.get("v", type=int) == hb.version:
-        return "", 204
+        return "", 200, {"HX-Reswap": "none"}
     return render("sessions/_queue.html", "sessions/_queue.html", hb=hb, meja=meja, queue=session_views.queue(hb, meja))
 
 
@@ -164,25 +167,28 @@ def _back(hb, meja):
 
 
 def _meja2(hb, visit):
-    m = session_views.measurement(visit)
-    form = MeasureForm(obj=m) if request.method == "GET" and m else MeasureForm()
-    ctx = session_views.person_context(visit)
-    if request.method == "GET" and not m and visit.group == "balita":
-        form.position.data = "l" if ctx["age_days"] < 731 else "h"
+    if request.method == "GET":
+        m = session_views.measurement(visit)
+        form = MeasureForm(obj=m) if m else MeasureForm()
+        ctx = session_views.person_context(visit)
+        if not m and visit.group == "balita":
+            form.position.data = "l" if ctx["age_days"] < 731 else "h"
+        return render("sessions/meja2.html", hb=hb, visit=visit, form=form, problems=[], **ctx)
+    form = MeasureForm()
     problems = []
     if form.validate_on_submit():
         values = {k: getattr(form, k).data for k in session_day.MEASURE_FIELDS}
         if visit.group == "balita" and values["length_cm"] and not values["position"]:
             form.position.errors = [_("Pilih cara ukur: berbaring atau berdiri.")]
         else:
+            name = visit.person.name  # read before the commit expires it
             result = session_day.save_measurement(current_user, visit, values, form.confirm.data)
             if not result.problems or form.confirm.data:
-                flash(_("Pengukuran %(name)s disimpan.", name=visit.person.name), "success")
+                flash(_("Pengukuran %(name)s disimpan.", name=name), "success")
                 return _back(hb, 2)
             problems = result.problems
-    status = 422 if form.is_submitted() else 200
-    return render("sessions/meja2.html", "sessions/_meja2_form.html", status=status, hb=hb, visit=visit, form=form,
-                  problems=problems, **ctx)
+    return render("sessions/meja2.html", "sessions/_meja2_form.html", status=422, hb=hb, visit=visit, form=form,
+                  problems=problems, **session_views.person_context(visit))
 
 
 def _meja3(hb, visit):
