@@ -2,6 +2,7 @@
 from .accounts import ROLES, AuthSession, LoginAttempt, User
 from .audit import AuditLog, IdempotencyKey
 from .growth import Measurement
+from .incentives import BATCH_STATES, IncentiveBatch, IncentiveLine, IncentivePolicy, LockedBatch
 from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole
 from .people import Person, Pregnancy
 from .places import District, Kecamatan, Kelurahan, Posyandu, Puskesmas
@@ -14,4 +15,5 @@ __all__ = [
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",
     "Duty", "HariBuka", "KbmTable", "ScreeningRecord", "ServiceRecord", "Visit",
+    "BATCH_STATES", "IncentiveBatch", "IncentiveLine", "IncentivePolicy", "LockedBatch",
 ]

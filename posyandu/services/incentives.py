@@ -1,0 +1,422 @@
+"""Kader incentives: district policies, monthly batches per kelurahan (draft → approved → paid), adjustments with
+reasons, corrections as adjusting batches. The arithmetic lives in domain.incentives; this module gathers its
+inputs in a few grouped queries and writes the results (audited by the flush listener).
+
+Who does what: the kelurahan clerk (or the district admin) computes, reviews and adjusts; a district admin other
+than the person who last computed or adjusted the batch approves it (four eyes: the district funds the incentive
+from APBD and DESIGN §1 gives it the incentive policy); the clerk or the admin records the payment, which locks
+the batch for good.
+"""
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..domain import incentives as dom
+from ..extensions import db
+from ..models import (Commitment, Duty, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole,
+                      Kecamatan, Kelurahan, Posyandu, User)
+from ..models.base import utcnow
+from . import idempotency
+from .audit import acting
+from .scope import kelurahan_ids
+
+COMPUTE = ("district_admin", "kelurahan_clerk")
+APPROVE = ("district_admin",)
+POLICY_FIELDS = ("valid_from", "amount", "funding_source", "pph21_bp", "bpjs_deduction", "bpjs_amount",
+                 "pay_per_role", "min_home_visits", "legal_basis") + tuple(
+    f"{c}_{k}" for c in dom.CONDITIONS for k in ("required", "cut_kind", "cut_value", "cut_reason"))
+
+
+# Printed on the documents, always in Bahasa Indonesia (whatever the screen language).
+ROLE_NAMES = {"kader": "Kader", "ketua": "Ketua", "sekretaris": "Sekretaris", "bendahara": "Bendahara",
+              "bidang_pendidikan": "Ketua bidang pendidikan", "bidang_kesehatan": "Ketua bidang kesehatan",
+              "bidang_pekerjaan_umum": "Ketua bidang PU", "bidang_perumahan_rakyat": "Ketua bidang perumahan",
+              "bidang_trantibumlinmas": "Ketua bidang trantibumlinmas", "bidang_sosial": "Ketua bidang sosial"}
+
+
+class IncentiveError(ValueError):
+    """The step is not allowed now (the code says why: state, role, same_person, no_policy, in_use, empty …)."""
+
+
+# --- policies ---------------------------------------------------------------------------------------------------
+
+def policies(district_id: int) -> list[IncentivePolicy]:
+    """The district's policies, newest first (the history)."""
+    return list(db.session.scalars(select(IncentivePolicy).where(IncentivePolicy.district_id == district_id)
+                                   .order_by(IncentivePolicy.valid_from.desc())))
+
+
+def to_domain(p: IncentivePolicy) -> dom.Policy:
+    require = {}
+    for c in dom.CONDITIONS:
+        if getattr(p, f"{c}_required"):
+            require[c] = dom.Reduction(getattr(p, f"{c}_cut_kind"), getattr(p, f"{c}_cut_value"),
+                                       getattr(p, f"{c}_cut_reason") or "")
+    return dom.Policy(valid_from=p.valid_from, amount=p.amount, funding_source=p.funding_source,
+                      pph21_bp=p.pph21_bp, bpjs_deduction=p.bpjs_deduction, bpjs_amount=p.bpjs_amount,
+                      pay_per_role=p.pay_per_role, require=require, min_home_visits=p.min_home_visits, id=p.id)
+
+
+def policy_in_force(district_id: int, month: date) -> IncentivePolicy | None:
+    return db.session.scalar(select(IncentivePolicy).where(IncentivePolicy.district_id == district_id,
+                                                           IncentivePolicy.valid_from <= dom.month_start(month))
+                             .order_by(IncentivePolicy.valid_from.desc()).limit(1))
+
+
+def policy_in_use(p: IncentivePolicy) -> bool:
+    return db.session.scalar(select(func.count()).select_from(IncentiveBatch)
+                             .where(IncentiveBatch.policy_id == p.id)) > 0
+
+
+def save_policy(actor: User, data: dict, policy: IncentivePolicy | None = None,
+                key: str | None = None) -> IncentivePolicy:
+    """Create a policy for the actor's district, or correct one no batch has used yet (a used policy is history:
+    a change is a new policy from a later month)."""
+    if policy is None and (earlier := idempotency.seen(key)) is not None:
+        return db.session.get(IncentivePolicy, earlier.entity_id)
+    data = dict(data, valid_from=dom.month_start(data["valid_from"]))
+    if policy is not None and policy_in_use(policy):
+        raise IncentiveError("in_use")
+    probe = IncentivePolicy(**{k: data[k] for k in POLICY_FIELDS})
+    to_domain(probe)  # the domain's checks (rates, reasons) before anything is written
+    clash = db.session.scalar(select(IncentivePolicy.id).where(IncentivePolicy.district_id == actor.district_id,
+                                                              IncentivePolicy.valid_from == data["valid_from"]))
+    if clash is not None and (policy is None or clash != policy.id):
+        raise IncentiveError("same_month")
+    acting(db.session, actor)
+    if policy is None:
+        policy = IncentivePolicy(district_id=actor.district_id)
+        db.session.add(policy)
+    for k in POLICY_FIELDS:
+        setattr(policy, k, data[k])
+    db.session.flush()
+    row = idempotency.claim(key, actor.id, "incentive_policy")
+    if row is not None:
+        row.entity_id = policy.id
+    twin = idempotency.commit_once(key)
+    return db.session.get(IncentivePolicy, twin.entity_id) if twin else policy
+
+
+# --- inputs of the rule -----------------------------------------------------------------------------------------
+
+def _home_visit_counter():
+    """home_visits_count(kader_id, month) from the home-visit module when it exists; None until then, and the
+    rule notes that home visits are not yet recorded."""
+    try:
+        from .home_visits import home_visits_count
+    except ImportError:
+        return None
+    return home_visits_count
+
+
+def _overlaps(first: date, last: date):
+    return and_(KaderRole.start_date <= last, or_(KaderRole.end_date.is_(None), KaderRole.end_date >= first))
+
+
+def gather(kelurahan_id: int, month: date, home_visits=None) -> tuple[list[dom.KaderMonth], dict[int, dict]]:
+    """The people paid by this kelurahan for the month, with what the rule needs, and their printed details.
+
+    A person is paid by the kelurahan of her *home* role: of her roles that overlap the month, the one that started
+    first (then the lowest id). So someone serving Posyandu in two kelurahan appears in one batch only."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    here = select(KaderRole.kader_id).join(Posyandu, KaderRole.posyandu_id == Posyandu.id).where(
+        Posyandu.kelurahan_id == kelurahan_id, _overlaps(first, last))
+    rows = db.session.execute(
+        select(KaderRole, Posyandu.name, Posyandu.kelurahan_id)
+        .join(Posyandu, KaderRole.posyandu_id == Posyandu.id).join(Kader, Kader.id == KaderRole.kader_id)
+        .where(KaderRole.kader_id.in_(here), _overlaps(first, last), Kader.deleted_at.is_(None))
+        .order_by(KaderRole.kader_id, KaderRole.start_date, KaderRole.id)).all()
+    roles: dict[int, list] = defaultdict(list)
+    for role, pos_name, kel_id in rows:
+        roles[role.kader_id].append((role, pos_name, kel_id))
+    ids = [kid for kid, rs in roles.items() if rs[0][2] == kelurahan_id]
+    if not ids:
+        return [], {}
+    kader = {k.id: k for k in db.session.scalars(select(Kader).where(Kader.id.in_(ids)))}
+    pos_ids = {r.posyandu_id for kid in ids for r, _, _ in roles[kid]}
+    held_at = dict(db.session.execute(
+        select(HariBuka.posyandu_id, func.count()).where(HariBuka.posyandu_id.in_(pos_ids),
+                                                         HariBuka.held_on.between(first, last))
+        .group_by(HariBuka.posyandu_id)).all())
+    attended = dict(db.session.execute(
+        select(Duty.kader_id, func.count()).join(HariBuka, Duty.hari_buka_id == HariBuka.id)
+        .where(Duty.kader_id.in_(ids), Duty.present.is_(True), HariBuka.held_on.between(first, last))
+        .group_by(Duty.kader_id)).all())
+    signed = set(db.session.scalars(select(Commitment.kader_id).where(
+        Commitment.kader_id.in_(ids), Commitment.year == first.year,
+        Commitment.signed_at < last + timedelta(days=1))))
+    count_visits = home_visits if home_visits is not None else _home_visit_counter()
+    months, details = [], {}
+    for kid in ids:
+        k = kader[kid]
+        spans = [dom.RoleSpan(r.role, r.start_date, r.end_date, name) for r, name, _ in roles[kid]]
+        months.append(dom.KaderMonth(
+            kader_id=kid, name=k.name, roles=spans,
+            hari_buka_held=sum(held_at.get(p, 0) for p in {r.posyandu_id for r, _, _ in roles[kid]}),
+            hari_buka_attended=attended.get(kid, 0), commitment_signed=kid in signed,
+            home_visits=count_visits(kid, first) if count_visits else None,
+            bpjs_enrolled=bool(k.bpjs_tk_number) and (k.bpjs_tk_active_until is None
+                                                      or k.bpjs_tk_active_until >= first)))
+        by_pos: dict[str, list[str]] = defaultdict(list)
+        for r, name, _ in roles[kid]:
+            by_pos[name].append(ROLE_NAMES.get(r.role, r.role))
+        details[kid] = {"name": k.name, "nik": k.nik, "posyandu_name": roles[kid][0][1],
+                        "roles_text": "; ".join(f"{', '.join(v)} ({p})" for p, v in by_pos.items())[:300],
+                        "bank_name": k.bank_name, "bank_account": k.bank_account,
+                        "bank_account_holder": k.bank_account_holder}
+    return months, details
+
+
+def _line_values(line: dom.Line, bpjs_due: int) -> dict:
+    return {"units": line.units, "days_served": line.days_served, "days_in_month": line.days_in_month,
+            "base": line.base, "prorated": line.prorated,
+            "reductions": [{"code": c.code, "amount": c.amount, "reason": c.reason} for c in line.cuts],
+            "reductions_total": sum(c.amount for c in line.cuts), "adjustment": line.adjustment,
+            "adjustment_reason": line.adjustment_reason or None, "gross": line.gross, "pph21": line.pph21,
+            "bpjs_due": bpjs_due, "bpjs": line.bpjs, "net": line.net, "notes": list(line.notes)}
+
+
+def _domain_line(row: IncentiveLine) -> dom.Line:
+    return dom.Line(kader_id=row.kader_id, name=row.name, units=row.units, days_served=row.days_served,
+                    days_in_month=row.days_in_month, base=row.base, prorated=row.prorated,
+                    cuts=[dom.Cut(c["code"], c["amount"], c["reason"]) for c in row.reductions],
+                    adjustment=row.adjustment, adjustment_reason=row.adjustment_reason or "",
+                    gross=row.gross, pph21=row.pph21, bpjs=row.bpjs, net=row.net, notes=list(row.notes or []))
+
+
+def _fresh_lines(batch: IncentiveBatch, policy: IncentivePolicy, home_visits=None) -> list[tuple[dom.Line, dict, int]]:
+    rule = to_domain(policy)
+    months, details = gather(batch.kelurahan_id, batch.month, home_visits)
+    out = []
+    for km in months:
+        line = dom.compute_line(rule, batch.month, km, batch.pph21_bp)
+        if line is not None:
+            due = rule.bpjs_amount if rule.bpjs_deduction and km.bpjs_enrolled else 0
+            out.append((line, details[km.kader_id], due))
+    out.sort(key=lambda t: (t[1]["posyandu_name"], t[1]["name"], t[0].kader_id))
+    return out
+
+
+# --- batches ----------------------------------------------------------------------------------------------------
+
+def batches(user: User, kelurahan_id: int | None = None, limit: int = 100) -> list[IncentiveBatch]:
+    """Batches in the user's scope, newest month first."""
+    q = (select(IncentiveBatch).where(IncentiveBatch.kelurahan_id.in_(kelurahan_ids(user)))
+         .options(selectinload(IncentiveBatch.kelurahan))
+         .order_by(IncentiveBatch.month.desc(), IncentiveBatch.kelurahan_id, IncentiveBatch.sequence).limit(limit))
+    if kelurahan_id:
+        q = q.where(IncentiveBatch.kelurahan_id == kelurahan_id)
+    return list(db.session.scalars(q))
+
+
+def district_of(kelurahan: Kelurahan) -> int:
+    return db.session.scalar(select(Kecamatan.district_id).where(Kecamatan.id == kelurahan.kecamatan_id))
+
+
+def _require(actor: User, roles) -> None:
+    if actor.role not in roles:
+        raise IncentiveError("role")
+
+
+def compute(actor: User, kelurahan: Kelurahan, month: date, pph21_bp: int | None = None, key: str | None = None,
+            home_visits=None) -> IncentiveBatch:
+    """Compute the kelurahan's regular batch for the month as a draft. One per kelurahan and month: a repeated post
+    (same key) or a second compute returns the batch that exists (use `recompute` to refresh a draft)."""
+    _require(actor, COMPUTE)
+    if (earlier := idempotency.seen(key)) is not None:
+        return db.session.get(IncentiveBatch, earlier.entity_id)
+    month = dom.month_start(month)
+    existing = db.session.scalar(select(IncentiveBatch).where(
+        IncentiveBatch.kelurahan_id == kelurahan.id, IncentiveBatch.month == month, IncentiveBatch.sequence == 0))
+    if existing is not None:
+        return existing
+    policy = policy_in_force(district_of(kelurahan), month)
+    if policy is None:
+        raise IncentiveError("no_policy")
+    acting(db.session, actor)
+    batch = IncentiveBatch(kelurahan_id=kelurahan.id, month=month, sequence=0, policy_id=policy.id,
+                           pph21_bp=policy.pph21_bp if pph21_bp is None else pph21_bp, status="draft")
+    db.session.add(batch)
+    db.session.flush()
+    _fill(actor, batch, policy, {}, home_visits)
+    row = idempotency.claim(key, actor.id, "incentive_batch")
+    if row is not None:
+        row.entity_id = batch.id
+    twin = idempotency.commit_once(key)
+    if twin is not None:
+        return db.session.get(IncentiveBatch, twin.entity_id)
+    return batch
+
+
+def _fill(actor, batch, policy, keep_adjustments: dict[int, tuple[int, str]], home_visits=None) -> None:
+    fresh = _fresh_lines(batch, policy, home_visits)
+    # Anyone already in another regular batch this month (her home role moved since) is left out, with a note.
+    taken = dict(db.session.execute(
+        select(IncentiveLine.kader_id, IncentiveLine.batch_id).where(
+            IncentiveLine.regular_month == batch.month, IncentiveLine.batch_id != batch.id,
+            IncentiveLine.kader_id.in_([ln.kader_id for ln, _, _ in fresh]))).all()) if fresh else {}
+    skipped = []
+    for pos, (line, info, due) in enumerate(fresh):
+        if line.kader_id in taken:
+            skipped.append(f"{info['name']} (batch #{taken[line.kader_id]})")
+            continue
+        if line.kader_id in keep_adjustments:
+            amount, reason = keep_adjustments[line.kader_id]
+            try:
+                line = dom.adjust(line, amount, reason, batch.pph21_bp, due)
+            except ValueError:
+                line.notes.append(f"Penyesuaian {dom.rupiah(amount)} ({reason}) tidak dapat diterapkan lagi.")
+        db.session.add(IncentiveLine(batch_id=batch.id, kader_id=line.kader_id, position=pos,
+                                     regular_month=batch.month if batch.sequence == 0 else None,
+                                     **info, **_line_values(line, due)))
+    batch.note = ("Sudah masuk batch lain bulan ini: " + "; ".join(skipped)) if skipped else None
+    batch.computed_at = utcnow()
+    batch.prepared_by_id = actor.id
+
+
+def recompute(actor: User, batch: IncentiveBatch, home_visits=None) -> IncentiveBatch:
+    """Recompute a draft from today's data (attendance, commitments, roles); manual adjustments are re-applied."""
+    _require(actor, COMPUTE)
+    if batch.status != "draft" or batch.sequence != 0:
+        raise IncentiveError("state")
+    acting(db.session, actor)
+    keep = {ln.kader_id: (ln.adjustment, ln.adjustment_reason or "") for ln in batch.lines if ln.adjustment}
+    policy = policy_in_force(district_of(batch.kelurahan), batch.month)
+    if policy is None:
+        raise IncentiveError("no_policy")
+    batch.policy_id = policy.id
+    for ln in list(batch.lines):
+        db.session.delete(ln)
+    db.session.flush()
+    db.session.expire(batch, ["lines"])
+    _fill(actor, batch, policy, keep, home_visits)
+    db.session.commit()
+    return batch
+
+
+def adjust_line(actor: User, line: IncentiveLine, amount: int, reason: str) -> IncentiveLine:
+    """Set a line's adjustment (signed whole Rupiah) with its reason; tax, BPJS and net follow."""
+    _require(actor, COMPUTE)
+    if line.batch.status != "draft":
+        raise IncentiveError("state")
+    if line.prorated < 0:
+        raise IncentiveError("recovery")  # a recovery line of a correction is what it is
+    try:
+        new = dom.adjust(_domain_line(line), amount, reason or "", line.batch.pph21_bp, line.bpjs_due)
+    except ValueError as e:
+        raise IncentiveError("reason" if "reason" in str(e) else "negative") from e
+    acting(db.session, actor)
+    for k, v in _line_values(new, line.bpjs_due).items():
+        setattr(line, k, v)
+    line.batch.prepared_by_id = actor.id
+    db.session.commit()
+    return line
+
+
+def approve(actor: User, batch: IncentiveBatch) -> None:
+    """Approve a draft: a district admin who did not prepare it."""
+    _require(actor, APPROVE)
+    if batch.status != "draft":
+        raise IncentiveError("state")
+    if batch.prepared_by_id == actor.id:
+        raise IncentiveError("same_person")
+    if not batch.lines:
+        raise IncentiveError("empty")
+    acting(db.session, actor)
+    batch.status, batch.approved_at, batch.approved_by_id = "approved", utcnow(), actor.id
+    db.session.commit()
+
+
+def reopen(actor: User, batch: IncentiveBatch) -> None:
+    """Send an approved batch back to draft (before payment only)."""
+    _require(actor, APPROVE)
+    if batch.status != "approved":
+        raise IncentiveError("state")
+    acting(db.session, actor)
+    batch.status, batch.approved_at, batch.approved_by_id = "draft", None, None
+    db.session.commit()
+
+
+def mark_paid(actor: User, batch: IncentiveBatch, paid_on: date, reference: str) -> None:
+    """Record the payment of an approved batch. From now on the batch and its lines never change."""
+    _require(actor, COMPUTE)
+    if batch.status != "approved":
+        raise IncentiveError("state")
+    acting(db.session, actor)
+    batch.status, batch.paid_at, batch.paid_on, batch.paid_by_id = "paid", utcnow(), paid_on, actor.id
+    batch.payment_reference = reference
+    db.session.commit()
+
+
+def correct(actor: User, batch: IncentiveBatch, key: str | None = None, home_visits=None) -> IncentiveBatch:
+    """A correction of a paid month: a new adjusting batch whose lines are today's figures minus everything already
+    paid for the kelurahan and month (negative = to recover). An open correction is returned rather than doubled."""
+    _require(actor, COMPUTE)
+    if (earlier := idempotency.seen(key)) is not None:
+        return db.session.get(IncentiveBatch, earlier.entity_id)
+    if batch.status != "paid":
+        raise IncentiveError("state")
+    same = list(db.session.scalars(select(IncentiveBatch).where(
+        IncentiveBatch.kelurahan_id == batch.kelurahan_id, IncentiveBatch.month == batch.month)))
+    open_ = next((b for b in same if b.status != "paid"), None)
+    if open_ is not None:
+        return open_
+    regular = next(b for b in same if b.sequence == 0)
+    policy = policy_in_force(district_of(batch.kelurahan), batch.month)
+    paid: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    info: dict[int, dict] = {}
+    for ln in db.session.scalars(select(IncentiveLine).where(IncentiveLine.batch_id.in_([b.id for b in same]))):
+        acc = paid[ln.kader_id]
+        acc[0], acc[1], acc[2] = acc[0] + ln.gross, acc[1] + ln.pph21, acc[2] + ln.bpjs
+        info.setdefault(ln.kader_id, {k: getattr(ln, k) for k in ("name", "nik", "posyandu_name", "roles_text",
+                                                                  "bank_name", "bank_account",
+                                                                  "bank_account_holder")})
+    probe = IncentiveBatch(kelurahan_id=batch.kelurahan_id, month=batch.month, pph21_bp=regular.pph21_bp)
+    now = {}
+    for line, details, _ in _fresh_lines(probe, policy, home_visits):
+        now[line.kader_id] = (line.gross, line.pph21, line.bpjs)
+        info[line.kader_id] = details
+    changes = dom.deltas({k: tuple(v) for k, v in paid.items()}, now)
+    if not changes:
+        raise IncentiveError("no_difference")
+    acting(db.session, actor)
+    adj = IncentiveBatch(kelurahan_id=batch.kelurahan_id, month=batch.month,
+                         sequence=max(b.sequence for b in same) + 1, corrects_id=regular.id, policy_id=policy.id,
+                         pph21_bp=regular.pph21_bp, status="draft", computed_at=utcnow(), prepared_by_id=actor.id,
+                         note=f"Koreksi atas batch #{regular.id}")
+    db.session.add(adj)
+    db.session.flush()
+    dim = dom.days_in_month(batch.month)
+    for pos, d in enumerate(sorted(changes, key=lambda d: (info[d.kader_id]["posyandu_name"],
+                                                           info[d.kader_id]["name"]))):
+        note = "Kekurangan bayar" if d.gross > 0 else "Kelebihan bayar (dikembalikan)" if d.gross < 0 else "Selisih potongan"
+        db.session.add(IncentiveLine(
+            batch_id=adj.id, kader_id=d.kader_id, position=pos, regular_month=None, **info[d.kader_id],
+            units=1, days_served=0, days_in_month=dim, base=0, prorated=d.gross, reductions=[], reductions_total=0,
+            adjustment=0, gross=d.gross, pph21=d.pph21, bpjs_due=max(d.bpjs, 0), bpjs=d.bpjs, net=d.net,
+            notes=[f"{note} atas batch #{regular.id}."]))
+    row = idempotency.claim(key, actor.id, "incentive_batch")
+    if row is not None:
+        row.entity_id = adj.id
+    twin = idempotency.commit_once(key)
+    return db.session.get(IncentiveBatch, twin.entity_id) if twin else adj
+
+
+def batch_totals(batch: IncentiveBatch) -> dict[str, int]:
+    """Totals of a batch: the sums of its lines."""
+    return dom.totals(batch.lines)
+
+
+def delete_draft(actor: User, batch: IncentiveBatch) -> None:
+    """Throw away a draft (e.g. computed for the wrong month)."""
+    _require(actor, COMPUTE)
+    if batch.status != "draft":
+        raise IncentiveError("state")
+    acting(db.session, actor)
+    for ln in list(batch.lines):  # one by one, so each deletion is audited
+        db.session.delete(ln)
+    db.session.flush()
+    db.session.delete(batch)
+    db.session.commit()
