@@ -92,10 +92,14 @@ SERVICES = {"imunisasi": _l("Imunisasi"), "vitamin_a": _l("Vitamin A"), "obat_ca
 CHECKS = {"waz_flag": _l("BB/U di luar batas wajar WHO"), "lhaz_flag": _l("PB/TB menurut umur di luar batas wajar WHO"),
           "whz_flag": _l("BB/PB di luar batas wajar WHO"), "baz_flag": _l("IMT/U di luar batas wajar WHO"),
           "hcz_flag": _l("Lingkar kepala di luar batas wajar WHO"), "acz_flag": _l("LILA di luar batas wajar WHO"),
-          "weight_drop": _l("Berat turun terlalu banyak dari bulan lalu"),
-          "weight_jump": _l("Berat naik terlalu banyak dari bulan lalu"),
-          "length_shrink": _l("Panjang/tinggi lebih pendek dari bulan lalu"),
-          "length_jump": _l("Panjang/tinggi naik terlalu banyak dari bulan lalu")}
+          "weight_drop": _l("Berat turun terlalu banyak sejak penimbangan terakhir"),
+          "weight_jump": _l("Berat naik terlalu banyak sejak penimbangan terakhir"),
+          "length_shrink": _l("Panjang/tinggi lebih pendek dari pengukuran terakhir"),
+          "length_jump": _l("Panjang/tinggi naik terlalu banyak sejak pengukuran terakhir"),
+          "bmi_implausible": _l("IMT dari berat dan tinggi ini tidak mungkin"),
+          "height_implausible": _l("Tinggi badan di luar batas wajar"),
+          "weight_implausible": _l("Berat badan di luar batas wajar"),
+          "weight_change_adult": _l("Berat berubah lebih dari 10 kg sejak penimbangan terakhir")}
 
 CARD_FLAGS = {**FINDINGS, "flagged": _l("Nilai terakhir ditandai tidak wajar"),
               "imunisasi_overdue": _l("Imunisasi terlambat"), "screening_refer": _l("Skrining: perlu rujuk")}

@@ -111,10 +111,11 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
             k += 1
     db.session.flush()
 
+    api_api = next(p for p, _ in posyandu_list if p.kelurahan.name == "Api-Api")
+    api_api.schedule_day = min(today.day, 28)  # the demo Posyandu holds its hari buka today
     kader_ids = _seed_kader(rng, posyandu_list, today)
     made = _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids)
 
-    api_api = next(p for p, _ in posyandu_list if p.kelurahan.name == "Api-Api")
     accounts = [
         ("admin", "Admin Dinkes Kota Bontang", "district_admin", {}),
         ("kelurahan", "Petugas Kelurahan Api-Api", "kelurahan_clerk", {"kelurahan_id": api_api.kelurahan_id}),

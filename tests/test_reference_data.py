@@ -64,9 +64,9 @@ def test_newborn_needs_the_birth_doses_only():
     assert st["HB0"].due_date == BIRTH and st["HB0"].given_on is None
 
 
-def test_hb0_is_overdue_after_seven_days():
+def test_hb0_is_only_given_in_the_first_seven_days():
     assert statuses(BIRTH + timedelta(days=7))["HB0"].status == "due"
-    assert statuses(BIRTH + timedelta(days=8))["HB0"].status == "overdue"
+    assert statuses(BIRTH + timedelta(days=8))["HB0"].status == "missed"  # hepatitis B follows via DPT-HB-Hib
 
 
 def test_other_doses_are_overdue_more_than_one_month_after_the_due_date():
@@ -127,7 +127,8 @@ def test_je_only_where_applicable_or_already_given():
 
 def test_older_child_lists_every_missing_dose_as_overdue():
     st = statuses(date(2027, 1, 10))
-    assert len(st) == 20 and {st[c].status for c in ("HB0", "DPT1", "MR1", "PCV1")} == {"overdue"}
+    assert len(st) == 20 and {st[c].status for c in ("DPT1", "MR1", "PCV1")} == {"overdue"}
+    assert {st[c].status for c in ("HB0", "BCG", "RV1", "RV2", "RV3")} == {"missed"}
     assert st["PCV3"].status == "not_yet"  # waits for PCV 2, which waits for PCV 1
 
 
@@ -502,3 +503,18 @@ def test_topic_loader_rejects_inconsistent_data(tmp_path, change):
         load_topics(_write(tmp_path, "t.json", raw))
     with pytest.raises(KeyError):
         load_topics().topic("nope")
+
+
+def test_doses_past_their_age_limit_are_missed_not_overdue():
+    """A 25-month-old is not offered HB0 (first 7 days only) or rotavirus (WHO age limits)."""
+    from datetime import date
+
+    from posyandu.domain.immunisation import due_doses, load_schedule
+
+    birth = date(2024, 1, 10)
+    status = {d.code: d.status for d in due_doses(load_schedule(), birth, date(2026, 2, 12), {})}
+    assert status["HB0"] == status["RV1"] == status["RV3"] == status["BCG"] == "missed"
+    assert status["DPT1"] == "overdue" and status["MR1"] == "overdue"
+    young = {d.code: d.status for d in due_doses(load_schedule(), birth, date(2024, 1, 14), {})}
+    assert young["HB0"] == "due"
+    assert {d.code: d.status for d in due_doses(load_schedule(), birth, date(2024, 1, 20), {})}["HB0"] == "missed"

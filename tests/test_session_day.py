@@ -127,7 +127,7 @@ def test_change_from_last_month_that_cannot_be_real(tree, login):
     page = c.get(url).get_data(as_text=True)
     assert "Sebelumnya: 9,5 kg" in page  # previous values beside the fields
     resp = c.post(url, {"weight_kg": "9.7", "length_cm": "66.0", "position": "l"})
-    assert resp.status_code == 422 and "lebih pendek dari bulan lalu" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "lebih pendek dari pengukuran terakhir" in resp.get_data(as_text=True)
 
 
 def test_missing_and_out_of_range_values(tree, login):
@@ -314,3 +314,15 @@ def test_kbm_new_version_applies_from_its_date(tree, login):
     m = db.session.scalar(select(Measurement).where(Measurement.visit_id == visit.id))
     assert m.ntob == "N"  # +100 g meets the new version's 100 g (the 2010 table asks 200 g or more)
     assert login("kader_a1").get("/referensi/kbm").status_code == 403
+
+
+def test_adult_values_that_cannot_be_real_ask_for_a_check(tree, login):
+    c = login("kader_a1")
+    hb = open_day(login("ketua_a1"), tree)
+    visit = enqueue(c, hb, tree.people["mother_A1"])
+    url = f"/hari-buka/{hb.id}/kunjungan/{visit.id}/meja/2"
+    resp = c.post(url, {"weight_kg": "249", "muac_cm": "25"})
+    assert resp.status_code == 422 and "Berat badan di luar batas wajar" in resp.get_data(as_text=True)
+    assert c.post(url, {"weight_kg": "249", "muac_cm": "25", "confirm": "y"}).status_code == 303
+    m = db.session.scalar(select(Measurement).where(Measurement.visit_id == visit.id))
+    assert m.flagged and m.age_days > 19 * 365

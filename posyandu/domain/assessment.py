@@ -107,3 +107,22 @@ def anaemia_hb(hb_g_dl: float, group: str, sex: str | None = None, age_months: i
     if sex == "P":
         return hb_g_dl < 12.0
     raise ValueError("sex 'L' or 'P' is needed from 15 years")
+
+
+def implausible_adult(weight_kg: float | None, height_cm: float | None, prev_weight_kg: float | None,
+                      days_since: int | None) -> list[str]:
+    """Adult values a kader should re-check before they are kept (typing slips like 94 for 49)."""
+    problems = []
+    if weight_kg is not None and height_cm:
+        value = weight_kg / (height_cm / 100) ** 2
+        if not 12 <= value <= 60:
+            problems.append("bmi_implausible")
+    if height_cm is not None and not 120 <= height_cm <= 210:
+        problems.append("height_implausible")
+    if weight_kg is not None and prev_weight_kg and days_since is not None:
+        # A person can gain or lose a few kg a month; ten or more is almost always a slip.
+        if abs(weight_kg - prev_weight_kg) > max(10.0, 10.0 * days_since / 30.4375):
+            problems.append("weight_change_adult")
+    if weight_kg is not None and not 25 <= weight_kg <= 200:
+        problems.append("weight_implausible")
+    return problems

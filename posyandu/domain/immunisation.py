@@ -19,6 +19,7 @@ class Dose:
     regional: bool
     min_interval_days: int | None
     after: str | None
+    max_age_days: int | None = None  # past this age the dose is no longer given (HB0, BCG, rotavirus)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Schedule:
 class DoseStatus:
     code: str
     name: str
-    status: str            # given | overdue | due | not_yet
+    status: str            # given | overdue | due | not_yet | missed (past the dose's age limit)
     due_date: date         # earliest date the dose may be given (age and interval after the previous dose)
     given_on: date | None
 
@@ -102,6 +103,8 @@ def due_doses(schedule: Schedule, birth_date: date, on_date: date, given: dict[s
                 due = max(due, prev + timedelta(days=dose.min_interval_days or 0))
         if given_on is not None:
             status = "given"
+        elif dose.max_age_days is not None and (on_date - birth_date).days > dose.max_age_days:
+            status = "missed"
         elif not previous_given or due > on_date:
             status = "not_yet"
         elif dose.overdue_after_days is not None:

@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import growth, kms
+from ..domain import assessment, growth, kms
 from ..extensions import db
 from ..models import (Duty, HariBuka, KbmTable, Measurement, Person, ScreeningRecord, ServiceRecord, User,
                       Visit)
@@ -111,7 +111,14 @@ def assess(person: Person, on: date, values: dict, exclude_visit_id: int | None 
     """Compute z-scores, N/T/O/B, 2T, BGM and new stunting for a child; list implausible values."""
     result = Assessment(values=values)
     age_days = (on - person.birth_date).days
-    if age_days > 19 * 366 or age_days < 0:
+    if age_days >= 19 * 365.25:
+        result.computed = {"age_days": age_days}
+        prev = db.session.scalar(select(Measurement).where(
+            Measurement.person_id == person.id, Measurement.measured_on < on, Measurement.weight_kg.is_not(None))
+            .order_by(Measurement.measured_on.desc()).limit(1))
+        result.problems = assessment.implausible_adult(
+            values.get("weight_kg"), values.get("length_cm"), prev.weight_kg if prev else None,
+            (on - prev.measured_on).days if prev else None)
         return result
     z = growth.score(person.sex, age_days, values.get("weight_kg"), values.get("length_cm"), values.get("position"),
                      values.get("head_cm"), values.get("muac_cm"), values.get("oedema", False))
