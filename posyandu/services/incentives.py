@@ -420,3 +420,51 @@ def delete_draft(actor: User, batch: IncentiveBatch) -> None:
     db.session.flush()
     db.session.delete(batch)
     db.session.commit()
+
+
+# --- documents --------------------------------------------------------------------------------------------------
+
+LINE_KEYS = ("position", "name", "nik", "roles_text", "posyandu_name", "units", "days_served", "days_in_month",
+             "base", "prorated", "reductions", "reductions_total", "adjustment", "adjustment_reason", "gross",
+             "pph21", "bpjs", "net", "notes", "bank_name", "bank_account", "bank_account_holder")
+
+
+def long_date(d: date) -> str:
+    return f"{d.day} {dom.month_name(d)}"
+
+
+def batch_number(batch: IncentiveBatch) -> str:
+    kel = batch.kelurahan
+    district = kel.kecamatan.district
+    suffix = f"-K{batch.sequence}" if batch.sequence else ""
+    return f"INS/{district.code or district.id}/{kel.code or kel.id}/{batch.month:%Y-%m}/{batch.id:05d}{suffix}"
+
+
+def rate_text(bp: int) -> str:
+    """250 → '2,5%'."""
+    whole, frac = divmod(bp, 100)
+    return f"{whole}%" if not frac else f"{whole},{frac:02d}".rstrip("0") + "%"
+
+
+def document_data(batch: IncentiveBatch, on: date | None = None, preparer: str | None = None) -> dict:
+    """Everything the slips, the daftar penerimaan, the kuitansi and the exports print, as plain data."""
+    kel = batch.kelurahan
+    district = kel.kecamatan.district
+    place = district.name.removeprefix("Kota ").removeprefix("Kabupaten ")
+    kind = "Desa" if kel.kind == "desa" else "Kelurahan"
+    head = "Kepala Desa" if kel.kind == "desa" else "Lurah"
+    lines = [{k: getattr(ln, k) for k in LINE_KEYS} for ln in batch.lines]
+    return {
+        "district": district.name, "kecamatan": kel.kecamatan.name, "kelurahan": kel.name, "kelurahan_kind": kind,
+        "month": dom.month_name(batch.month), "month_code": f"{batch.month:%Y-%m}",
+        "funding_source": batch.policy.funding_source, "legal_basis": batch.policy.legal_basis,
+        "pph21_rate": rate_text(batch.pph21_bp), "batch_number": batch_number(batch), "status": batch.status,
+        "correction_of": batch_number(batch.corrects) if batch.corrects else None,
+        "place_date": f"{place}, {long_date(on or batch.paid_on or date.today())}",
+        "signers": {"lurah": {"title": f"{head} {kel.name}", "name": "", "id_label": "NIP. ........................"},
+                    "bendahara": {"title": f"Bendahara {kind} {kel.name}", "name": "",
+                                  "id_label": "NIP. ........................"},
+                    "clerk": {"title": "Yang membuat daftar", "name": preparer or "", "id_label": ""},
+                    "receiver": {"title": "Penerima / koordinator kader", "name": ""}},
+        "lines": lines, "totals": dom.totals(batch.lines),
+    }
