@@ -9,6 +9,7 @@ NAV = [
     ("people.register_person", _l("Daftar baru"), ALL),
     ("kader.list_kader", _l("Kader"), ("district_admin", "kelurahan_clerk", "nakes", "ketua")),
     ("kader.commitments_list", _l("Komitmen"), ("kader",)),
+    ("incentives.batches", _l("Insentif"), ("district_admin", "kelurahan_clerk")),
     ("places.index", _l("Wilayah"), ("district_admin",)),
     ("accounts.list_users", _l("Akun"), ("district_admin",)),
     ("reference.kbm", _l("Referensi"), ("district_admin",)),

@@ -6,7 +6,7 @@ import pytest
 
 from posyandu.models import Kecamatan
 
-from . import kader_factories
+from . import incentive_factories, kader_factories
 
 # What each id parameter names, as a function of a Posyandu: the object of that Posyandu (or around it).
 ID_PARAMS = {
@@ -19,6 +19,9 @@ ID_PARAMS = {
     "kader_id": lambda t, key: kader_factories.kader_of(t, key).id,
     "commitment_id": lambda t, key: kader_factories.commitment_of(t, key).id,
     "certificate_id": lambda t, key: kader_factories.certificate_of(t, key).id,
+    "policy_id": lambda t, key: incentive_factories.policy_of(t, key).id,
+    "batch_id": lambda t, key: incentive_factories.batch_of(t, key).id,
+    "line_id": lambda t, key: incentive_factories.batch_of(t, key).lines[0].id,
     "user_id": lambda t, key: next(u.id for u in t.users.values()
                                    if u.district_id == t.posyandu[key].kelurahan.kecamatan.district_id),
 }

@@ -6,7 +6,7 @@ which answers None (404 in a view) for anything outside the user's node.
 from sqlalchemy import Select, and_, or_, select
 
 from ..extensions import db
-from ..models import Certificate, Commitment, CommitmentTemplate, HariBuka, Kader, KaderRole, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas, User
+from ..models import Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas, User
 
 
 def kelurahan_ids(user: User) -> Select:
@@ -73,6 +73,12 @@ _SCOPE_OF = {
         Certificate.id == obj_id,
         or_(Certificate.kader_id.in_(select(KaderRole.kader_id).where(KaderRole.posyandu_id.in_(posyandu_ids(u)))),
             and_(Certificate.kader_id.is_(None), Certificate.kelurahan_id.in_(kelurahan_ids(u))))),
+    IncentivePolicy: lambda u, obj_id: select(IncentivePolicy.id).where(
+        IncentivePolicy.id == obj_id, IncentivePolicy.district_id == u.district_id),
+    IncentiveBatch: lambda u, obj_id: select(IncentiveBatch.id).where(
+        IncentiveBatch.id == obj_id, IncentiveBatch.kelurahan_id.in_(kelurahan_ids(u))),
+    IncentiveLine: lambda u, obj_id: select(IncentiveLine.id).join(IncentiveBatch).where(
+        IncentiveLine.id == obj_id, IncentiveBatch.kelurahan_id.in_(kelurahan_ids(u))),
 }
 
 
