@@ -119,8 +119,10 @@ def main(n: int) -> None:
             assert resp.status_code == 303, resp.status_code
             batch_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
             t0 = time.perf_counter()
-            assert c.get(f"/insentif/{batch_id}").status_code == 200
+            review = c.get(f"/insentif/{batch_id}", headers={"Accept-Encoding": "gzip"})
             timings["review page"] = time.perf_counter() - t0
+            assert review.status_code == 200
+            review_kb = len(review.data) / 1024
             sizes, pages = {}, {}
             for name, path in (("slips 3/page", "slip.pdf?per=3"), ("slips 4/page", "slip.pdf?per=4"),
                                ("daftar penerimaan", "daftar.pdf"), ("kuitansi", "kuitansi.pdf"),
@@ -143,6 +145,7 @@ def main(n: int) -> None:
         print(f"  {name:<20} {secs:6.2f} s{size}{extra}")
     total = sum(v for k, v in timings.items() if k in ("compute (route)", "slips 3/page", "daftar penerimaan"))
     print(f"  compute + slips (3/page) + daftar: {total:.2f} s")
+    print(f"  review page (first 40 lines, gzip): {review_kb:.1f} KB")
 
 
 if __name__ == "__main__":

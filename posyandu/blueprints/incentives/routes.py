@@ -175,11 +175,18 @@ def compute():
                   error=error)
 
 
+LINES_PER_PAGE = 40  # a kelurahan of 420 kader stays within the 14 KB page budget, ten pages of lines
+
+
 def _batch_page(batch: IncentiveBatch, status: int = 200, paid_form=None):
     if paid_form is None:
         paid_form = PaidForm()
         paid_form.paid_on.data = date.today()
+    page = max(1, min(request.args.get("page", 1, type=int), 1000))
+    lines = batch.lines[(page - 1) * LINES_PER_PAGE: page * LINES_PER_PAGE]
     return render("incentives/batch.html", status=status, batch=batch, totals=incentives.batch_totals(batch),
+                  lines=lines, page=page, first=(page - 1) * LINES_PER_PAGE,
+                  more=len(batch.lines) > page * LINES_PER_PAGE,
                   paid_form=paid_form, correct_form=CorrectForm(), csrf_form=CsrfForm(), rupiah=dom.rupiah,
                   month_name=dom.month_name, rate=incentives.rate_text, number=incentives.batch_number(batch),
                   people=_people(batch))
