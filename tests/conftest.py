@@ -57,8 +57,14 @@ def pg_schema():
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     opts = {"connect_args": {"options": f"-csearch_path={schema}"}}
-    _migrate(create_app(base_config(url, SQLALCHEMY_ENGINE_OPTIONS=opts)))
-    yield url, opts, schema
+    migrated = create_app(base_config(url, SQLALCHEMY_ENGINE_OPTIONS=opts))
+    _migrate(migrated)
+    with migrated.app_context(), db.engine.connect() as conn:
+        # Reference rows the migrations insert (e.g. the first KBM table): restored after each test's TRUNCATE.
+        reference = {t: rows for t in db.metadata.sorted_tables
+                     if (rows := [dict(r) for r in conn.execute(t.select()).mappings()])}
+        db.engine.dispose()
+    yield url, opts, schema, reference
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
@@ -72,12 +78,16 @@ def app(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         application = create_app(base_config(f"sqlite:///{path}"))
     else:
-        url, opts, schema = request.getfixturevalue("pg_schema")
+        url, opts, schema, reference = request.getfixturevalue("pg_schema")
         application = create_app(base_config(url, SQLALCHEMY_ENGINE_OPTIONS=opts))
         with application.app_context():
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                for table, rows in reference.items():
+                    conn.execute(table.insert(), rows)
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                      f"(SELECT MAX(id) FROM {table.name}))"))
     application.backend = request.param
     with application.app_context():
         yield application
