@@ -1,0 +1,463 @@
+"""Monthly reports and roll-ups, aggregated in SQL: a handful of GROUP BY queries per report, grouped by
+Posyandu, summed up the tree in Python (80 Posyandu, not 150 000 children). Read-only; no Flask request here.
+
+Every function takes a select of Posyandu ids (`pos`) already limited to the user's scope (see `area_posyandu`).
+The per-child subquery `child_month` is shared by the counts and by the lists behind them, so a number and its
+list always agree.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Select, and_, case, func, literal, or_, select, true
+
+from ..domain import reports as dom
+from ..domain.lifecycle import NIFAS_DAYS
+from ..extensions import db
+from ..models import (Duty, HariBuka, Kader, KaderRole, Kecamatan, Kelurahan, Measurement, Person, Posyandu,
+                      Pregnancy, Puskesmas, ServiceRecord, User, Visit)
+from . import scope
+
+KINDS = ("posyandu", "kelurahan", "puskesmas", "kecamatan", "district")
+MODELS = {"posyandu": Posyandu, "kelurahan": Kelurahan, "puskesmas": Puskesmas, "kecamatan": Kecamatan}
+CHILD_METRICS = ("S", "K", "D", "N", "T", "O", "B", "tidak_hadir", "bgm", "two_t", "gizi_buruk", "gizi_kurang",
+                 "stunted", "wasted", "underweight", "new_stunting", "at_risk")
+OTHER_METRICS = ("vita_biru", "vita_merah", "ibu_hamil", "kek")
+GROUPS = ("ibu_hamil", "nifas", "balita", "usia_sekolah_remaja", "dewasa", "lansia")
+ILP_METRICS = tuple(f"ilp-{w}-{g}" for w in ("reg", "vis") for g in GROUPS)
+METRICS = CHILD_METRICS + OTHER_METRICS + ILP_METRICS
+
+
+# --- the area -----------------------------------------------------------------------------------------------
+
+def area_posyandu(user: User, kind: str, obj_id: int | None) -> Select:
+    """Ids of the Posyandu of an area, always within the user's scope."""
+    mine = scope.posyandu_ids(user)
+    if kind == "posyandu":
+        return select(Posyandu.id).where(Posyandu.id == obj_id, Posyandu.id.in_(mine))
+    if kind == "kelurahan":
+        return select(Posyandu.id).where(Posyandu.kelurahan_id == obj_id, Posyandu.id.in_(mine))
+    if kind == "puskesmas":
+        return (select(Posyandu.id).join(Kelurahan, Posyandu.kelurahan_id == Kelurahan.id)
+                .where(Kelurahan.puskesmas_id == obj_id, Posyandu.id.in_(mine)))
+    if kind == "kecamatan":
+        return (select(Posyandu.id).join(Kelurahan, Posyandu.kelurahan_id == Kelurahan.id)
+                .where(Kelurahan.kecamatan_id == obj_id, Posyandu.id.in_(mine)))
+    return mine
+
+
+@dataclass
+class PosyanduRow:
+    id: int
+    name: str
+    kelurahan_id: int
+    kelurahan: str
+    kecamatan_id: int
+    kecamatan: str
+    puskesmas_id: int | None
+    puskesmas: str | None
+
+
+def posyandu_rows(pos: Select) -> list[PosyanduRow]:
+    """The Posyandu of the area with their place in the tree (one query)."""
+    rows = db.session.execute(
+        select(Posyandu.id, Posyandu.name, Kelurahan.id, Kelurahan.name, Kecamatan.id, Kecamatan.name,
+               Puskesmas.id, Puskesmas.name)
+        .join(Kelurahan, Posyandu.kelurahan_id == Kelurahan.id).join(Kecamatan, Kelurahan.kecamatan_id == Kecamatan.id)
+        .outerjoin(Puskesmas, Kelurahan.puskesmas_id == Puskesmas.id)
+        .where(Posyandu.id.in_(pos)).order_by(Kelurahan.name, Posyandu.name)).all()
+    return [PosyanduRow(*r) for r in rows]
+
+
+# --- per-child figures of a month ---------------------------------------------------------------------------
+
+def _band_expr(column, last: date):
+    cut = dom.band_cutoffs(last)
+    return case(*((column > after, literal(label)) for label, after, _ in cut), else_=literal(None))
+
+
+def balita_filter(pos: Select, last: date):
+    """S: live balita 0–59 months at the month's end, registered at a Posyandu of the area."""
+    oldest = dom.latest_birth_for_age(last, 60)
+    return and_(Person.posyandu_id.in_(pos), Person.deleted_at.is_(None), Person.birth_date <= last,
+                Person.birth_date > oldest)
+
+
+def _measured(pos: Select, last: date, wide: bool):
+    """Which measurements to read. For a small area, those of its balita (through the person index); for a
+    kecamatan or the district, the whole date range (through the date index) — the join to S keeps the area."""
+    if wide:
+        return true()
+    return Measurement.person_id.in_(select(Person.id).where(balita_filter(pos, last)))
+
+
+def _month_weighings(pos: Select, first: date, last: date, wide: bool):
+    """Per child weighed in the month: the last weighing's codes, and the latest valid z-scores."""
+    # One window (one sort): the row number, and a running count of valid rows, newest first — the latest valid
+    # row is the unflagged one where that count reaches 1.
+    newest = dict(partition_by=Measurement.person_id, order_by=(Measurement.measured_on.desc(), Measurement.id.desc()))
+    m = (select(Measurement.person_id, Measurement.ntob, Measurement.bgm, Measurement.two_t, Measurement.flagged,
+                Measurement.waz, Measurement.lhaz, Measurement.whz, Measurement.new_stunting,
+                func.row_number().over(**newest).label("rn"),
+                func.sum(case((Measurement.flagged.is_(False), 1), else_=0)).over(
+                    rows=(None, 0), **newest).label("rv"))
+         .where(Measurement.measured_on >= first, Measurement.measured_on <= last,
+                Measurement.weight_kg.is_not(None), _measured(pos, last, wide))).subquery("m")
+    last_one = m.c.rn == 1
+    valid = and_(m.c.rv == 1, m.c.flagged.is_(False))
+    return (select(m.c.person_id.label("person_id"),
+                   func.max(case((last_one, func.coalesce(m.c.ntob, "O")))).label("ntob"),
+                   func.max(case((and_(last_one, m.c.bgm.is_(True)), 1), else_=0)).label("bgm"),
+                   func.max(case((and_(last_one, m.c.two_t.is_(True)), 1), else_=0)).label("two_t"),
+                   func.max(case((valid, m.c.waz))).label("waz"),
+                   func.max(case((valid, m.c.lhaz))).label("lhaz"),
+                   func.max(case((valid, m.c.whz))).label("whz"),
+                   func.max(case((and_(m.c.new_stunting.is_(True), m.c.flagged.is_(False)), 1), else_=0))
+                   .label("new_stunting"))
+            .group_by(m.c.person_id).subquery("w"))
+
+
+def _falling(pos: Select, month: date, wide: bool):
+    """Children whose last three valid TB/U z-scores, ending this month and starting at most two months before,
+    fall each time by FALLING_LHAZ in all while not yet stunted (domain.reports.falling, in SQL)."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    order = (Measurement.measured_on, Measurement.id)
+    h = (select(Measurement.person_id, Measurement.measured_on, Measurement.lhaz,
+                func.lag(Measurement.lhaz, 1).over(partition_by=Measurement.person_id, order_by=order).label("l1"),
+                func.lag(Measurement.lhaz, 2).over(partition_by=Measurement.person_id, order_by=order).label("l2"),
+                func.row_number().over(partition_by=Measurement.person_id,
+                                       order_by=(Measurement.measured_on.desc(), Measurement.id.desc())).label("rn"))
+         .where(Measurement.measured_on >= dom.shift_month(month, -2), Measurement.measured_on <= last,
+                Measurement.flagged.is_(False), Measurement.lhaz.is_not(None), _measured(pos, last, wide))
+         ).subquery("h")
+    return (select(h.c.person_id.label("person_id"))
+            .where(h.c.rn == 1, h.c.measured_on >= first, h.c.l2 > h.c.l1, h.c.l1 > h.c.lhaz,
+                   h.c.l2 - h.c.lhaz >= dom.FALLING_LHAZ, h.c.lhaz >= dom.STUNTED).subquery("f"))
+
+
+def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False):
+    """One row per child in S: Posyandu, band, sex, K, the month's weighing figures (NULL if not weighed), and
+    with `risk` whether TB/U is falling (a three-month window: only the at-risk list and counts ask for it)."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    w = _month_weighings(pos, first, last, wide)
+    cols = [Person.id.label("person_id"), Person.posyandu_id.label("posyandu_id"), Person.sex.label("sex"),
+            _band_expr(Person.birth_date, last).label("band"),
+            case((Person.has_kia_book.is_(True), 1), else_=0).label("k"),
+            w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz, w.c.new_stunting]
+    q = select(*cols).outerjoin(w, w.c.person_id == Person.id)
+    if risk:
+        f = _falling(pos, month, wide)
+        q = q.add_columns(f.c.person_id.label("falling")).outerjoin(f, f.c.person_id == Person.id)
+    else:
+        q = q.add_columns(literal(None).label("falling"))
+    return q.where(balita_filter(pos, last)).subquery("c")
+
+
+RISK_REASONS = ("2T", "T_low_whz", "falling_lhaz")
+
+
+def _child_conditions(c) -> dict:
+    """Each child metric as a condition on child_month's columns."""
+    t_low = and_(c.c.ntob == "T", c.c.whz < dom.LOW_WHZ)
+    return {
+        "S": true(), "K": c.c.k == 1, "D": c.c.weighed.is_not(None),
+        "N": c.c.ntob == "N", "T": c.c.ntob == "T", "O": c.c.ntob == "O", "B": c.c.ntob == "B",
+        "tidak_hadir": and_(c.c.k == 1, c.c.weighed.is_(None)),
+        "bgm": c.c.bgm == 1, "two_t": c.c.two_t == 1,
+        "gizi_buruk": c.c.waz < dom.GIZI_BURUK, "gizi_kurang": and_(c.c.waz >= dom.GIZI_BURUK, c.c.waz < dom.GIZI_KURANG),
+        "stunted": c.c.lhaz < dom.STUNTED, "wasted": c.c.whz < dom.WASTED, "underweight": c.c.waz < dom.UNDERWEIGHT,
+        "new_stunting": c.c.new_stunting == 1,
+        "at_risk": or_(c.c.two_t == 1, t_low, c.c.falling.is_not(None)),
+    }
+
+
+def _risk_reason(c):
+    return case((c.c.two_t == 1, literal("2T")), (and_(c.c.ntob == "T", c.c.whz < dom.LOW_WHZ), literal("T_low_whz")),
+                else_=literal("falling_lhaz"))
+
+
+def _n(cond):
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+def skdn_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False
+                     ) -> dict[int, dict[tuple[str, str], dom.Cell]]:
+    """The SKDN and nutrition cells per Posyandu, band and sex: one query (with `risk`, the at-risk count too)."""
+    c = child_month(pos, month, wide, risk)
+    cond = _child_conditions(c)
+    cols = {"S": func.count(), "D": func.count(c.c.weighed), "lhaz_n": func.count(c.c.lhaz),
+            "whz_n": func.count(c.c.whz), "waz_n": func.count(c.c.waz)}
+    cols.update({k: _n(cond[k]) for k in ("K", "N", "T", "O", "B", "tidak_hadir", "bgm", "two_t", "gizi_buruk",
+                                          "gizi_kurang", "stunted", "wasted", "underweight", "new_stunting")})
+    if risk:
+        cols["at_risk"] = _n(cond["at_risk"])
+    names = list(cols)
+    rows = db.session.execute(select(c.c.posyandu_id, c.c.band, c.c.sex, *cols.values())
+                              .group_by(c.c.posyandu_id, c.c.band, c.c.sex)).all()
+    out: dict = defaultdict(dict)
+    for pid, band, sex, *values in rows:
+        out[pid][(band, sex)] = dom.Cell(**{k: int(v or 0) for k, v in zip(names, values)})
+    return out
+
+
+def _active_pregnancy(first: date, last: date):
+    """A pregnancy that was on at some time in the month (44 weeks at most after HPHT)."""
+    return and_(Pregnancy.deleted_at.is_(None), Pregnancy.hpht <= last,
+                Pregnancy.hpht >= first - timedelta(weeks=44),
+                or_(Pregnancy.ended_on.is_(None), Pregnancy.ended_on >= first))
+
+
+def mothers_by_posyandu(pos: Select, month: date) -> dict[int, tuple[int, int, int]]:
+    """Ibu hamil of the month, those whose LILA was measured in the month while pregnant, and KEK among them."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    lila = and_(Measurement.person_id == Pregnancy.person_id, Measurement.measured_on >= first,
+                Measurement.measured_on <= last, Measurement.measured_on >= Pregnancy.hpht,
+                Measurement.muac_cm.is_not(None))
+    rows = db.session.execute(
+        select(Person.posyandu_id, func.count(func.distinct(Pregnancy.person_id)),
+               func.count(func.distinct(Measurement.person_id)),
+               func.count(func.distinct(case((Measurement.muac_cm < dom.KEK_MUAC_CM, Measurement.person_id)))))
+        .join(Person, Person.id == Pregnancy.person_id).outerjoin(Measurement, lila)
+        .where(_active_pregnancy(first, last), Person.posyandu_id.in_(pos), Person.deleted_at.is_(None))
+        .group_by(Person.posyandu_id)).all()
+    return {pid: (int(a), int(b), int(c)) for pid, a, b, c in rows}
+
+
+def vitamin_a_by_posyandu(pos: Select, month: date) -> dict[int, dict[str, int]]:
+    first, last = dom.month_start(month), dom.month_end(month)
+    rows = db.session.execute(
+        select(Person.posyandu_id, ServiceRecord.code, func.count(func.distinct(ServiceRecord.person_id)))
+        .join(Person, Person.id == ServiceRecord.person_id)
+        .where(ServiceRecord.kind == "vitamin_a", ServiceRecord.deleted_at.is_(None),
+               ServiceRecord.given_on >= first, ServiceRecord.given_on <= last,
+               Person.posyandu_id.in_(pos), Person.deleted_at.is_(None))
+        .group_by(Person.posyandu_id, ServiceRecord.code)).all()
+    out: dict = defaultdict(dict)
+    for pid, code, n in rows:
+        out[pid][code] = int(n)
+    return out
+
+
+def _group_expr(last: date):
+    """The life-cycle group of a person at the month's end (lifecycle.group_for, in SQL)."""
+    pregnant = select(Pregnancy.person_id).where(
+        Pregnancy.deleted_at.is_(None), Pregnancy.ended_on.is_(None), Pregnancy.hpht <= last,
+        Pregnancy.hpht >= last - timedelta(weeks=44))
+    nifas = select(Pregnancy.person_id).where(Pregnancy.deleted_at.is_(None), Pregnancy.ended_on <= last,
+                                              Pregnancy.ended_on >= last - timedelta(days=NIFAS_DAYS))
+    b = Person.birth_date
+    return case((Person.id.in_(pregnant), literal("ibu_hamil")), (Person.id.in_(nifas), literal("nifas")),
+                (b > dom.latest_birth_for_age(last, 60), literal("balita")),
+                (b > dom.latest_birth_for_age(last, 19 * 12), literal("usia_sekolah_remaja")),
+                (b > dom.latest_birth_for_age(last, 60 * 12), literal("dewasa")), else_=literal("lansia"))
+
+
+def _registered(pos: Select, last: date):
+    return (select(Person.id.label("person_id"), Person.posyandu_id.label("posyandu_id"),
+                   _group_expr(last).label("grp"))
+            .where(Person.posyandu_id.in_(pos), Person.deleted_at.is_(None), Person.birth_date <= last)
+            .subquery("r"))
+
+
+def _visited(pos: Select, first: date, last: date):
+    return (select(Visit.person_id.label("person_id"), Person.posyandu_id.label("posyandu_id"),
+                   Visit.group.label("grp"))
+            .join(HariBuka, HariBuka.id == Visit.hari_buka_id).join(Person, Person.id == Visit.person_id)
+            .where(HariBuka.held_on >= first, HariBuka.held_on <= last, Person.posyandu_id.in_(pos),
+                   Person.deleted_at.is_(None)).subquery("v"))
+
+
+def ilp_by_posyandu(pos: Select, month: date) -> tuple[dict, dict]:
+    """People registered per life-cycle group at the month's end, and people with a visit in the month per group
+    (the group at the visit)."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    r = _registered(pos, last)
+    reg: dict = defaultdict(dict)
+    for pid, grp, n in db.session.execute(select(r.c.posyandu_id, r.c.grp, func.count())
+                                          .group_by(r.c.posyandu_id, r.c.grp)):
+        reg[pid][grp] = int(n)
+    v = _visited(pos, first, last)
+    vis: dict = defaultdict(dict)
+    for pid, grp, n in db.session.execute(select(v.c.posyandu_id, v.c.grp, func.count(func.distinct(v.c.person_id)))
+                                          .group_by(v.c.posyandu_id, v.c.grp)):
+        vis[pid][grp] = int(n)
+    return reg, vis
+
+
+def attendance_by_posyandu(pos: Select, month: date) -> dict[int, tuple[int, int]]:
+    """Kader duties on the hari buka held in the month, and how many were present."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    rows = db.session.execute(
+        select(HariBuka.posyandu_id, func.count(Duty.id), _n(Duty.present.is_(True)))
+        .join(Duty, Duty.hari_buka_id == HariBuka.id)
+        .where(HariBuka.posyandu_id.in_(pos), HariBuka.held_on >= first, HariBuka.held_on <= last)
+        .group_by(HariBuka.posyandu_id)).all()
+    return {pid: (int(n), int(p)) for pid, n, p in rows}
+
+
+def monthly_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False) -> dict[int, dom.Area]:
+    """Everything the monthly report counts, per Posyandu of the area (six grouped queries)."""
+    skdn = skdn_by_posyandu(pos, month, wide, risk)
+    mothers = mothers_by_posyandu(pos, month)
+    vit_a = vitamin_a_by_posyandu(pos, month)
+    reg, vis = ilp_by_posyandu(pos, month)
+    att = attendance_by_posyandu(pos, month)
+    out: dict[int, dom.Area] = {}
+    for pid in set(skdn) | set(mothers) | set(vit_a) | set(reg) | set(vis) | set(att):
+        a = dom.Area(cells=skdn.get(pid, {}))
+        a.vitamin_a.update(vit_a.get(pid, {}))
+        a.ibu_hamil, a.lila_measured, a.kek = mothers.get(pid, (0, 0, 0))
+        a.ilp_registered, a.ilp_visited = dict(reg.get(pid, {})), dict(vis.get(pid, {}))
+        a.duties, a.present = att.get(pid, (0, 0))
+        out[pid] = a
+    return out
+
+
+def total(areas) -> dom.Area:
+    out = dom.Area()
+    for a in areas:
+        out.add(a)
+    return out
+
+
+def roll_up(by_pos: dict[int, dom.Area], rows: list[PosyanduRow], level: str) -> list[tuple[int, str, dom.Area]]:
+    """Sum Posyandu figures into kelurahan, puskesmas or kecamatan: (id, name, area), by name."""
+    sums: dict = {}
+    names: dict = {}
+    for r in rows:
+        key, name = {"kelurahan": (r.kelurahan_id, r.kelurahan), "puskesmas": (r.puskesmas_id, r.puskesmas),
+                     "kecamatan": (r.kecamatan_id, r.kecamatan), "posyandu": (r.id, r.name)}[level]
+        if key is None:
+            continue
+        names[key] = name
+        sums.setdefault(key, dom.Area())
+        if r.id in by_pos:
+            sums[key].add(by_pos[r.id])
+    return sorted(((k, names[k], a) for k, a in sums.items()), key=lambda t: t[1])
+
+
+# --- trends and risk ---------------------------------------------------------------------------------------
+
+def _month_key(column):
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def prevalence_trend(pos: Select, month: date, months: int = 12, wide: bool = False) -> list[tuple[date, dom.Cell]]:
+    """Stunting, wasting and underweight prevalence per month over the last `months` months: one query, on the
+    latest valid measurement of each child in each month. "Child" here is under five at the measurement
+    (age_days < 1826): one cut-off for every month of the trend."""
+    first = dom.shift_month(month, -(months - 1))
+    last = dom.month_end(month)
+    mk = _month_key(Measurement.measured_on)
+    where = [Measurement.measured_on >= first, Measurement.measured_on <= last, Measurement.flagged.is_(False),
+             Measurement.age_days < 1826]
+    if not wide:
+        where.append(Measurement.person_id.in_(select(Person.id).where(
+            Person.posyandu_id.in_(pos), Person.birth_date > dom.latest_birth_for_age(first, 60 + months))))
+    m = (select(Measurement.person_id, mk.label("mk"), Measurement.waz, Measurement.lhaz, Measurement.whz,
+                func.row_number().over(partition_by=(Measurement.person_id, mk),
+                                       order_by=(Measurement.measured_on.desc(), Measurement.id.desc())).label("rn"))
+         .where(*where)).subquery("m")
+    rows = db.session.execute(
+        select(m.c.mk, func.count(m.c.lhaz), _n(m.c.lhaz < dom.STUNTED), func.count(m.c.whz), _n(m.c.whz < dom.WASTED),
+               func.count(m.c.waz), _n(m.c.waz < dom.UNDERWEIGHT))
+        .join(Person, Person.id == m.c.person_id)
+        .where(m.c.rn == 1, Person.posyandu_id.in_(pos), Person.deleted_at.is_(None)).group_by(m.c.mk)).all()
+    by_key = {k: dom.Cell(lhaz_n=int(a), stunted=int(b), whz_n=int(c), wasted=int(d), waz_n=int(e),
+                          underweight=int(f)) for k, a, b, c, d, e, f in rows}
+    return [(mo, by_key.get(f"{mo.year:04d}-{mo.month:02d}", dom.Cell())) for mo in dom.months_back(month, months)]
+
+
+def trained_kader(pos: Select, on: date) -> tuple[int, int]:
+    """Kader with a current role in the area, and those trained (any stratum, by the roster's competence rule)."""
+    from . import roster
+
+    current = select(KaderRole.kader_id).join(Kader, Kader.id == KaderRole.kader_id).where(
+        KaderRole.posyandu_id.in_(pos), KaderRole.start_date <= on,
+        or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on), Kader.deleted_at.is_(None))
+    ids = set(db.session.scalars(current.distinct()))
+    strata = roster.strata(current)
+    return len(ids), sum(1 for k in ids if strata.get(k))
+
+
+def incentive_totals(pos: Select, month: date) -> dict | None:
+    """Incentive lines of the month for the kelurahan of the area, by batch status (None if none computed)."""
+    from ..models import IncentiveBatch, IncentiveLine
+
+    kel = select(Posyandu.kelurahan_id).where(Posyandu.id.in_(pos))
+    rows = db.session.execute(
+        select(IncentiveBatch.status, func.count(IncentiveLine.id), func.coalesce(func.sum(IncentiveLine.gross), 0),
+               func.coalesce(func.sum(IncentiveLine.net), 0))
+        .join(IncentiveLine, IncentiveLine.batch_id == IncentiveBatch.id)
+        .where(IncentiveBatch.kelurahan_id.in_(kel), IncentiveBatch.month == dom.month_start(month))
+        .group_by(IncentiveBatch.status)).all()
+    if not rows:
+        return None
+    return {status: {"lines": int(n), "gross": int(g), "net": int(net)} for status, n, g, net in rows}
+
+
+# --- the lists behind the numbers ---------------------------------------------------------------------------
+
+def people_behind(pos: Select, month: date, metric: str, band: str | None = None, sex: str | None = None,
+                  wide: bool = False) -> Select:
+    """The people behind one number: a select of (Person, detail) ordered by Posyandu and name."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    if metric in CHILD_METRICS:
+        c = child_month(pos, month, wide, risk=metric == "at_risk")
+        detail = {"stunted": c.c.lhaz, "new_stunting": c.c.lhaz, "wasted": c.c.whz, "at_risk": _risk_reason(c)}.get(
+            metric, c.c.waz if metric in ("underweight", "gizi_buruk", "gizi_kurang", "bgm") else c.c.ntob)
+        q = select(Person, detail.label("detail")).join(c, c.c.person_id == Person.id).where(
+            _child_conditions(c)[metric])
+        if band:
+            q = q.where(c.c.band == band)
+        if sex:
+            q = q.where(c.c.sex == sex)
+    elif metric in ("vita_biru", "vita_merah"):
+        given = (select(ServiceRecord.person_id, func.min(ServiceRecord.given_on).label("given_on"))
+                 .where(ServiceRecord.kind == "vitamin_a", ServiceRecord.code == metric.removeprefix("vita_"),
+                        ServiceRecord.deleted_at.is_(None), ServiceRecord.given_on >= first,
+                        ServiceRecord.given_on <= last).group_by(ServiceRecord.person_id).subquery("g"))
+        q = select(Person, given.c.given_on.label("detail")).join(given, given.c.person_id == Person.id)
+    elif metric in ("ibu_hamil", "kek"):
+        preg = (select(Pregnancy.person_id, func.max(Pregnancy.hpht).label("hpht"))
+                .where(_active_pregnancy(first, last)).group_by(Pregnancy.person_id).subquery("p"))
+        if metric == "ibu_hamil":
+            q = select(Person, preg.c.hpht.label("detail")).join(preg, preg.c.person_id == Person.id)
+        else:
+            lila = (select(Measurement.person_id, func.min(Measurement.muac_cm).label("muac"))
+                    .join(preg, preg.c.person_id == Measurement.person_id)
+                    .where(Measurement.measured_on >= first, Measurement.measured_on <= last,
+                           Measurement.measured_on >= preg.c.hpht, Measurement.muac_cm < dom.KEK_MUAC_CM)
+                    .group_by(Measurement.person_id).subquery("l"))
+            q = select(Person, lila.c.muac.label("detail")).join(lila, lila.c.person_id == Person.id)
+    elif metric in ILP_METRICS:
+        _, which, grp = metric.split("-", 2)
+        if which == "reg":
+            r = _registered(pos, last)
+            q = select(Person, r.c.grp.label("detail")).join(r, r.c.person_id == Person.id).where(r.c.grp == grp)
+        else:
+            v = _visited(pos, first, last)
+            seen = (select(v.c.person_id, func.count().label("n")).where(v.c.grp == grp).group_by(v.c.person_id)
+                    .subquery("s"))
+            q = select(Person, seen.c.n.label("detail")).join(seen, seen.c.person_id == Person.id)
+    else:
+        raise ValueError(metric)
+    return (q.where(Person.posyandu_id.in_(pos), Person.deleted_at.is_(None))
+            .order_by(Person.posyandu_id, Person.name, Person.id))
+
+
+def page_of(q: Select, page: int, size: int) -> tuple[list, bool]:
+    rows = db.session.execute(q.offset((page - 1) * size).limit(size + 1)).all()
+    return rows[:size], len(rows) > size
+
+
+def count_of(q: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
+
+
+def posyandu_names(pos: Select) -> dict[int, str]:
+    return dict(db.session.execute(select(Posyandu.id, Posyandu.name).where(Posyandu.id.in_(pos))).all())
+
+
