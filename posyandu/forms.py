@@ -5,7 +5,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
+from wtforms import FloatField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from .domain.nik import kk_problem, nik_problem, normalise
@@ -32,6 +32,20 @@ class _Translations:
 
     def ngettext(self, singular, plural, n):
         return self.gettext(singular if n == 1 else plural)
+
+
+class MeasureField(FloatField):
+    """A measurement typed the Indonesian way ("7,5") or the other ("7.5"), shown back with a decimal comma."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [valuelist[0].strip().replace(",", ".")]
+        super().process_formdata(valuelist)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:g}".replace(".", ",")
 
 
 class BaseForm(FlaskForm):

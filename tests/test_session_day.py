@@ -326,3 +326,16 @@ def test_adult_values_that_cannot_be_real_ask_for_a_check(tree, login):
     assert c.post(url, {"weight_kg": "249", "muac_cm": "25", "confirm": "y"}).status_code == 303
     m = db.session.scalar(select(Measurement).where(Measurement.visit_id == visit.id))
     assert m.flagged and m.age_days > 19 * 365
+
+
+def test_decimal_comma_is_accepted_and_shown_back(tree, login):
+    """Kader type 9,6 (Indonesian decimal comma); the form must not call it 'not a number'."""
+    c = login("kader_a1")
+    hb = open_day(login("ketua_a1"), tree)
+    visit = enqueue(c, hb, tree.people["child_A1"])
+    url = f"/hari-buka/{hb.id}/kunjungan/{visit.id}/meja/2"
+    assert c.post(url, {"weight_kg": "9,6", "length_cm": "75,5", "position": "l"}).status_code == 303
+    m = db.session.scalar(select(Measurement).where(Measurement.visit_id == visit.id))
+    assert (m.weight_kg, m.length_cm) == (9.6, 75.5)
+    assert 'value="9,6"' in c.get(url).get_data(as_text=True)
+    assert "Isi dengan angka" in c.post(url, {"weight_kg": "9,6,1"}).get_data(as_text=True)

@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, FloatField, HiddenField, IntegerField, RadioField, SelectField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from ...forms import (BaseForm, CsrfForm, IdempotentForm, digits, in_range, nik_field, not_before_1900, not_in_future, present,
-                      required, text_field, valid_kk)
-
+from ...forms import (BaseForm, CsrfForm, IdempotentForm, MeasureField, digits, in_range, nik_field, not_before_1900,
+                      not_in_future, present, required, text_field, valid_kk)
 
 
 class PersonForm(BaseForm):
@@ -27,8 +26,8 @@ class PersonForm(BaseForm):
     father_name = text_field(_l("Nama ayah"), 100)
     father_nik = nik_field(_l("NIK ayah"))
     birth_order = IntegerField(_l("Anak ke-"), validators=[Optional(), in_range(1, 20)])
-    birth_weight_kg = FloatField(_l("Berat lahir (kg)"), validators=[Optional(), in_range(0.3, 7, "kg")])
-    birth_length_cm = FloatField(_l("Panjang lahir (cm)"), validators=[Optional(), in_range(20, 65, "cm")])
+    birth_weight_kg = MeasureField(_l("Berat lahir (kg)"), validators=[Optional(), in_range(0.3, 7, "kg")])
+    birth_length_cm = MeasureField(_l("Panjang lahir (cm)"), validators=[Optional(), in_range(20, 65, "cm")])
     has_kia_book = BooleanField(_l("Punya Buku KIA / KMS"), default=True)
     consent = BooleanField(_l("Setuju datanya dicatat (untuk anak: persetujuan orang tua/wali)"))
     consent_by = text_field(_l("Nama yang memberi persetujuan"), 100)

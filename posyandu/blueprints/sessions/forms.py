@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, FloatField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
-from ...forms import BaseForm, clean_text, in_range, max_len, present, required, text_field
+from ...forms import BaseForm, MeasureField, clean_text, in_range, max_len, present, required, text_field
 
 
 class OpenForm(BaseForm):
@@ -17,14 +17,14 @@ class EnqueueForm(BaseForm):
 class MeasureForm(BaseForm):
     """Meja 2: every measurement any group may need; the template shows the person's group's fields."""
 
-    weight_kg = FloatField(_l("Berat badan (kg)"), validators=[present(), in_range(0.5, 250, "kg")])
-    length_cm = FloatField(_l("Panjang/tinggi badan (cm)"), validators=[Optional(), in_range(35, 220, "cm")])
+    weight_kg = MeasureField(_l("Berat badan (kg)"), validators=[present(), in_range(0.5, 250, "kg")])
+    length_cm = MeasureField(_l("Panjang/tinggi badan (cm)"), validators=[Optional(), in_range(35, 220, "cm")])
     position = RadioField(_l("Cara ukur"), choices=[("l", _l("Berbaring (panjang badan)")),
                                                     ("h", _l("Berdiri (tinggi badan)"))], validators=[Optional()])
-    head_cm = FloatField(_l("Lingkar kepala (cm)"), validators=[Optional(), in_range(25, 60, "cm")])
-    muac_cm = FloatField(_l("LILA (cm)"), validators=[Optional(), in_range(7, 50, "cm")])
+    head_cm = MeasureField(_l("Lingkar kepala (cm)"), validators=[Optional(), in_range(25, 60, "cm")])
+    muac_cm = MeasureField(_l("LILA (cm)"), validators=[Optional(), in_range(7, 50, "cm")])
     oedema = BooleanField(_l("Ada edema (bengkak) di kedua punggung kaki"))
-    waist_cm = FloatField(_l("Lingkar perut (cm)"), validators=[Optional(), in_range(40, 200, "cm")])
+    waist_cm = MeasureField(_l("Lingkar perut (cm)"), validators=[Optional(), in_range(40, 200, "cm")])
     systolic = IntegerField(_l("Tekanan darah sistolik (mmHg)"), validators=[Optional(), in_range(60, 260, "mmHg")])
     diastolic = IntegerField(_l("Tekanan darah diastolik (mmHg)"), validators=[Optional(), in_range(30, 160, "mmHg")])
     glucose_mg_dl = IntegerField(_l("Gula darah sewaktu (mg/dL)"), validators=[Optional(), in_range(20, 600, "mg/dL")])
