@@ -7,6 +7,8 @@ NAV = [
     ("sessions.index", _l("Hari buka"), ALL),
     ("people.list_people", _l("Sasaran"), ALL),
     ("people.register_person", _l("Daftar baru"), ALL),
+    ("home_visits.tasks", _l("Kunjungan rumah"), ("ketua", "kader", "nakes", "kelurahan_clerk")),
+    ("reports.index", _l("Laporan"), ALL),
     ("kader.list_kader", _l("Kader"), ("district_admin", "kelurahan_clerk", "nakes", "ketua")),
     ("kader.commitments_list", _l("Komitmen"), ("kader",)),
     ("incentives.batches", _l("Insentif"), ("district_admin", "kelurahan_clerk")),

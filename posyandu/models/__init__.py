@@ -2,6 +2,8 @@
 from .accounts import ROLES, AuthSession, LoginAttempt, User
 from .audit import AuditLog, IdempotencyKey
 from .growth import Measurement
+from .home_visits import HomeVisit
+from . import reports as _report_indexes  # noqa: F401  (indexes the reports need)
 from .incentives import BATCH_STATES, IncentiveBatch, IncentiveLine, IncentivePolicy, LockedBatch
 from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole
 from .people import Person, Pregnancy
@@ -10,7 +12,7 @@ from .roster import Certificate, Commitment, CommitmentTemplate, ImmutableRecord
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
-    "ROLES", "AuthSession", "LoginAttempt", "User", "AuditLog", "IdempotencyKey", "Measurement",
+    "ROLES", "AuthSession", "LoginAttempt", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit",
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "Person", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",

@@ -1,0 +1,101 @@
+"""Home visits: the task list of a Posyandu (from the data), and recording a visit that closes a task."""
+from datetime import date
+
+from flask import Response, abort, flash, redirect, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import KaderRole, Kader, Person, Posyandu
+from ...services import home_visits as svc
+from ...services import scope
+from ...services.report_exports import safe_cell
+from ...web import get_or_404, render
+from . import bp
+from .forms import HomeVisitForm
+
+TASKS = {"absent": _l("Tidak hadir di hari buka terakhir"), "T": _l("T · berat tidak naik"), "2T": _l("2T"),
+         "BGM": _l("BGM"), "new_stunting": _l("Stunting baru"), "at_risk": _l("Berisiko stunting/wasting"),
+         "kek": _l("Ibu hamil KEK"), "danger": _l("Ibu hamil: tanda bahaya"), "imunisasi": _l("Imunisasi terlambat")}
+PAGE = 25
+
+
+@bp.before_request
+@login_required
+def _login():
+    """Every page here needs a login."""
+
+
+def _posyandu() -> Posyandu | None:
+    if current_user.posyandu_id:
+        return get_or_404(Posyandu, current_user.posyandu_id)
+    pid = request.args.get("posyandu", type=int)
+    return get_or_404(Posyandu, pid) if pid else None
+
+
+@bp.route("/")
+def tasks():
+    """The open home-visit tasks of a Posyandu (the user's own, or one chosen), paginated; `?format=csv`."""
+    pos = _posyandu()
+    if pos is None:
+        return render("home_visits/choose.html", choices=scope.visible_posyandu(current_user)[:300])
+    today = date.today()
+    open_ = svc.open_tasks(pos.id, today)
+    persons = svc.people({t.person_id for t in open_})
+    if request.args.get("format") == "csv":
+        def lines():
+            yield "\ufeff" + ",".join(["No", _("Nama"), "NIK", _("Tugas"), _("Sejak"), _("Keterangan")]) + "\n"
+            import csv
+            import io
+
+            buf = io.StringIO()
+            w = csv.writer(buf)
+            for i, t in enumerate(open_, 1):
+                p = persons[t.person_id]
+                w.writerow([i, safe_cell(p.name), safe_cell(p.nik or ""), str(TASKS[t.code]), t.since.isoformat(),
+                            safe_cell(t.detail)])
+            yield buf.getvalue()
+        resp = Response(stream_with_context(lines()), mimetype="text/csv")
+        resp.headers["Content-Disposition"] = f'attachment; filename="kunjungan-rumah-{pos.id}-{today}.csv"'
+        return resp
+    page = max(1, min(request.args.get("page", 1, type=int), 1000))
+    rows = open_[(page - 1) * PAGE: page * PAGE]
+    return render("home_visits/tasks.html", pos=pos, rows=rows, persons=persons, total=len(open_), page=page,
+                  more=len(open_) > page * PAGE, labels_tasks=TASKS, visits=svc.recent_visits(pos.id),
+                  counts={c: sum(1 for t in open_ if t.code == c) for c in TASKS}, today=today)
+
+
+def _kader_choices(posyandu_id: int, on: date) -> list[tuple[int, str]]:
+    rows = db.session.execute(select(Kader.id, Kader.name).join(KaderRole, KaderRole.kader_id == Kader.id).where(
+        KaderRole.posyandu_id == posyandu_id, KaderRole.start_date <= on,
+        (KaderRole.end_date.is_(None)) | (KaderRole.end_date >= on), Kader.deleted_at.is_(None))
+        .distinct().order_by(Kader.name)).all()
+    return [(0, _("— pilih kader —"))] + [(k, n) for k, n in rows]
+
+
+@bp.route("/catat/<int:person_id>", methods=["GET", "POST"])
+def record(person_id: int):
+    """Record a home visit to a person; a task named in `?tugas=` is closed by it."""
+    person = get_or_404(Person, person_id)
+    form = HomeVisitForm()
+    form.kader_id.choices = _kader_choices(person.posyandu_id, date.today())
+    task_key = request.values.get("tugas") or form.task_key.data or ""
+    if task_key and task_key.split(":", 1)[0] not in TASKS:
+        abort(404)
+    if request.method == "GET":
+        form.visited_on.data = date.today()
+        form.task_key.data = task_key
+    if form.validate_on_submit():
+        if form.kader_id.data and form.kader_id.data not in {k for k, _n in form.kader_id.choices}:
+            abort(404)
+        data = {k: getattr(form, k).data for k in ("visited_on", "kader_id", "findings", "advice", "referred",
+                                                    "referral_note", "follow_up_on")}
+        data["task_key"] = task_key or None
+        svc.record(current_user, person, data, form.idempotency_key.data)
+        flash(_("Kunjungan rumah dicatat."), "success")
+        return redirect(url_for("home_visits.tasks", posyandu=person.posyandu_id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render("home_visits/record.html", form=form, person=person, task_key=task_key,
+                  task_label=TASKS.get(task_key.split(":", 1)[0]) if task_key else None, status=status)

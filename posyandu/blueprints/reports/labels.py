@@ -1,0 +1,29 @@
+"""Display names of report figures (gettext)."""
+from flask_babel import lazy_gettext as _l
+
+METRICS = {
+    "S": _l("S · balita terdaftar"), "K": _l("K · punya KMS/Buku KIA"), "D": _l("D · ditimbang"),
+    "N": _l("N · naik"), "T": _l("T · tidak naik"), "O": _l("O · tidak ditimbang bulan lalu"),
+    "B": _l("B · baru pertama ditimbang"), "tidak_hadir": _l("Tidak hadir (K belum ditimbang)"),
+    "bgm": _l("BGM"), "two_t": _l("2T"), "gizi_buruk": _l("Gizi buruk (BB/U < −3 SD)"),
+    "gizi_kurang": _l("Gizi kurang (BB/U −3 s.d. < −2 SD)"), "stunted": _l("Stunting (TB/U < −2 SD)"),
+    "wasted": _l("Wasting (BB/TB < −2 SD)"), "underweight": _l("Underweight (BB/U < −2 SD)"),
+    "new_stunting": _l("Stunting baru"), "at_risk": _l("Anak berisiko"),
+    "vita_biru": _l("Vitamin A biru"), "vita_merah": _l("Vitamin A merah"), "ibu_hamil": _l("Ibu hamil"),
+    "kek": _l("Ibu hamil KEK (LILA < 23,5 cm)"),
+}
+SKDN_ROWS = ("S", "K", "D", "N", "T", "O", "B", "tidak_hadir", "bgm", "two_t", "gizi_buruk", "gizi_kurang")
+RISK = {"2T": _l("2T"), "T_low_whz": _l("T dengan BB/TB rendah"), "falling_lhaz": _l("TB/U terus turun")}
+KINDS = {"posyandu": _l("Posyandu"), "kelurahan": _l("Kelurahan/desa"), "puskesmas": _l("Puskesmas"),
+         "kecamatan": _l("Kecamatan"), "district": _l("Kabupaten/kota")}
+RANK_KEYS = {"stunting_pct": _l("Stunting"), "wasting_pct": _l("Wasting"), "underweight_pct": _l("Underweight"),
+             "ds": _l("D/S"), "nd": _l("N/D")}
+
+
+def metric_label(metric: str) -> str:
+    from ...labels import GROUPS
+
+    if metric.startswith("ilp-"):
+        _, which, grp = metric.split("-", 2)
+        return f"{GROUPS.get(grp, grp)} · " + str(_l("terdaftar") if which == "reg" else _l("berkunjung bulan ini"))
+    return str(METRICS.get(metric, metric))

@@ -1,0 +1,180 @@
+"""Home visits: the task list a Posyandu's kader get from the data, recording a visit (which closes its task),
+and the count that feeds kader performance and incentives.
+
+Accounts are not linked to roster entries (models.kader has no user link), so tasks are per Posyandu for whoever
+is logged in there; a visit names the kader who went and records the account that entered it.
+"""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from ..domain import immunisation
+from ..domain import reports as dom
+from ..extensions import db
+from ..models import HariBuka, HomeVisit, Measurement, Person, Pregnancy, ScreeningRecord, ServiceRecord, User, Visit
+from .audit import acting
+from . import idempotency
+
+TASK_CODES = ("absent", "T", "2T", "BGM", "new_stunting", "at_risk", "kek", "danger", "imunisasi")
+RECENT_DAYS = 62  # a growth finding older than this is no longer a task (the next hari buka has passed)
+HIGH_SYSTOLIC, HIGH_DIASTOLIC = 140, 90
+
+
+@dataclass(frozen=True)
+class Task:
+    person_id: int
+    code: str
+    key: str  # what closes it: a home visit with this key
+    since: date
+    detail: str = ""
+
+
+def home_visits_count(kader_id: int, month: date) -> int:
+    """Home visits a kader made in the month (for performance and the incentive rule)."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    return db.session.scalar(select(func.count()).select_from(HomeVisit).where(
+        HomeVisit.kader_id == kader_id, HomeVisit.deleted_at.is_(None), HomeVisit.visited_on >= first,
+        HomeVisit.visited_on <= last)) or 0
+
+
+def _balita(posyandu_id: int, on: date):
+    return and_(Person.posyandu_id == posyandu_id, Person.deleted_at.is_(None), Person.birth_date <= on,
+                Person.birth_date > dom.latest_birth_for_age(on, 60))
+
+
+def _pregnant(on: date):
+    return select(Pregnancy.person_id, Pregnancy.hpht).where(
+        Pregnancy.deleted_at.is_(None), Pregnancy.ended_on.is_(None), Pregnancy.hpht <= on,
+        Pregnancy.hpht >= on - timedelta(weeks=44)).subquery("preg")
+
+
+def tasks(posyandu_id: int, on: date) -> list[Task]:
+    """Every task the data gives a Posyandu's kader on a date (open and closed): a handful of queries."""
+    out: list[Task] = []
+    preg = _pregnant(on)
+    mothers = select(Person.id).join(preg, preg.c.person_id == Person.id).where(
+        Person.posyandu_id == posyandu_id, Person.deleted_at.is_(None))
+    # absent from the last hari buka held: balita and ibu hamil without a visit there
+    last_hb = db.session.execute(select(HariBuka.id, HariBuka.held_on).where(
+        HariBuka.posyandu_id == posyandu_id, HariBuka.held_on <= on).order_by(HariBuka.held_on.desc()).limit(1)).first()
+    if last_hb:
+        came = select(Visit.person_id).where(Visit.hari_buka_id == last_hb.id)
+        for pid in db.session.scalars(select(Person.id).where(
+                or_(_balita(posyandu_id, last_hb.held_on), Person.id.in_(mothers)), Person.id.not_in(came))):
+            out.append(Task(pid, "absent", f"absent:{last_hb.held_on}", last_hb.held_on))
+    # growth: each balita's latest weighing, if recent
+    latest = (select(Measurement.person_id, Measurement.measured_on, Measurement.ntob, Measurement.two_t,
+                     Measurement.bgm, Measurement.new_stunting,
+                     func.row_number().over(partition_by=Measurement.person_id,
+                                            order_by=(Measurement.measured_on.desc(), Measurement.id.desc())).label("rn"))
+              .where(Measurement.person_id.in_(select(Person.id).where(_balita(posyandu_id, on))),
+                     Measurement.measured_on <= on, Measurement.measured_on > on - timedelta(days=RECENT_DAYS),
+                     Measurement.weight_kg.is_not(None)).subquery("l"))
+    for pid, m_on, code, two_t, bgm, new_st in db.session.execute(
+            select(latest.c.person_id, latest.c.measured_on, latest.c.ntob, latest.c.two_t, latest.c.bgm,
+                   latest.c.new_stunting).where(latest.c.rn == 1)):
+        if two_t:
+            out.append(Task(pid, "2T", f"2T:{m_on}", m_on))
+        elif code == "T":
+            out.append(Task(pid, "T", f"T:{m_on}", m_on))
+        if bgm:
+            out.append(Task(pid, "BGM", f"BGM:{m_on}", m_on))
+        if new_st:
+            out.append(Task(pid, "new_stunting", f"new_stunting:{m_on}", m_on))
+    # at risk this month (falling TB/U, T with low BB/TB), from the report's own rule
+    from . import reports
+
+    month = dom.month_start(on)
+    pos = select(reports.Posyandu.id).where(reports.Posyandu.id == posyandu_id)
+    flagged = {t.person_id for t in out if t.code in ("2T", "T")}
+    for p, reason in db.session.execute(reports.people_behind(pos, month, "at_risk")):
+        if p.id not in flagged:
+            out.append(Task(p.id, "at_risk", f"at_risk:{month:%Y-%m}", month, reason))
+    # ibu hamil: KEK or high blood pressure at the latest measurement of this pregnancy, or a screening referral
+    lm = (select(Measurement.person_id, Measurement.measured_on, Measurement.muac_cm, Measurement.systolic,
+                 Measurement.diastolic,
+                 func.row_number().over(partition_by=Measurement.person_id,
+                                        order_by=(Measurement.measured_on.desc(), Measurement.id.desc())).label("rn"))
+          .join(preg, preg.c.person_id == Measurement.person_id)
+          .where(Measurement.person_id.in_(mothers), Measurement.measured_on >= preg.c.hpht,
+                 Measurement.measured_on <= on).subquery("lm"))
+    for pid, m_on, muac, sys_, dia in db.session.execute(
+            select(lm.c.person_id, lm.c.measured_on, lm.c.muac_cm, lm.c.systolic, lm.c.diastolic).where(lm.c.rn == 1)):
+        if muac is not None and muac < dom.KEK_MUAC_CM:
+            out.append(Task(pid, "kek", f"kek:{m_on}", m_on, f"LILA {muac:g} cm"))
+        if (sys_ or 0) >= HIGH_SYSTOLIC or (dia or 0) >= HIGH_DIASTOLIC:
+            out.append(Task(pid, "danger", f"danger:{m_on}", m_on, f"TD {sys_}/{dia}"))
+    for pid, held_on in db.session.execute(
+            select(ScreeningRecord.person_id, func.max(HariBuka.held_on))
+            .join(Visit, Visit.id == ScreeningRecord.visit_id).join(HariBuka, HariBuka.id == Visit.hari_buka_id)
+            .join(preg, preg.c.person_id == ScreeningRecord.person_id)
+            .where(ScreeningRecord.person_id.in_(mothers), ScreeningRecord.refer.is_(True),
+                   HariBuka.held_on >= preg.c.hpht).group_by(ScreeningRecord.person_id)):
+        out.append(Task(pid, "danger", f"danger:{held_on}", held_on))
+    # imunisasi overdue (one task a month per child)
+    kids = dict(db.session.execute(select(Person.id, Person.birth_date).where(_balita(posyandu_id, on))).all())
+    given: dict[int, dict[str, date]] = {}
+    for pid, code, g_on in db.session.execute(
+            select(ServiceRecord.person_id, ServiceRecord.code, ServiceRecord.given_on)
+            .where(ServiceRecord.person_id.in_(select(Person.id).where(_balita(posyandu_id, on))),
+                   ServiceRecord.kind == "imunisasi", ServiceRecord.deleted_at.is_(None))):
+        given.setdefault(pid, {})[code] = g_on
+    schedule = immunisation.load_schedule()
+    for pid, birth in kids.items():
+        overdue = [d.name for d in immunisation.due_doses(schedule, birth, on, given.get(pid, {}))
+                   if d.status == "overdue"]
+        if overdue:
+            out.append(Task(pid, "imunisasi", f"imunisasi:{month:%Y-%m}", month, ", ".join(overdue[:3])))
+    return out
+
+
+def closed_keys(posyandu_id: int, person_ids) -> set[tuple[int, str]]:
+    rows = db.session.execute(select(HomeVisit.person_id, HomeVisit.task_key).where(
+        HomeVisit.posyandu_id == posyandu_id, HomeVisit.deleted_at.is_(None), HomeVisit.task_key.is_not(None)))
+    return {(pid, key) for pid, key in rows}
+
+
+def open_tasks(posyandu_id: int, on: date) -> list[Task]:
+    """The tasks no home visit has closed yet, most recent first, then by person."""
+    all_tasks = tasks(posyandu_id, on)
+    done = closed_keys(posyandu_id, {t.person_id for t in all_tasks})
+    return sorted((t for t in all_tasks if (t.person_id, t.key) not in done),
+                  key=lambda t: (-t.since.toordinal(), t.person_id, t.code))
+
+
+def people(ids) -> dict[int, Person]:
+    ids = list(ids)
+    return {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+
+
+def recent_visits(posyandu_id: int, limit: int = 20) -> list[HomeVisit]:
+    from sqlalchemy.orm import selectinload
+
+    return list(db.session.scalars(
+        select(HomeVisit).where(HomeVisit.posyandu_id == posyandu_id, HomeVisit.deleted_at.is_(None))
+        .options(selectinload(HomeVisit.person), selectinload(HomeVisit.kader))
+        .order_by(HomeVisit.visited_on.desc(), HomeVisit.id.desc()).limit(limit)))
+
+
+def record(actor: User, person: Person, data: dict, key: str | None = None) -> HomeVisit:
+    """Record a home visit; a task key in `data` closes that task. Posted twice, it is recorded once."""
+    twin = idempotency.seen(key)
+    if twin is not None:
+        return db.session.get(HomeVisit, twin.entity_id)
+    acting(db.session, actor)
+    task_key = data.get("task_key") or None
+    visit = HomeVisit(posyandu_id=person.posyandu_id, person_id=person.id, kader_id=data.get("kader_id") or None,
+                      user_id=actor.id, visited_on=data["visited_on"], task_key=task_key,
+                      task_code=task_key.split(":", 1)[0] if task_key else None, findings=data.get("findings"),
+                      advice=data.get("advice"), referred=bool(data.get("referred")),
+                      referral_note=data.get("referral_note"), follow_up_on=data.get("follow_up_on"))
+    db.session.add(visit)
+    db.session.flush()
+    claimed = idempotency.claim(key, actor.id, "home_visit")
+    if claimed is not None:
+        claimed.entity_id = visit.id
+    twin = idempotency.commit_once(key)
+    if twin is not None:
+        return db.session.get(HomeVisit, twin.entity_id)
+    return visit

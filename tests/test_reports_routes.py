@@ -1,0 +1,165 @@
+"""Report pages, lists behind numbers, CSV, PDF, XLSX and e-PPGBM exports, scope; home visits."""
+import csv
+import io
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from posyandu.domain import reports as dom
+from posyandu.extensions import db
+from posyandu.models import HomeVisit, Kader
+
+from .conftest import ROOT
+from .report_factories import M, build_month
+
+MONTH = f"{M.year:04d}-{M.month:02d}"
+
+
+@pytest.fixture
+def month(tree):
+    return build_month(tree)
+
+
+def test_district_report_page_links_numbers_to_lists(tree, month, login):
+    c = login("admin_d")
+    resp = c.get(f"/laporan/kabupaten?bulan={MONTH}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Kota D" in html
+    assert " style=" not in html and "<script>" not in html
+    assert f"/laporan/kabupaten/daftar/S?bulan={MONTH}" in html  # S = 7 links to its list
+    assert "Kecamatan A" in html and "Posyandu A1" in html  # parts and the ranking
+    assert c.get("/laporan/").status_code == 200
+    lst = c.get(f"/laporan/kabupaten/daftar/D?bulan={MONTH}").get_data(as_text=True)
+    assert "Anak Satu" in lst and "Anak Sembilan" in lst and "Anak Empat" not in lst and "Anak Sepuluh" not in lst
+    # the SKDN cell of 24-35 months, boys, in Posyandu A1
+    a1 = tree.posyandu["A1"].id
+    page = c.get(f"/laporan/posyandu/{a1}?bulan={MONTH}").get_data(as_text=True)
+    assert f"/laporan/posyandu/{a1}/daftar/B?bulan={MONTH}&amp;umur=24-35&amp;jk=L" in page
+    cell = c.get(f"/laporan/posyandu/{a1}/daftar/B?bulan={MONTH}&umur=24-35&jk=L").get_data(as_text=True)
+    assert "Anak Tujuh" in cell and "Anak Satu" not in cell
+    frag = c.get(f"/laporan/kecamatan/{tree.posyandu['A1'].kelurahan.kecamatan_id}?bulan={MONTH}")
+    assert frag.status_code == 200 and "Kelurahan A" in frag.get_data(as_text=True)
+
+
+def test_list_csv_has_every_row(tree, month, login):
+    c = login("nakes_a")
+    pkm = tree.puskesmas["A"].id
+    resp = c.get(f"/laporan/puskesmas/{pkm}/daftar/S?bulan={MONTH}&format=csv")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["No", "Nama", "NIK"] and len(rows) == 1 + 7
+    assert {r[1] for r in rows[1:]} >= {"Anak Satu", "Anak Sembilan"}
+
+
+def test_scope_of_reports(tree, month, login):
+    kader = login("kader_a1")
+    assert kader.get("/laporan/kabupaten").status_code == 403
+    assert kader.get(f"/laporan/kelurahan/{tree.kelurahan['A'].id}").status_code == 403
+    assert kader.get(f"/laporan/posyandu/{tree.posyandu['A2'].id}").status_code == 404
+    own = kader.get(f"/laporan/?bulan={MONTH}").get_data(as_text=True)
+    assert "Posyandu A1" in own
+    clerk = login("clerk_a")
+    assert clerk.get(f"/laporan/kelurahan/{tree.kelurahan['B'].id}").status_code == 404
+    assert clerk.get(f"/laporan/posyandu/{tree.posyandu['C1'].id}/daftar/S?bulan={MONTH}").status_code == 404
+    admin_e = login("admin_e")
+    lst = admin_e.get(f"/laporan/kabupaten/daftar/S?bulan={MONTH}").get_data(as_text=True)
+    assert "Anak Sepuluh" in lst and "Anak Satu" not in lst
+
+
+def test_trend_svg_is_csp_safe(tree, month, login):
+    resp = login("ketua_a1").get(f"/laporan/posyandu/{tree.posyandu['A1'].id}/tren.svg?bulan={MONTH}")
+    svg = resp.get_data(as_text=True)
+    assert resp.mimetype == "image/svg+xml" and svg.startswith("<svg") and "style" not in svg
+    assert svg.count("<polyline") >= 1 and "Stunting" in svg
+
+
+def test_report_pdf_parses_and_renders(tree, month, login, tmp_path):
+    resp = login("ketua_a1").get(f"/laporan/posyandu/{tree.posyandu['A1'].id}/laporan.pdf?bulan={MONTH}")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(resp.data))
+    page = reader.pages[0]
+    assert round(float(page.mediabox.width)) == 842 and round(float(page.mediabox.height)) == 595  # A4 landscape
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "SKDN" in text and "Posyandu A1" in text and "Cakupan ILP" in text
+    assert "83,3" in text and "40,0" in text  # K/S and N/D
+    if shutil.which("pdftoppm"):
+        out = ROOT / "screenshots" / "report-pdf"
+        out.parent.mkdir(exist_ok=True)
+        (tmp_path / "r.pdf").write_bytes(resp.data)
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(tmp_path / "r.pdf"), str(out)],
+                       check=True)
+
+
+def test_report_xlsx(tree, month, login):
+    resp = login("admin_d").get(f"/laporan/kabupaten/laporan.xlsx?bulan={MONTH}")
+    assert resp.status_code == 200
+    wb = load_workbook(io.BytesIO(resp.data))
+    assert wb.sheetnames == ["SKDN", "Indikator", "Kegiatan", "ILP", "Per Posyandu"]
+    ws = wb["SKDN"]
+    rows = list(ws.iter_rows(values_only=True))
+    d_row = next(r for r in rows if r[0] and str(r[0]).startswith("D ·"))
+    assert d_row[-1] == 6 and rows[3][-1] == "Jumlah"
+    per = {r[0]: r for r in wb["Per Posyandu"].iter_rows(values_only=True)}
+    assert per["Posyandu A1"][1:4] == (6, 5, 5)
+
+
+def test_eppgbm_export(tree, month, login):
+    resp = login("admin_d").get(f"/laporan/kabupaten/eppgbm.xlsx?bulan={MONTH}")
+    assert resp.status_code == 200
+    wb = load_workbook(io.BytesIO(resp.data), read_only=True)
+    assert wb.sheetnames == ["Data Dasar", "Pertumbuhan"]
+    base = list(wb["Data Dasar"].iter_rows(values_only=True))
+    assert base[0][:6] == ("No", "No. KK", "NIK", "Nama Anak", "Tanggal Lahir", "Jenis Kelamin")
+    assert {"NIK Ibu", "Nama Ibu", "NIK Ayah", "Nama Ayah", "Alamat", "Posyandu", "Puskesmas", "Anak Ke-",
+            "Berat Lahir (kg)", "Panjang Lahir (cm)"} <= set(base[0])
+    assert len(base) == 1 + 7  # S of district D
+    growth = list(wb["Pertumbuhan"].iter_rows(values_only=True))
+    head = growth[0]
+    assert {"NIK", "Bulan", "Tanggal Pengukuran", "Berat (kg)", "Tinggi/Panjang (cm)", "Lingkar Kepala (cm)",
+            "LILA (cm)", "Cara Ukur", "BB/U", "TB/U", "BB/TB"} <= set(head)
+    # measurements in M of those children: c1, c2 ×2, c3, c5, c7 ×2, c9
+    assert len(growth) == 1 + 8
+    flagged = [r for r in growth[1:] if r[head.index("Catatan")]]
+    assert len(flagged) == 1 and flagged[0][head.index("Nama Anak")] == "Anak Tujuh"
+    c3 = next(r for r in growth[1:] if r[head.index("Nama Anak")] == "Anak Tiga")
+    assert c3[head.index("BB/U")] == "Berat badan sangat kurang" and c3[head.index("Cara Ukur")] == "Terlentang"
+    assert login("kader_a1").get(f"/laporan/posyandu/{tree.posyandu['A1'].id}/eppgbm.xlsx").status_code == 403
+
+
+def test_home_visit_tasks_and_recording_closes_one(tree, login):
+    from posyandu.services.home_visits import home_visits_count
+
+    c = login("kader_a1")
+    page = c.get("/kunjungan-rumah/").get_data(as_text=True)
+    assert "Ibu A1" in page and "Tidak hadir di hari buka terakhir" in page  # pregnant, not at last week's session
+    mother = tree.people["mother_A1"]
+    key = f"absent:{tree.sessions['A1'].held_on}"
+    url = f"/kunjungan-rumah/catat/{mother.id}?tugas={key}"
+    form = c.get(url).get_data(as_text=True)
+    assert "Kader Satu" in form
+    kader = db.session.scalar(select(Kader).where(Kader.name == "Kader Satu"))
+    data = {"visited_on": date.today().isoformat(), "kader_id": kader.id, "findings": "Ibu sehat",
+            "advice": "Datang ke hari buka", "idempotency_key": "hv-1", "task_key": key}
+    assert c.post(url, data).status_code == 303
+    assert c.post(url, data).status_code == 303  # posted twice: one visit
+    assert db.session.scalar(select(func.count()).select_from(HomeVisit)) == 1
+    after = c.get("/kunjungan-rumah/").get_data(as_text=True)
+    assert f"tugas={key.replace(':', '%3A')}" not in after and "Ibu sehat" not in after and "Kader Satu" in after
+    assert home_visits_count(kader.id, date.today()) == 1
+    assert home_visits_count(kader.id, dom.shift_month(date.today(), -1)) == 0
+    # another Posyandu's person: 404; a task code that does not exist: 404
+    assert c.get(f"/kunjungan-rumah/catat/{tree.people['mother_A2'].id}").status_code == 404
+    assert c.get(f"/kunjungan-rumah/catat/{mother.id}?tugas=x:1").status_code == 404
+    csv_resp = c.get("/kunjungan-rumah/?format=csv")
+    assert csv_resp.mimetype == "text/csv"
+
+
+def test_incentive_counter_uses_home_visits():
+    from posyandu.services import incentives
+
+    assert incentives._home_visit_counter() is not None
