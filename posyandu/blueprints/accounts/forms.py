@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from ...forms import BaseForm, clean_text, max_len, required, text_field
+from ...forms import BaseForm, clean_text, max_len, text_field
 from ...labels import ROLES as ROLE_LABELS
 from ...models import ROLES
 
