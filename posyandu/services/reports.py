@@ -130,9 +130,11 @@ def _falling(pos: Select, month: date, wide: bool):
          .where(Measurement.measured_on >= dom.shift_month(month, -2), Measurement.measured_on <= last,
                 Measurement.flagged.is_(False), Measurement.lhaz.is_not(None), _measured(pos, last, wide))
          ).subquery("h")
+    # Grouped, so SQLite materialises it once instead of re-running the window for every child it is joined to.
     return (select(h.c.person_id.label("person_id"))
             .where(h.c.rn == 1, h.c.measured_on >= first, h.c.l2 > h.c.l1, h.c.l1 > h.c.lhaz,
-                   h.c.l2 - h.c.lhaz >= dom.FALLING_LHAZ, h.c.lhaz >= dom.STUNTED).subquery("f"))
+                   h.c.l2 - h.c.lhaz >= dom.FALLING_LHAZ, h.c.lhaz >= dom.STUNTED)
+            .group_by(h.c.person_id).subquery("f"))
 
 
 def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False):
