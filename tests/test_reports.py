@@ -10,7 +10,6 @@ from posyandu.services import reports as svc
 
 from .report_factories import CELLS_A1, EXPECTED_A1, L, M, build_month
 
-
 # --- plain arithmetic -----------------------------------------------------------------------------------
 
 def test_ratios_are_percentages_with_one_decimal():
@@ -92,8 +91,8 @@ def test_skdn_of_posyandu_a1_by_hand(tree, month):
 
 
 def test_roll_up_kelurahan_and_district(tree, month, app):
-    from posyandu.models import User
     from posyandu.extensions import db
+    from posyandu.models import User
 
     admin = db.session.get(User, tree.users["admin_d"].id)
     pos = svc.area_posyandu(admin, "district", None)

@@ -13,8 +13,8 @@ from ..domain import immunisation
 from ..domain import reports as dom
 from ..extensions import db
 from ..models import HariBuka, HomeVisit, Measurement, Person, Pregnancy, ScreeningRecord, ServiceRecord, User, Visit
-from .audit import acting
 from . import idempotency
+from .audit import acting
 
 TASK_CODES = ("absent", "T", "2T", "BGM", "new_stunting", "at_risk", "kek", "danger", "imunisasi")
 RECENT_DAYS = 62  # a growth finding older than this is no longer a task (the next hari buka has passed)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import KaderRole, Kader, Person, Posyandu
+from ...models import Kader, KaderRole, Person, Posyandu
 from ...services import home_visits as svc
 from ...services import scope
 from ...services.report_exports import safe_cell

@@ -1,7 +1,8 @@
 """The monthly report as rows of labelled figures, shared by the PDF and the XLSX (the screen draws its own)."""
 from datetime import date
 
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
+from flask_babel import gettext as _
 
 from ...domain import reports as dom
 from ...labels import GROUPS

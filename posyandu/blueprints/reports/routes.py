@@ -13,7 +13,8 @@ from ...domain import reports as dom
 from ...domain.report_chart import trend_chart
 from ...models import Kecamatan, Kelurahan, Posyandu, Puskesmas
 from ...roles import role_required
-from ...services import report_exports, reports as svc
+from ...services import report_exports
+from ...services import reports as svc
 from ...web import get_or_404, render
 from . import bp
 from .document import report_data
