@@ -10,6 +10,7 @@ district admin, so the times are the app's own (queries + templates), without ne
 first (cold) and median of the rest, and the compressed size.
 """
 import argparse
+import resource
 import statistics
 import sys
 import time
