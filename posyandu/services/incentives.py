@@ -20,6 +20,7 @@ from ..models import (Commitment, Duty, HariBuka, IncentiveBatch, IncentiveLine,
 from ..models.base import utcnow
 from . import idempotency
 from .audit import acting
+from .home_visits import home_visits_by_kader
 from .scope import kelurahan_ids
 
 COMPUTE = ("district_admin", "kelurahan_clerk")
@@ -101,16 +102,6 @@ def save_policy(actor: User, data: dict, policy: IncentivePolicy | None = None,
 
 # --- inputs of the rule -----------------------------------------------------------------------------------------
 
-def _home_visit_counter():
-    """home_visits_count(kader_id, month) from the home-visit module when it exists; None until then, and the
-    rule notes that home visits are not yet recorded."""
-    try:
-        from .home_visits import home_visits_count
-    except ImportError:
-        return None
-    return home_visits_count
-
-
 def _overlaps(first: date, last: date):
     return and_(KaderRole.start_date <= last, or_(KaderRole.end_date.is_(None), KaderRole.end_date >= first))
 
@@ -147,7 +138,9 @@ def gather(kelurahan_id: int, month: date, home_visits=None) -> tuple[list[dom.K
     signed = set(db.session.scalars(select(Commitment.kader_id).where(
         Commitment.kader_id.in_(ids), Commitment.year == first.year,
         Commitment.signed_at < last + timedelta(days=1))))
-    count_visits = home_visits if home_visits is not None else _home_visit_counter()
+    if home_visits is None:  # one grouped query for the whole kelurahan, not one per kader
+        visits = home_visits_by_kader(ids, first)
+        home_visits = lambda kid, _month: visits.get(kid, 0)  # noqa: E731
     months, details = [], {}
     for kid in ids:
         k = kader[kid]
@@ -156,7 +149,7 @@ def gather(kelurahan_id: int, month: date, home_visits=None) -> tuple[list[dom.K
             kader_id=kid, name=k.name, roles=spans,
             hari_buka_held=sum(held_at.get(p, 0) for p in {r.posyandu_id for r, _, _ in roles[kid]}),
             hari_buka_attended=attended.get(kid, 0), commitment_signed=kid in signed,
-            home_visits=count_visits(kid, first) if count_visits else None,
+            home_visits=home_visits(kid, first),
             bpjs_enrolled=bool(k.bpjs_tk_number) and (k.bpjs_tk_active_until is None
                                                       or k.bpjs_tk_active_until >= first)))
         by_pos: dict[str, list[str]] = defaultdict(list)
