@@ -106,3 +106,20 @@ def commit_or_rollback():
 
 def current_config(key: str):
     return current_app.config[key]
+
+
+def page_number() -> int:
+    """The ?page= of a list, kept within sane bounds."""
+    return max(1, min(request.values.get("page", 1, type=int), 10_000))
+
+
+def search_query() -> tuple[str, int]:
+    """(text, page) of a list search. Searches are posted — a read, CSRF-checked like any post — so a NIK typed
+    into them never lands in a URL, a server log or the browser history; a GET just lists."""
+    if request.method != "POST":
+        return "", page_number()
+    from .forms import CsrfForm
+
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    return request.form.get("q", "")[:100], page_number()

@@ -12,16 +12,26 @@ from ... import labels
 from ...domain import competence
 from ...domain.commitment import svg_path
 from ...extensions import db
-from ...forms import CsrfForm
 from ...models import Certificate, Commitment, Kader, KaderRole, Kelurahan
 from ...pdf.certificates import certificates_pdf
 from ...pdf.commitment import commitment_pdf
 from ...roles import role_required
 from ...services import certificates, commitments, roster, scope
-from ...web import get_or_404, render
+from ...web import get_or_404, render, search_query
 from . import bp
-from .forms import (AssessmentForm, AwardForm, CertificateForm, CountersignForm, EndRoleForm, KaderForm, ReviewForm, RevokeForm,
-                    RoleForm, SignForm, TemplateForm)
+from .forms import (
+    AssessmentForm,
+    AwardForm,
+    CertificateForm,
+    CountersignForm,
+    EndRoleForm,
+    KaderForm,
+    ReviewForm,
+    RevokeForm,
+    RoleForm,
+    SignForm,
+    TemplateForm,
+)
 
 VIEW = ("district_admin", "kelurahan_clerk", "nakes", "ketua")
 EDIT = ("district_admin", "kelurahan_clerk", "ketua")
@@ -37,10 +47,6 @@ TZ_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WI
 @login_required
 def _login():
     """Every page here needs a login."""
-
-
-def _page() -> int:
-    return max(1, min(request.args.get("page", 1, type=int), 10_000))
 
 
 def _year() -> int:
@@ -79,12 +85,7 @@ def _pdf(data: bytes, filename: str):
 def list_kader():
     """The kader roster of the Posyandu in scope, with active search by name or NIK (posted, so a NIK never
     lands in a URL)."""
-    if request.method == "POST":
-        if not CsrfForm().validate_on_submit():
-            abort(400)
-        q, page = request.form.get("q", "")[:100], max(1, min(request.form.get("page", 1, type=int), 10_000))
-    else:
-        q, page = "", _page()
+    q, page = search_query()
     posyandu_id, today = _posyandu_filter(), date.today()
     rows, more = roster.search(current_user, q, posyandu_id, page, current_app.config["PAGE_SIZE"], today)
     strata = roster.strata(select(Kader.id).where(Kader.id.in_([k.id for k in rows]))) if rows else {}

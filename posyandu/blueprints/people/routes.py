@@ -10,9 +10,9 @@ from ...extensions import db
 from ...models import AuditLog, HariBuka, Person, Pregnancy, User
 from ...services import idempotency, people, person_card, scope, session_day
 from ...services.scope import get_in_scope
-from ...web import get_or_404, render
+from ...web import get_or_404, render, search_query
 from . import bp
-from .forms import CsrfForm, DeleteForm, PersonForm, PregnancyForm, RegisterForm
+from .forms import DeleteForm, PersonForm, PregnancyForm, RegisterForm
 
 PERSON_DATA = [f for f in people.PERSON_FIELDS if f != "mother_id"]
 
@@ -23,22 +23,13 @@ def _login():
     """Every page here needs a login."""
 
 
-def _page() -> int:
-    return max(1, min(request.args.get("page", 1, type=int), 10_000))
-
-
 @bp.route("/sasaran/", methods=["GET", "POST"])
 def list_people():
     """The list of people, with active search by name, NIK or mother's name.
 
     The search is a POST (a read, CSRF-checked like any post) so a NIK never lands in a URL, a server log or
     the browser history."""
-    if request.method == "POST":
-        if not CsrfForm().validate_on_submit():
-            abort(400)
-        q, page = request.form.get("q", "")[:100], max(1, min(request.form.get("page", 1, type=int), 10_000))
-    else:
-        q, page = "", _page()
+    q, page = search_query()
     rows, more = people.search(current_user, q, page, current_app.config["PAGE_SIZE"])
     return render("people/list.html", "people/_results.html", rows=rows, more=more, q=q, page=page,
                   today=date.today())
