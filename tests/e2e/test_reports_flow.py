@@ -31,7 +31,11 @@ def test_district_dashboard_to_the_children_behind_a_number(new_page, shot, view
     expect(page.locator("table.skdn")).to_be_visible()
     trend = page.locator("figure.chart img")
     expect(trend).to_be_visible()
-    assert page.evaluate("document.querySelector('figure.chart img').naturalWidth") > 0  # the SVG loaded
+    # The chart is its own request (lazy below the fold on a phone, and slow to compute on a busy machine):
+    # scroll to it and wait until the SVG has loaded rather than asserting at once.
+    trend.scroll_into_view_if_needed()
+    page.wait_for_function("(img => img.complete && img.naturalWidth > 0)(document.querySelector('figure.chart img'))",
+                           timeout=20_000)
     suffix = "" if js else "-nojs"
     shot(page, f"report-district{suffix}", viewport)
 
