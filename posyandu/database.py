@@ -18,9 +18,15 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's own lower() folds ASCII only, so a search for "āyu" missed "Āyu"; PostgreSQL folds Unicode.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         # Take the write lock at the start: a deferred transaction that reads and then writes can
         # fail with SQLITE_BUSY when another meja committed in between; waiting on the lock cannot.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value

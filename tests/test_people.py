@@ -160,6 +160,31 @@ def test_search_treats_like_wildcards_literally(tree, login):
     assert "Anak A1" not in c.post("/sasaran/", {"q": "%"}).get_data(as_text=True)
 
 
+def test_search_folds_case_beyond_ascii(tree, login):
+    """SQLite's lower() folds ASCII only: "āyu" (or "ĀYU") never found "Ni Luh Āyu" there."""
+    from tests.factories import person
+
+    person(tree.posyandu["A1"], "Ni Luh Āyu")
+    db.session.commit()
+    c = login("kader_a1")
+    for typed in ("āyu", "ĀYU", "luh āy", "A\u0304yu"):  # the last one decomposed, as some keyboards send it
+        assert "Ni Luh Āyu" in c.post("/sasaran/", {"q": typed}).get_data(as_text=True), typed
+
+
+def test_queue_search_finds_the_days_people_for_a_whole_puskesmas(tree, login):
+    """A bidan's scope spans many Posyandu: the day's person must not fall behind ten others in the results."""
+    from tests.factories import person
+    from posyandu.services import session_views
+
+    for i in range(12):
+        person(tree.posyandu["A2"], f"Anak Sama {i:02d}")
+    wanted = person(tree.posyandu["A1"], "Anak Sama Zz")
+    db.session.commit()
+    nakes = tree.users["nakes_a"]
+    found = session_views.search_for_queue(nakes, tree.sessions["A1"], "anak sama")
+    assert [p.id for p in found] == [wanted.id]
+
+
 def test_edit_keeps_history_and_soft_delete_hides(tree, login):
     c = login("kader_a1")
     child = tree.people["child_A1"]

@@ -304,7 +304,9 @@ def test_kbm_new_version_applies_from_its_date(tree, login):
     assert admin.post("/referensi/kbm", {"name": "Versi uji", "valid_from": date.today().isoformat(),
                                          "grams": lines}).status_code == 303
     child = tree.people["child_A1"]
-    db.session.add(Measurement(person_id=child.id, posyandu_id=child.posyandu_id, measured_on=date.today() - timedelta(days=31),
+    # The previous calendar month, whatever today is (31 days before 1 December is 31 October: two months back).
+    last_month = date.today().replace(day=1) - timedelta(days=1)
+    db.session.add(Measurement(person_id=child.id, posyandu_id=child.posyandu_id, measured_on=last_month,
                                weight_kg=9.5, ntob="B"))
     db.session.commit()
     c = login("kader_a1")

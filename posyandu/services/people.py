@@ -1,4 +1,5 @@
 """Registering, changing and removing sasaran. Takes the acting user explicitly; never reads request."""
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -108,10 +109,14 @@ def group_of(person: Person, on: date) -> str:
     return group_for(person.birth_date, on, active_pregnancy(person, on) is not None, delivered)
 
 
-def search(user: User, text: str, page: int, per_page: int) -> tuple[list[Person], bool]:
-    """People in scope whose name, NIK or mother's name contains the text; (rows, has_more)."""
+def search(user: User, text: str, page: int, per_page: int,
+           posyandu_id: int | None = None) -> tuple[list[Person], bool]:
+    """People in scope (of one Posyandu, if given) whose name, NIK or mother's name contains the text;
+    (rows, has_more)."""
     q = scope.people(user)
-    text = (text or "").strip()
+    if posyandu_id is not None:
+        q = q.where(Person.posyandu_id == posyandu_id)
+    text = unicodedata.normalize("NFC", (text or "").strip())
     if text:
         mother = aliased(Person)
         like = "%" + _escape_like(text.lower()) + "%"

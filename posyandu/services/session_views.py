@@ -44,8 +44,9 @@ def queue_counts(hb: HariBuka) -> dict[int, int]:
 
 def search_for_queue(user: User, hb: HariBuka, text: str) -> list[Person]:
     """Registration search, limited to the day's Posyandu."""
-    rows, _ = people.search(user, text, 1, 10)
-    return [p for p in rows if p.posyandu_id == hb.posyandu_id]
+    # Filtered in the query: a bidan's scope spans many Posyandu, and the day's people must not fall off page one.
+    rows, _ = people.search(user, text, 1, 10, posyandu_id=hb.posyandu_id)
+    return rows
 
 
 @dataclass
