@@ -303,3 +303,46 @@ def test_score_csv_fast_and_quoted_paths_agree():
 
 
 OUT = [c for k in ("waz", "lhaz", "whz", "baz", "hcz", "acz") for c in (k, k + "_flag")]
+
+
+def _who_wfl_wfh_steps(table, sex, lenhei, weight):
+    """WHO anthro's weight-for-length/height steps, written out from `R/z-score-weight-for-lenhei.R`: rows
+    keyed by the table's length as read from text, low = trunc(x*10)/10, upp = trunc(x*10 + 1)/10,
+    diff = (x - low)/0.1, L/M/S interpolated only when diff > 0."""
+    rows = {}
+    for line in (growth.DATA_DIR / table).read_text().splitlines()[1:]:
+        r = line.split("\t")
+        rows[(int(r[0]), float(r[1]))] = tuple(float(v) for v in r[2:5])
+    low, upp = int(lenhei * 10) / 10, int(lenhei * 10 + 1) / 10
+    diff = (lenhei - low) / 0.1
+    lo, up = rows.get((sex, low)), rows.get((sex, upp))
+    if lo is None or (diff > 0 and up is None):
+        return None
+    lms = [a + diff * (b - a) for a, b in zip(lo, up)] if diff > 0 else list(lo)
+    z = growth._z_restricted(np.array([weight]), *(np.array([v]) for v in lms))
+    return round(float(z[0]), 2)
+
+
+def test_weight_for_height_upper_row_follows_who_float_steps():
+    """Issue 9: a girl over two years measured lying at 103.1 cm is 102.39999999999999 cm standing; WHO's
+    upper row is trunc(x*10 + 1)/10, and 1023.9999999999999 + 1 rounds to 1025.0, so WHO interpolates
+    towards 102.5 cm (its value equals a child 0.1 cm taller) — we must take the same row."""
+    lying = growth.score(2, 900, 19.5, 103.1, "l")["whz"]
+    assert lying == _who_wfl_wfh_steps("wfhanthro.txt", 2, 103.1 - 0.7, 19.5)
+    assert lying == growth.score(2, 900, 19.5, 102.5, "h")["whz"]
+
+
+@pytest.mark.parametrize("sex", [1, 2])
+def test_weight_for_length_height_agrees_with_who_steps_everywhere(sex):
+    """The case class: every length/height in 0.1 cm steps, lying and standing, both sides of 731 days."""
+    checked = 0
+    for ten in range(440, 1215):
+        for measure, days in (("l", 400), ("h", 400), ("l", 900), ("h", 900)):
+            x = ten / 10
+            res = growth.score(sex, days, 11.0 + ten / 100, x, measure)["whz"]
+            clen = x + 0.7 if (measure == "h" and days < 731) else x - 0.7 if (measure == "l" and days >= 731) else x
+            table, lo, hi = ("wflanthro.txt", 45, 110) if days < 731 else ("wfhanthro.txt", 65, 120)
+            want = _who_wfl_wfh_steps(table, sex, clen, 11.0 + ten / 100) if lo <= clen <= hi else None
+            assert res == want, (sex, days, measure, x)
+            checked += want is not None
+    assert checked == 2404  # lengths inside WHO's 45-110 cm (lying) and 65-120 cm (standing) ranges

@@ -53,8 +53,11 @@ def _lookup_interp(name: str, sex: np.ndarray, x: np.ndarray) -> tuple[np.ndarra
     """L, M, S linearly interpolated between neighbouring rows, exactly as WHO's R code does it."""
     scale = _TABLES[name][1]
     k = np.trunc(x * scale)
+    # WHO's upper row is trunc(x * scale + 1), not low + 1: near a power of two the "+ 1" rounds, e.g.
+    # 102.39999999999999 cm * 10 = 1023.9999999999999, + 1 = 1025.0, so WHO interpolates towards 102.5 cm
+    upp_k = np.trunc(x * scale + 1)
     diff = (x - k / scale) / (0.1 if scale == 10 else 1.0)  # same float steps as anthro/anthroplus
-    low, upp = _lookup(name, sex, k), _lookup(name, sex, k + 1)
+    low, upp = _lookup(name, sex, k), _lookup(name, sex, upp_k)
     pos = diff > 0  # an exact table row needs no upper neighbour
     return tuple(np.where(pos, lo + diff * (up - lo), lo) for lo, up in zip(low, upp))
 
