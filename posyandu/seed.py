@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, text
 from .domain import kms
 from .domain.growth import score_arrays, value_for_z
 from .domain.kms import KBM_KMS_2010, kbm_grams
+from .domain.rules import LYING_STANDING_DAY, months_from_days
 from .domain.schedule import open_day
 from .extensions import db
 from .models import (District, Duty, HariBuka, Kader, KaderRole, KbmTable, Kecamatan, Kelurahan, Measurement, Person,
@@ -263,7 +264,7 @@ def _growth_histories(nrng, posyandu_id, kids, sessions, out, kbm_id) -> int:
             d = np.clip(days[rows], 0, 1825).astype(float)
             weight[rows] = np.round(value_for_z("wfa", sex, d, waz[rows]), 1)
             length[rows] = np.round(value_for_z("lhfa", sex, d, haz[rows]), 1)
-    position = np.where(days < 731, "l", "h")
+    position = np.where(days < LYING_STANDING_DAY, "l", "h")
     ii, jj = np.nonzero(present)
     z = score_arrays(np.where(sexes[ii] == "L", 1, 2), days[ii, jj], weight[ii, jj], length[ii, jj], position[ii, jj])
     flagged = np.zeros(len(ii), dtype=bool)
@@ -279,7 +280,7 @@ def _growth_histories(nrng, posyandu_id, kids, sessions, out, kbm_id) -> int:
             code = "O"
         else:
             gain = round((w - float(weight[i, last_j[i]])) * 1000)
-            code = "N" if gain >= kbm_grams(KBM_KMS_2010, int(days[i, j] / 30.4375)) else "T"
+            code = "N" if gain >= kbm_grams(KBM_KMS_2010, months_from_days(days[i, j])) else "T"
         lhaz, wz = _num(z["lhaz"][k]), _num(z["waz"][k])
         out.append({"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now, "person_id": kids[i]["id"],
                     "posyandu_id": posyandu_id, "measured_on": sessions[j], "weight_kg": w,

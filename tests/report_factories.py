@@ -7,12 +7,15 @@ Posyandu A1, month M (L = its last day; ages in completed months on L):
   c1 L  5 mo (one day short of 6: band 0-5), KIA, weighed once: N; TB/U falling -0.2 → -0.5 → -0.8 (at risk)
   c2 P  6 mo (exactly: band 6-11), KIA, weighed twice: T then N (last counts: N); latest valid BB/U -2.4
         (kurang), TB/U -2.5 (stunted, new stunting)
-  c3 L 18 mo, NO KIA, weighed once: T, 2T, BGM; BB/U -3.4 (buruk), TB/U -2.2, BB/TB -2.6 (wasted)
+  c3 L 18 mo, NO KIA, weighed once: T, 2T, BGM; BB/U -3.4 (sangat kurang), TB/U -2.2, BB/TB -3.1 (gizi
+        buruk, wasted)
   c4 P 30 mo, KIA, NOT weighed in M (weighed the month before and after): tidak hadir
   c5 L 59 mo (the last month of S), KIA, weighed: O (missed last month)
   c6 P 60 mo exactly: not a balita any more, weighed in M: counted nowhere in SKDN
-  c7 L 30 mo, KIA, weighed twice: a valid B (BB/U -2.1) then a FLAGGED B (BB/U -6.5, BGM stored): the flagged
-        one is the last weighing (B, BGM) but prevalence and gizi use the earlier valid one (kurang)
+  c7 L 30 mo, KIA, weighed twice: a valid B (BB/U -2.1, BB/TB -2.3) then a FLAGGED B (BB/U -6.5, BGM stored):
+        the flagged one is the last weighing (B, BGM) but prevalence and gizi use the earlier valid one (BB/TB
+        gizi kurang, wasted)
+  gizi buruk / gizi kurang are BB/TB categories (PMK 2/2020): c2's BB/U -2.4 is "berat badan kurang", not gizi.
   c8 P 18 mo, deleted: counted nowhere
   m1 ibu hamil, LILA 22.0 in M (KEK); m2 ibu hamil, LILA 25.0; m3 pregnancy ended before M
   vitamin A in M: c2 biru, c5 merah; c3 merah the month before; a deleted record for c4
@@ -75,7 +78,7 @@ def build_month(tree) -> dict:
     weigh(k["c2"], day(20), "N", -2.4, -2.5, -1.0, new_stunting=True)
     # c3: 2T, BGM, no KIA book
     weigh(k["c3"], day(10, PREV), "T", -3.2, -2.1, -2.4)
-    weigh(k["c3"], day(10), "T", -3.4, -2.2, -2.6, two_t=True, bgm=True)
+    weigh(k["c3"], day(10), "T", -3.4, -2.2, -3.1, two_t=True, bgm=True)
     # c4: the months around M, not M
     weigh(k["c4"], day(10, PREV), "N", -1.0, -1.0, -0.5)
     weigh(k["c4"], day(10, NEXT), "O", -1.0, -1.0, -0.5)
@@ -85,7 +88,7 @@ def build_month(tree) -> dict:
     # c6: 60 months on L (weighed on L itself: also over five at the measurement, so not in the trend)
     weigh(k["c6"], L, "N", -1.0, -3.0, -0.5)
     # c7: valid first, flagged last
-    weigh(k["c7"], day(3), "B", -2.1, -1.0, -1.5)
+    weigh(k["c7"], day(3), "B", -2.1, -1.0, -2.3)
     weigh(k["c7"], day(25), "B", -6.5, 0.0, -5.5, flagged=True, bgm=True)
     # c8: deleted, stunted
     weigh(k["c8"], day(10), "T", -3.5, -3.5, -2.5, bgm=True)
@@ -125,8 +128,8 @@ def build_month(tree) -> dict:
 
 
 # Hand-counted from the table in the module docstring.
-EXPECTED_A1 = dict(S=6, K=5, D=5, N=2, T=1, O=1, B=1, tidak_hadir=1, bgm=2, two_t=1, gizi_buruk=1, gizi_kurang=2,
-                   lhaz_n=5, stunted=2, whz_n=5, wasted=1, waz_n=5, underweight=3, new_stunting=1,
+EXPECTED_A1 = dict(S=6, K=5, D=5, N=2, T=1, O=1, B=1, tidak_hadir=1, bgm=2, two_t=1, gizi_buruk=1, gizi_kurang=1,
+                   lhaz_n=5, stunted=2, whz_n=5, wasted=2, waz_n=5, underweight=3, new_stunting=1,
                    at_risk=2)
 CELLS_A1 = {("0-5", "L"): "c1", ("6-11", "P"): "c2", ("12-23", "L"): "c3", ("24-35", "P"): "c4",
             ("24-35", "L"): "c7", ("36-59", "L"): "c5"}

@@ -63,3 +63,56 @@ def test_hari_buka_dates():
     assert next_open_day(date(2026, 12, 10), "day_of_month", 10, None, None) == date(2026, 12, 10)
     assert next_open_day(date(2026, 12, 11), "day_of_month", 10, None, None) == date(2027, 1, 10)
     assert open_day(2026, 1, "nth_weekday", None, None, None) is None
+
+
+# --- PMK 2/2020 categories and the rules that live once (issue 9) ----------------------------------------------
+
+@pytest.mark.parametrize("z, expected", [
+    (-3.01, "gizi_buruk"), (-3.0, "gizi_kurang"), (-2.01, "gizi_kurang"), (-2.0, "gizi_baik"), (1.0, "gizi_baik"),
+    (1.01, "gizi_lebih"), (2.0, "gizi_lebih"), (2.01, "obesitas"), (None, None)])
+def test_school_age_imt_u_categories(z, expected):
+    """IMT/U for 5-18 years (PMK 2/2020): no 'berisiko gizi lebih'; obesitas already above +2 SD."""
+    from posyandu.domain import growth
+
+    assert growth.category_baz(z, 120) == expected
+    assert growth.category_baz(z, 60) == expected  # 5 years exactly is school age
+    if z is not None:
+        assert growth.category_baz(z, 59.9) == growth.category_whz(z)  # under five: the BB/TB categories
+
+
+def test_remaja_is_never_labelled_with_the_adult_imt():
+    """A 15-year-old with IMT 26 (adult 'gemuk') is read by IMT/U; BB/U and TB/U get no PMK category after 5 y."""
+    from posyandu.domain import findings
+
+    m = {"age_days": 15 * 365 + 100, "weight_kg": 66.6, "length_cm": 160.0, "waz": None, "lhaz": 0.2, "baz": 1.6}
+    adult = findings.adult_statuses(m, "usia_sekolah_remaja", "L")
+    assert "imt" not in [s.indicator for s in adult]
+    child = {s.indicator: s for s in findings.child_statuses(m)}
+    assert child["imt_u"].category == "gizi_lebih" and child["tb_u"].category is None
+    # a thin remaja (IMT/U < −2) is a finding; an adult keeps the adult IMT
+    assert "wasted" in findings.finding_codes(dict(m, baz=-2.4), "usia_sekolah_remaja", "L")
+    assert [s.category for s in findings.adult_statuses(m, "dewasa", "L") if s.indicator == "imt"] == ["gemuk"]
+    # a balita keeps the 0-60 month categories
+    baby = {s.indicator: s.category for s in findings.child_statuses({"age_days": 400, "waz": -3.2, "baz": 1.5})}
+    assert baby == {"bb_u": "sangat_kurang", "imt_u": "berisiko_gizi_lebih"}
+
+
+@pytest.mark.parametrize("group, months, fields", [
+    ("balita", 3, {"weight_kg", "length_cm", "position", "head_cm", "oedema"}),
+    ("balita", 6, {"weight_kg", "length_cm", "position", "head_cm", "oedema", "muac_cm"}),
+    ("ibu_hamil", 300, {"weight_kg", "muac_cm", "systolic", "diastolic"}),
+    ("nifas", 300, {"weight_kg", "muac_cm", "systolic", "diastolic"}),
+    ("usia_sekolah_remaja", 179, {"weight_kg", "length_cm", "muac_cm", "waist_cm"}),
+    ("usia_sekolah_remaja", 180, {"weight_kg", "length_cm", "muac_cm", "waist_cm", "systolic", "diastolic",
+                                  "glucose_mg_dl"}),
+    ("dewasa", 400, {"weight_kg", "length_cm", "muac_cm", "waist_cm", "systolic", "diastolic", "glucose_mg_dl"}),
+    ("lansia", 800, {"weight_kg", "length_cm", "waist_cm", "systolic", "diastolic", "glucose_mg_dl"}),
+])
+def test_measures_by_group(group, months, fields):
+    """DESIGN §3's table of what meja 2 measures, as one rule (template and server both read it)."""
+    from posyandu.domain import rules
+
+    assert rules.measures_for(group, months) == fields
+    everything = {k: 1 for k in rules.MEASURES}
+    assert set(rules.not_applicable(group, months, everything)) == set(rules.MEASURES) - fields
+    assert rules.not_applicable(group, months, {k: None for k in rules.MEASURES} | {"oedema": False}) == []

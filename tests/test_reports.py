@@ -70,7 +70,7 @@ def test_skdn_of_posyandu_a1_by_hand(tree, month):
     assert tot.D == tot.N + tot.T + tot.O + tot.B and tot.consistent()
     assert tot.tidak_hadir == 1 and tot.K - tot.D == 0  # c3 was weighed without a KIA book
     assert (tot.ks, tot.ds, tot.dk, tot.nd) == (83.3, 83.3, 100.0, 40.0)
-    assert (tot.stunting_pct, tot.wasting_pct, tot.underweight_pct) == (40.0, 20.0, 60.0)
+    assert (tot.stunting_pct, tot.wasting_pct, tot.underweight_pct) == (40.0, 40.0, 60.0)
     # one child per cell, in the right band and sex
     assert {key for key, c in a1.cells.items() if c.S} == set(CELLS_A1)
     assert all(c.S == 1 for c in a1.cells.values())
@@ -148,3 +148,32 @@ def test_an_empty_month_is_all_zero(tree, month):
     tot = svc.total(by_pos.values()).total()
     assert asdict(tot) == asdict(dom.Cell())
     assert L == dom.month_end(M)
+
+
+def test_gizi_buruk_is_bb_tb_below_minus_3_by_hand(tree, month):
+    """Issue 9 / PMK 2/2020: gizi buruk and gizi kurang are BB/PB or BB/TB categories. Counted by hand in Python
+    from the stored rows: each child of S, its latest valid measurement of the month, BB/TB < −3 SD."""
+    from sqlalchemy import select
+
+    from posyandu.extensions import db
+    from posyandu.models import Measurement, Person
+
+    a1 = tree.posyandu["A1"].id
+    tot = svc.monthly_by_posyandu(_pos(tree, "A1"), M)[a1].total()
+    kids = db.session.scalars(select(Person).where(Person.posyandu_id == a1, Person.deleted_at.is_(None))).all()
+    s_kids = [p for p in kids if p.birth_date <= L and age_in_months(p.birth_date, L) < 60]
+    latest_whz = {}
+    for p in s_kids:
+        rows = db.session.scalars(select(Measurement).where(
+            Measurement.person_id == p.id, Measurement.measured_on >= M, Measurement.measured_on <= L,
+            Measurement.flagged.is_(False), Measurement.weight_kg.is_not(None))).all()
+        if rows:
+            latest_whz[p.name] = max(rows, key=lambda m: (m.measured_on, m.id)).whz
+    buruk = [n for n, z in latest_whz.items() if z is not None and z < -3]
+    kurang = [n for n, z in latest_whz.items() if z is not None and -3 <= z < -2]
+    assert buruk == ["Anak Tiga"] and kurang == ["Anak Tujuh"]
+    assert (tot.gizi_buruk, tot.gizi_kurang) == (len(buruk), len(kurang))
+    # BB/U below −2 is "berat badan kurang", not gizi kurang: Anak Dua (BB/U −2.4, BB/TB −1.0) is not counted
+    names = lambda metric: [p.name for p, _ in svc.page_of(svc.people_behind(_pos(tree, "A1"), M, metric), 1, 50)[0]]
+    assert names("gizi_buruk") == buruk and names("gizi_kurang") == kurang
+    assert "Anak Dua" in names("underweight") and "Anak Dua" not in names("gizi_kurang")

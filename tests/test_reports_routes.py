@@ -159,3 +159,19 @@ def test_home_visit_tasks_and_recording_closes_one(tree, login):
     assert c.get(f"/kunjungan-rumah/catat/{mother.id}?tugas=x:1").status_code == 404
     csv_resp = c.get("/kunjungan-rumah/?format=csv")
     assert csv_resp.mimetype == "text/csv"
+
+
+def test_report_shows_pmk_2020_labels(tree, month, login):
+    """Issue 9: the monthly report names gizi buruk/kurang by BB/PB or BB/TB, and BB/U < −3 SD as BGM / berat
+    badan sangat kurang — on screen, in the XLSX and in the PDF's data."""
+    c = login("admin_d")
+    a1 = tree.posyandu["A1"].id
+    html = c.get(f"/laporan/posyandu/{a1}?bulan={MONTH}").get_data(as_text=True)
+    assert "Gizi buruk (BB/PB atau BB/TB &lt; −3 SD)" in html or "Gizi buruk (BB/PB atau BB/TB < −3 SD)" in html
+    assert "Gizi kurang (BB/PB atau BB/TB −3 s.d. &lt; −2 SD)" in html or "Gizi kurang (BB/PB atau BB/TB −3 s.d. < −2 SD)" in html
+    assert "berat badan sangat kurang (BB/U" in html
+    assert "Gizi buruk (BB/U" not in html and "Gizi kurang (BB/U" not in html
+    wb = load_workbook(io.BytesIO(c.get(f"/laporan/posyandu/{a1}/laporan.xlsx?bulan={MONTH}").data), read_only=True)
+    rows = {r[0]: r for r in wb.worksheets[0].iter_rows(values_only=True) if r and r[0]}
+    assert rows["Gizi buruk (BB/PB atau BB/TB < −3 SD)"][-1] == 1
+    assert rows["Gizi kurang (BB/PB atau BB/TB −3 s.d. < −2 SD)"][-1] == 1

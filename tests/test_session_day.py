@@ -341,3 +341,26 @@ def test_decimal_comma_is_accepted_and_shown_back(tree, login):
     assert (m.weight_kg, m.length_cm) == (9.6, 75.5)
     assert 'value="9,6"' in c.get(url).get_data(as_text=True)
     assert "Isi dengan angka" in c.post(url, {"weight_kg": "9,6,1"}).get_data(as_text=True)
+
+
+def test_server_refuses_measurements_that_do_not_apply_to_the_group(tree, login):
+    """Issue 9 item 8: the meja-2 form hides what does not apply, and the server refuses it too (clean 422,
+    nothing kept): a length or head circumference for an ibu hamil, blood pressure or glucose for a balita."""
+    c = login("kader_a1")
+    hb = open_day(login("ketua_a1"), tree)
+    mother = enqueue(c, hb, tree.people["mother_A1"])
+    url = f"/hari-buka/{hb.id}/kunjungan/{mother.id}/meja/2"
+    for extra in ({"length_cm": "158"}, {"head_cm": "34"}, {"glucose_mg_dl": "110"}, {"oedema": "y"}):
+        resp = c.post(url, {"weight_kg": "52", "muac_cm": "24", **extra})
+        assert resp.status_code == 422, extra
+        assert "tidak berlaku untuk kelompok sasaran ini" in resp.get_data(as_text=True)
+    child = enqueue(c, hb, tree.people["child_A1"])
+    url_c = f"/hari-buka/{hb.id}/kunjungan/{child.id}/meja/2"
+    resp = c.post(url_c, {"weight_kg": "9", "length_cm": "75", "position": "l", "systolic": "100",
+                          "diastolic": "70"}, headers={"HX-Request": "true"})
+    assert resp.status_code == 422 and 'id="meja2-form"' in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Measurement)
+                             .where(Measurement.visit_id.in_([mother.id, child.id]))) == 0
+    # what applies is kept
+    assert c.post(url, {"weight_kg": "52", "muac_cm": "24", "systolic": "110", "diastolic": "70"}).status_code == 303
+    assert c.post(url_c, {"weight_kg": "9", "length_cm": "75", "position": "l"}).status_code == 303

@@ -1,5 +1,7 @@
 """Simple measurement classifications used at meja 3: IMT, blood pressure, LiLA, waist, blood glucose, Hb."""
 
+from . import rules
+
 WUS_GROUPS = ("ibu_hamil", "nifas", "usia_sekolah_remaja", "dewasa", "wus")  # where a woman may be of child-bearing age
 
 
@@ -37,7 +39,7 @@ def bp_category(systolic: int, diastolic: int) -> str:
     (≥ 140/90, risk of preeclampsia).
     """
     _positive(systolic=systolic, diastolic=diastolic)
-    if systolic >= 140 or diastolic >= 90:
+    if systolic >= rules.HIGH_SYSTOLIC or diastolic >= rules.HIGH_DIASTOLIC:
         return "hipertensi"
     if systolic >= 120 or diastolic >= 80:
         return "prehipertensi"
@@ -49,7 +51,7 @@ def kek(muac_cm: float, group: str) -> bool:
     if group not in WUS_GROUPS:
         raise ValueError(f"KEK is not assessed for group {group!r}")
     _positive(muac_cm=muac_cm)
-    return muac_cm < 23.5
+    return muac_cm < rules.KEK_MUAC_CM
 
 
 def balita_muac_category(muac_cm: float, age_months: int) -> str | None:
@@ -79,7 +81,7 @@ def glucose_category(gds_mg_dl: float) -> str:
     # Posbindu PTM uses the diabetes criterion for a random sample (GDS ≥ 200). The 140–199 'prediabetes'
     # band belongs to the 2-hour glucose tolerance test, not to a random finger-prick, so it is not used here.
     _positive(gds_mg_dl=gds_mg_dl)
-    return "tinggi" if gds_mg_dl >= 200 else "normal"
+    return "tinggi" if gds_mg_dl >= rules.HIGH_GLUCOSE_MG_DL else "normal"
 
 
 def anaemia_hb(hb_g_dl: float, group: str, sex: str | None = None, age_months: int | None = None) -> bool:
@@ -121,7 +123,7 @@ def implausible_adult(weight_kg: float | None, height_cm: float | None, prev_wei
         problems.append("height_implausible")
     if weight_kg is not None and prev_weight_kg and days_since is not None:
         # A person can gain or lose a few kg a month; ten or more is almost always a slip.
-        if abs(weight_kg - prev_weight_kg) > max(10.0, 10.0 * days_since / 30.4375):
+        if abs(weight_kg - prev_weight_kg) > max(10.0, 10.0 * days_since / rules.DAYS_PER_MONTH):
             problems.append("weight_change_adult")
     if weight_kg is not None and not 25 <= weight_kg <= 200:
         problems.append("weight_implausible")

@@ -1,7 +1,7 @@
 """What a measurement means for the person: status lines for meja 3 and finding codes for meja 4 and 5."""
 from dataclasses import dataclass
 
-from . import assessment, growth
+from . import assessment, growth, rules
 
 
 @dataclass(frozen=True)
@@ -12,15 +12,24 @@ class Status:
     alert: bool  # shown in red and counted as a finding
 
 
+def _months(m: dict) -> float | None:
+    return None if m.get("age_days") is None else m["age_days"] / rules.DAYS_PER_MONTH
+
+
 def child_statuses(m: dict) -> list[Status]:
-    """z-scores and PMK 2/2020 categories for each child indicator that was measured."""
+    """z-scores and PMK 2/2020 categories for each child indicator that was measured. PMK 2/2020 categorises
+    BB/U, PB/U or TB/U and BB/PB or BB/TB for 0-60 months only; from 5 years only IMT/U, with its school-age
+    categories (the z-scores of the others are still shown)."""
     out = []
-    rows = [("bb_u", "waz", growth.category_waz, lambda z: z < -2),
-            ("tb_u", "lhaz", growth.category_lhaz, lambda z: z < -2),
-            ("bb_tb", "whz", growth.category_whz, lambda z: z < -2 or z > 2),
-            ("imt_u", "baz", growth.category_baz, lambda z: z < -2 or z > 2),
-            ("lk_u", "hcz", None, lambda z: abs(z) > 2),
-            ("lila_u", "acz", None, lambda z: z < -2)]
+    months = _months(m)
+    school = months is not None and months >= rules.SCHOOL_AGE_MONTHS
+    low, high = rules.Z_MODERATE, rules.Z_OVER
+    rows = [("bb_u", "waz", None if school else growth.category_waz, lambda z: z < low),
+            ("tb_u", "lhaz", None if school else growth.category_lhaz, lambda z: z < low),
+            ("bb_tb", "whz", growth.category_whz, lambda z: z < low or z > high),
+            ("imt_u", "baz", lambda z: growth.category_baz(z, months), lambda z: z < low or z > high),
+            ("lk_u", "hcz", None, lambda z: abs(z) > -low),
+            ("lila_u", "acz", None, lambda z: z < low)]
     for name, key, category, alert in rows:
         z = m.get(key)
         if z is not None:
@@ -32,7 +41,8 @@ def adult_statuses(m: dict, group: str, sex: str) -> list[Status]:
     """IMT, blood pressure, KEK, waist and glucose for adolescents, adults, the elderly and mothers."""
     out = []
     w, h = m.get("weight_kg"), m.get("length_cm")
-    if w and h and group != "ibu_hamil":
+    # a remaja's IMT is read against age (IMT/U, child_statuses), never with the adult categories
+    if w and h and group not in ("ibu_hamil", "usia_sekolah_remaja"):
         bmi = assessment.bmi(w, h)
         cat = assessment.bmi_category_adult(bmi)
         out.append(Status("imt", round(bmi, 1), cat, cat in ("sangat_kurus", "kurus", "obesitas")))
@@ -59,16 +69,20 @@ def finding_codes(m: dict, group: str, sex: str) -> set[str]:
     for flag, code in (("two_t", "2T"), ("bgm", "BGM"), ("new_stunting", "new_stunting")):
         if m.get(flag):
             codes.add(code)
-    if m.get("lhaz") is not None and m["lhaz"] < -2:
+    if m.get("lhaz") is not None and m["lhaz"] < rules.Z_MODERATE:
         codes.add("stunted")
-    if m.get("whz") is not None and m["whz"] < -2:
+    if m.get("whz") is not None and m["whz"] < rules.Z_MODERATE:
         codes.add("wasted")
-    if m.get("waz") is not None and m["waz"] < -2:
+    if m.get("waz") is not None and m["waz"] < rules.Z_MODERATE:
         codes.add("underweight")
-    if (m.get("whz") is not None and m["whz"] > 2) or (m.get("baz") is not None and m["baz"] > 2):
+    if (m.get("whz") is not None and m["whz"] > rules.Z_OVER) or (m.get("baz") is not None and m["baz"] > rules.Z_OVER):
         codes.add("overweight")
+    months = _months(m)
+    if months is not None and months >= rules.SCHOOL_AGE_MONTHS and m.get("baz") is not None:
+        if m["baz"] < rules.Z_MODERATE:  # IMT/U gizi kurang or gizi buruk (5-18 years)
+            codes.add("wasted")
     if group == "balita" and m.get("muac_cm") and m.get("age_days", 0) >= 183:
-        if assessment.balita_muac_category(m["muac_cm"], int(m["age_days"] / 30.4375)) == "gizi_buruk":
+        if assessment.balita_muac_category(m["muac_cm"], rules.months_from_days(m["age_days"])) == "gizi_buruk":
             codes.add("wasted")
     if group not in ("balita",):
         for s in adult_statuses(m, group, sex):

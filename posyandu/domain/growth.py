@@ -12,8 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import rules
+from .rules import DAYS_PER_MONTH, LYING_STANDING_CM, LYING_STANDING_DAY, WHO_2006_LAST_DAY
+
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "who"
-DAYS_PER_MONTH = 30.4375
 INDICATORS = ("waz", "lhaz", "whz", "baz", "hcz", "acz")
 # (low, high) limits; a z-score outside them is flagged as implausible (WHO anthro/anthroplus).
 FLAG_LIMITS = {"waz": (-6, 5), "lhaz": (-6, 6), "whz": (-5, 5), "baz": (-5, 5), "hcz": (-5, 5), "acz": (-5, 5)}
@@ -151,11 +153,13 @@ def score_arrays(sex, age_days, weight_kg, length_cm, measure=None, head_cm=None
         # WHO: standing height before 9 months is implausible -> position treated as unknown
         is_h &= ~(months < 9)
         # lying length from 731 days on is 0.7 cm longer than standing height, and vice versa
-        clen = length + np.where((days < 731) & is_h, 0.7, 0.0) - np.where((days >= 731) & is_l, 0.7, 0.0)
+        to_l = (days < LYING_STANDING_DAY) & is_h
+        to_h = (days >= LYING_STANDING_DAY) & is_l
+        clen = length + np.where(to_l, LYING_STANDING_CM, 0.0) - np.where(to_h, LYING_STANDING_CM, 0.0)
         w_ok = np.where(oed, np.nan, weight)  # oedema inflates weight: no weight-based z-scores
 
         # WHO 2006 standards: age < 60 months, unrounded (current anthro; older versions went to 1856 days)
-        young = (months < 60) & (days <= 1856)
+        young = (months < 60) & (days <= WHO_2006_LAST_DAY)
         d06 = np.where(young, days, np.nan)
         out = {
             "waz": _z_restricted(w_ok, *_lookup("wei", sex, d06)),
@@ -166,8 +170,8 @@ def score_arrays(sex, age_days, weight_kg, length_cm, measure=None, head_cm=None
         }
         # weight-for-length below 731 days, weight-for-height from 731 days; unknown age: measure, then 87 cm
         no_measure = ~is_l & ~is_h
-        use_l = (days < 731) | (no_age & is_l) | (no_age & no_measure & (clen < 87))
-        use_h = (days >= 731) | (no_age & is_h) | (no_age & no_measure & (clen >= 87))
+        use_l = (days < LYING_STANDING_DAY) | (no_age & is_l) | (no_age & no_measure & (clen < 87))
+        use_h = (days >= LYING_STANDING_DAY) | (no_age & is_h) | (no_age & no_measure & (clen >= 87))
         lms_l = _lookup_interp("wfl", sex, np.where(use_l & (clen >= 45) & (clen <= 110), clen, np.nan))
         lms_h = _lookup_interp("wfh", sex, np.where(use_h & (clen >= 65) & (clen <= 120), clen, np.nan))
         whz = _z_restricted(w_ok, *(np.where(use_l, a, c) for a, c in zip(lms_l, lms_h)))
@@ -228,7 +232,7 @@ def value_for_z(indicator: str, sex, age_days, z, measure: str | None = None):
     sex = np.full(age.shape, _sex_code(sex))
     with np.errstate(all="ignore"):
         months, days = age / DAYS_PER_MONTH, _round_up(age)
-        young = (months < 60) & (days <= 1856)
+        young = (months < 60) & (days <= WHO_2006_LAST_DAY)
         lms = _lookup(t06, sex, np.where(young, days, np.nan))
         if t07:
             upper = 121 if indicator == "wfa" else 229
@@ -237,8 +241,8 @@ def value_for_z(indicator: str, sex, age_days, z, measure: str | None = None):
         y = _y_restricted(z, *lms) if restricted else _sd(*lms, z)
         if indicator == "lhfa" and measure:  # the value a child measured this way would show (see score)
             m = measure.lower()
-            y = y - np.where(young & (days < 731) & (m == "h") & ~(months < 9), 0.7, 0.0)
-            y = y + np.where(young & (days >= 731) & (m == "l"), 0.7, 0.0)
+            y = y - np.where(young & (days < LYING_STANDING_DAY) & (m == "h") & ~(months < 9), LYING_STANDING_CM, 0.0)
+            y = y + np.where(young & (days >= LYING_STANDING_DAY) & (m == "l"), LYING_STANDING_CM, 0.0)
     return float(y[0]) if scalar else y
 
 
@@ -271,34 +275,54 @@ def _missing(z) -> bool:
 
 
 def category_waz(z: float | None) -> str | None:
-    """BB/U: 'sangat_kurang' < -3 <= 'kurang' < -2 <= 'normal' <= +1 < 'risiko_lebih'."""
+    """BB/U, 0-60 months: 'sangat_kurang' < -3 <= 'kurang' < -2 <= 'normal' <= +1 < 'risiko_lebih'."""
     if _missing(z):
         return None
-    return "sangat_kurang" if z < -3 else "kurang" if z < -2 else "normal" if z <= 1 else "risiko_lebih"
+    if z < rules.Z_SEVERE:
+        return "sangat_kurang"
+    if z < rules.Z_MODERATE:
+        return "kurang"
+    return "normal" if z <= rules.Z_RISK_OVER else "risiko_lebih"
 
 
 def category_lhaz(z: float | None) -> str | None:
-    """TB/U (PB/U): 'sangat_pendek' < -3 <= 'pendek' < -2 <= 'normal' <= +3 < 'tinggi'."""
+    """PB/U or TB/U, 0-60 months: 'sangat_pendek' < -3 <= 'pendek' < -2 <= 'normal' <= +3 < 'tinggi'."""
     if _missing(z):
         return None
-    return "sangat_pendek" if z < -3 else "pendek" if z < -2 else "normal" if z <= 3 else "tinggi"
+    if z < rules.Z_SEVERE:
+        return "sangat_pendek"
+    if z < rules.Z_MODERATE:
+        return "pendek"
+    return "normal" if z <= rules.Z_OBESE else "tinggi"
 
 
 def category_whz(z: float | None) -> str | None:
-    """BB/TB (BB/PB), 0-60 months: gizi_buruk / gizi_kurang / gizi_baik / berisiko_gizi_lebih / gizi_lebih / obesitas."""
+    """BB/PB or BB/TB, 0-60 months: gizi_buruk < -3 <= gizi_kurang < -2 <= gizi_baik <= +1 < berisiko_gizi_lebih
+    <= +2 < gizi_lebih <= +3 < obesitas."""
     if _missing(z):
         return None
-    if z < -3:
+    if z < rules.Z_SEVERE:
         return "gizi_buruk"
-    if z < -2:
+    if z < rules.Z_MODERATE:
         return "gizi_kurang"
-    if z <= 1:
+    if z <= rules.Z_RISK_OVER:
         return "gizi_baik"
-    if z <= 2:
+    if z <= rules.Z_OVER:
         return "berisiko_gizi_lebih"
-    return "gizi_lebih" if z <= 3 else "obesitas"
+    return "gizi_lebih" if z <= rules.Z_OBESE else "obesitas"
 
 
-def category_baz(z: float | None) -> str | None:
-    """IMT/U, 0-60 months: same cut-offs and codes as BB/TB (category_whz)."""
-    return category_whz(z)
+def category_baz(z: float | None, age_months: float | None = None) -> str | None:
+    """IMT/U. 0-60 months: the BB/TB categories (category_whz). 5-18 years (PMK 2/2020): gizi_buruk < -3 <=
+    gizi_kurang < -2 <= gizi_baik <= +1 < gizi_lebih <= +2 < obesitas."""
+    if age_months is None or age_months < rules.SCHOOL_AGE_MONTHS:
+        return category_whz(z)
+    if _missing(z):
+        return None
+    if z < rules.Z_SEVERE:
+        return "gizi_buruk"
+    if z < rules.Z_MODERATE:
+        return "gizi_kurang"
+    if z <= rules.Z_RISK_OVER:
+        return "gizi_baik"
+    return "gizi_lebih" if z <= rules.Z_OVER else "obesitas"

@@ -5,6 +5,8 @@ Plain Python. Dates are datetime.date; weights in kg; z-scores from domain.growt
 from dataclasses import dataclass
 from datetime import date
 
+from . import rules
+
 # KBM (kenaikan berat badan minimal) in grams by month of age, as printed in the KMS of Permenkes 155/2010.
 # Sources differ, so the app keeps versions of this table in the database; this is the first version's data.
 KBM_KMS_2010 = {1: 800, 2: 900, 3: 800, 4: 600, 5: 500, 6: 400, 7: 400, 8: 300, 9: 300, 10: 300, 11: 200,
@@ -54,12 +56,13 @@ def is_two_t(history: list[Weighing], on: date, code: str) -> bool:
 
 def is_bgm(waz: float | None) -> bool:
     """Bawah Garis Merah: weight-for-age below −3 SD."""
-    return waz is not None and waz < -3
+    return waz is not None and waz < rules.Z_SEVERE
 
 
 def is_new_stunting(previous_lhaz: float | None, lhaz: float | None) -> bool:
     """Stunted now (< −2 SD) while the previous valid length/height-for-age was not."""
-    return previous_lhaz is not None and lhaz is not None and previous_lhaz >= -2 and lhaz < -2
+    return (previous_lhaz is not None and lhaz is not None and previous_lhaz >= rules.Z_MODERATE
+            and lhaz < rules.Z_MODERATE)
 
 
 def implausible_change(prev_on: date | None, prev_weight: float | None, prev_length: float | None,
@@ -72,7 +75,7 @@ def implausible_change(prev_on: date | None, prev_weight: float | None, prev_len
     if prev_on is None:
         return []
     days = max((on - prev_on).days, 1)
-    months = days / 30.4375
+    months = days / rules.DAYS_PER_MONTH
     problems = []
     if weight is not None and prev_weight:
         change = weight - prev_weight

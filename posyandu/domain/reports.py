@@ -17,13 +17,15 @@ from datetime import date, timedelta
 
 from .immunisation import add_months
 from .lifecycle import age_in_months
+from .rules import KEK_MUAC_CM, Z_MODERATE, Z_SEVERE  # noqa: F401 - KEK_MUAC_CM: the SQL builders read it here
 
 # (label, first month, last month)
 AGE_BANDS = (("0-5", 0, 5), ("6-11", 6, 11), ("12-23", 12, 23), ("24-35", 24, 35), ("36-59", 36, 59))
 SEXES = ("L", "P")
-KEK_MUAC_CM = 23.5  # LILA below this: kurang energi kronis (ibu hamil)
-STUNTED, WASTED, UNDERWEIGHT = -2.0, -2.0, -2.0
-GIZI_BURUK, GIZI_KURANG = -3.0, -2.0  # BB/U cut-offs for the monthly report
+STUNTED = WASTED = UNDERWEIGHT = Z_MODERATE  # prevalence: TB/U, BB/TB, BB/U below −2 SD
+# PMK 2/2020: gizi buruk and gizi kurang are BB/PB or BB/TB categories (BB/U < −3 SD is "berat badan sangat
+# kurang", counted as BGM): gizi buruk below −3 SD, gizi kurang from −3 to below −2 SD.
+GIZI_BURUK, GIZI_KURANG = Z_SEVERE, Z_MODERATE
 LOW_WHZ = -1.0  # "T with low BB/TB": weight not gained and BB/TB already below −1 SD
 FALLING_LHAZ = 0.3  # at risk: TB/U fell over the last three valid measurements by at least this much
 

@@ -9,16 +9,18 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
-from ..domain import immunisation
+from ..domain import findings, immunisation, rules
 from ..domain import reports as dom
 from ..extensions import db
 from ..models import HariBuka, HomeVisit, Measurement, Person, Pregnancy, ScreeningRecord, ServiceRecord, User, Visit
 from . import idempotency
 from .audit import acting
 
-TASK_CODES = ("absent", "T", "2T", "BGM", "new_stunting", "at_risk", "kek", "danger", "imunisasi")
+TASK_CODES = ("absent", "T", "2T", "BGM", "new_stunting", "at_risk", "kek", "danger", "danger_adult", "rujukan",
+              "imunisasi")
 RECENT_DAYS = 62  # a growth finding older than this is no longer a task (the next hari buka has passed)
-HIGH_SYSTOLIC, HIGH_DIASTOLIC = 140, 90
+ADULT_GROUPS = ("nifas", "usia_sekolah_remaja", "dewasa", "lansia")
+ADULT_DANGER = {"high_bp", "high_glucose", "kek"}  # findings.REFER codes of a measurement past childhood
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,12 @@ def tasks(posyandu_id: int, on: date) -> list[Task]:
     preg = _pregnant(on)
     mothers = select(Person.id).join(preg, preg.c.person_id == Person.id).where(
         Person.posyandu_id == posyandu_id, Person.deleted_at.is_(None))
-    # absent from the last hari buka held: balita and ibu hamil without a visit there
+    # absent from the last hari buka held: balita and ibu hamil without a visit there. Absence is known only once
+    # the day is over: closed by the ketua, or its date has passed — never while it is still open today.
     last_hb = db.session.execute(select(HariBuka.id, HariBuka.held_on).where(
-        HariBuka.posyandu_id == posyandu_id, HariBuka.held_on <= on).order_by(HariBuka.held_on.desc()).limit(1)).first()
+        HariBuka.posyandu_id == posyandu_id, HariBuka.held_on <= on,
+        or_(HariBuka.closed_at.is_not(None), HariBuka.held_on < on))
+        .order_by(HariBuka.held_on.desc()).limit(1)).first()
     if last_hb:
         came = select(Visit.person_id).where(Visit.hari_buka_id == last_hb.id)
         for pid in db.session.scalars(select(Person.id).where(
@@ -109,7 +114,7 @@ def tasks(posyandu_id: int, on: date) -> list[Task]:
             select(lm.c.person_id, lm.c.measured_on, lm.c.muac_cm, lm.c.systolic, lm.c.diastolic).where(lm.c.rn == 1)):
         if muac is not None and muac < dom.KEK_MUAC_CM:
             out.append(Task(pid, "kek", f"kek:{m_on}", m_on, f"LILA {muac:g} cm"))
-        if (sys_ or 0) >= HIGH_SYSTOLIC or (dia or 0) >= HIGH_DIASTOLIC:
+        if (sys_ or 0) >= rules.HIGH_SYSTOLIC or (dia or 0) >= rules.HIGH_DIASTOLIC:
             out.append(Task(pid, "danger", f"danger:{m_on}", m_on, f"TD {sys_}/{dia}"))
     for pid, held_on in db.session.execute(
             select(ScreeningRecord.person_id, func.max(HariBuka.held_on))
@@ -118,6 +123,7 @@ def tasks(posyandu_id: int, on: date) -> list[Task]:
             .where(ScreeningRecord.person_id.in_(mothers), ScreeningRecord.refer.is_(True),
                    HariBuka.held_on >= preg.c.hpht).group_by(ScreeningRecord.person_id)):
         out.append(Task(pid, "danger", f"danger:{held_on}", held_on))
+    out += _adult_tasks(posyandu_id, on, mothers)
     # imunisasi overdue (one task a month per child)
     kids = dict(db.session.execute(select(Person.id, Person.birth_date).where(_balita(posyandu_id, on))).all())
     given: dict[int, dict[str, date]] = {}
@@ -132,6 +138,52 @@ def tasks(posyandu_id: int, on: date) -> list[Task]:
                    if d.status == "overdue"]
         if overdue:
             out.append(Task(pid, "imunisasi", f"imunisasi:{month:%Y-%m}", month, ", ".join(overdue[:3])))
+    return out
+
+
+def _adult_tasks(posyandu_id: int, on: date, mothers) -> list[Task]:
+    """Nifas, remaja, dewasa and lansia: danger findings of their latest recent measurement (blood pressure, blood
+    sugar, KEK — domain.findings, the rule meja 3 shows), and referrals made at meja 5 or by a screening."""
+    out: list[Task] = []
+    since = on - timedelta(days=RECENT_DAYS)
+    people = select(Person.id).where(Person.posyandu_id == posyandu_id, Person.deleted_at.is_(None),
+                                     Person.id.not_in(mothers))
+    lm = (select(Measurement, Visit.group.label("grp"), Person.sex.label("sex"),
+                 func.row_number().over(partition_by=Measurement.person_id,
+                                        order_by=(Measurement.measured_on.desc(), Measurement.id.desc())).label("rn"))
+          .join(Visit, Visit.id == Measurement.visit_id).join(Person, Person.id == Measurement.person_id)
+          .where(Measurement.person_id.in_(people), Measurement.measured_on <= on, Measurement.measured_on > since)
+          .subquery("am"))
+    for row in db.session.execute(select(lm).where(lm.c.rn == 1, lm.c.grp.in_(ADULT_GROUPS))).mappings():
+        codes = findings.finding_codes(dict(row), row["grp"], row["sex"]) & ADULT_DANGER
+        if codes:
+            parts = []
+            if "high_bp" in codes:
+                parts.append(f"TD {row['systolic']}/{row['diastolic']}")
+            if "high_glucose" in codes:
+                parts.append(f"GDS {row['glucose_mg_dl']}")
+            if "kek" in codes:
+                parts.append(f"LILA {row['muac_cm']:g} cm")
+            out.append(Task(row["person_id"], "danger_adult", f"danger_adult:{row['measured_on']}",
+                            row["measured_on"], ", ".join(parts)))
+    adults = select(Person.id).where(Person.id.in_(people),
+                                     Person.birth_date <= dom.latest_birth_for_age(on, rules.SCHOOL_AGE_MONTHS))
+    referred: dict[int, tuple[date, str]] = {}
+    for pid, given_on, note in db.session.execute(
+            select(ServiceRecord.person_id, ServiceRecord.given_on, ServiceRecord.note)
+            .where(ServiceRecord.person_id.in_(adults), ServiceRecord.kind == "rujukan",
+                   ServiceRecord.deleted_at.is_(None), ServiceRecord.given_on <= on, ServiceRecord.given_on > since)):
+        if pid not in referred or given_on > referred[pid][0]:
+            referred[pid] = (given_on, note or "")
+    for pid, held_on, code in db.session.execute(
+            select(ScreeningRecord.person_id, HariBuka.held_on, ScreeningRecord.questionnaire)
+            .join(Visit, Visit.id == ScreeningRecord.visit_id).join(HariBuka, HariBuka.id == Visit.hari_buka_id)
+            .where(ScreeningRecord.person_id.in_(adults), ScreeningRecord.refer.is_(True),
+                   HariBuka.held_on <= on, HariBuka.held_on > since)):
+        if pid not in referred or held_on > referred[pid][0]:
+            referred[pid] = (held_on, code.upper())
+    for pid, (d, detail) in referred.items():
+        out.append(Task(pid, "rujukan", f"rujukan:{d}", d, detail))
     return out
 
 

@@ -3,7 +3,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..domain import findings, immunisation
+from ..domain import findings, immunisation, rules
 from ..extensions import db
 from ..models import HariBuka, Measurement, Person, ScreeningRecord, ServiceRecord, Visit
 from .session_views import charts
@@ -26,7 +26,7 @@ def card(person: Person, on: date) -> dict:
     given = {s.code: s.given_on for s in services if s.kind == "imunisasi"}
     schedule = immunisation.load_schedule()
     names = {d.code: d.name for d in schedule.doses}
-    child = (on - person.birth_date).days < 1856
+    child = rules.in_who_2006_tables((on - person.birth_date).days)
     doses = immunisation.due_doses(schedule, person.birth_date, on, given) if child else []
     flags = []
     latest = measurements[0] if measurements else None

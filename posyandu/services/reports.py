@@ -166,7 +166,7 @@ def _child_conditions(c) -> dict:
         "N": c.c.ntob == "N", "T": c.c.ntob == "T", "O": c.c.ntob == "O", "B": c.c.ntob == "B",
         "tidak_hadir": and_(c.c.k == 1, c.c.weighed.is_(None)),
         "bgm": c.c.bgm == 1, "two_t": c.c.two_t == 1,
-        "gizi_buruk": c.c.waz < dom.GIZI_BURUK, "gizi_kurang": and_(c.c.waz >= dom.GIZI_BURUK, c.c.waz < dom.GIZI_KURANG),
+        "gizi_buruk": c.c.whz < dom.GIZI_BURUK, "gizi_kurang": and_(c.c.whz >= dom.GIZI_BURUK, c.c.whz < dom.GIZI_KURANG),
         "stunted": c.c.lhaz < dom.STUNTED, "wasted": c.c.whz < dom.WASTED, "underweight": c.c.waz < dom.UNDERWEIGHT,
         "new_stunting": c.c.new_stunting == 1,
         "at_risk": or_(c.c.two_t == 1, t_low, c.c.falling.is_not(None)),
@@ -408,8 +408,9 @@ def people_behind(pos: Select, month: date, metric: str, band: str | None = None
     first, last = dom.month_start(month), dom.month_end(month)
     if metric in CHILD_METRICS:
         c = child_month(pos, month, wide, risk=metric == "at_risk")
-        detail = {"stunted": c.c.lhaz, "new_stunting": c.c.lhaz, "wasted": c.c.whz, "at_risk": _risk_reason(c)}.get(
-            metric, c.c.waz if metric in ("underweight", "gizi_buruk", "gizi_kurang", "bgm") else c.c.ntob)
+        detail = {"stunted": c.c.lhaz, "new_stunting": c.c.lhaz, "at_risk": _risk_reason(c)}.get(
+            metric, c.c.whz if metric in ("wasted", "gizi_buruk", "gizi_kurang") else
+            c.c.waz if metric in ("underweight", "bgm") else c.c.ntob)
         q = select(Person, detail.label("detail")).join(c, c.c.person_id == Person.id).where(
             _child_conditions(c)[metric])
         if band:

@@ -5,7 +5,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import assessment, growth, kms
+from ..domain import assessment, growth, kms, rules
+from ..domain.lifecycle import age_in_months
 from ..extensions import db
 from ..models import (Duty, HariBuka, KbmTable, Measurement, Person, ScreeningRecord, ServiceRecord, User,
                       Visit)
@@ -101,10 +102,18 @@ class Assessment:
     problems: list[str] = field(default_factory=list)
 
 
+class NotApplicable(ValueError):
+    """Measurements given that do not apply to the person's group and age (domain.rules.measures_for)."""
+
+    def __init__(self, fields: list[str]):
+        super().__init__(", ".join(fields))
+        self.fields = fields
+
+
 def _as_lying(length, position):
     if length is None:
         return None
-    return length + 0.7 if position == "h" else length
+    return length + rules.LYING_STANDING_CM if position == "h" else length
 
 
 def assess(person: Person, on: date, values: dict, exclude_visit_id: int | None = None) -> Assessment:
@@ -134,10 +143,10 @@ def assess(person: Person, on: date, values: dict, exclude_visit_id: int | None 
         result.problems += kms.implausible_change(
             prev.measured_on, prev.weight_kg, _as_lying(prev.length_cm, prev.position), on,
             values.get("weight_kg"), _as_lying(values.get("length_cm"), values.get("position")))
-    if age_days < 1856 and values.get("weight_kg") is not None:
+    if age_days < rules.WHO_2006_LAST_DAY and values.get("weight_kg") is not None:
         kbm = current_kbm(on)
         history = [kms.Weighing(m.measured_on, m.weight_kg, m.ntob) for m in recent]
-        months = int(age_days / 30.4375)
+        months = rules.months_from_days(age_days)
         code = kms.ntob(history, on, values["weight_kg"], months, kbm.grams if kbm else kms.KBM_KMS_2010)
         comp.update(ntob=code, two_t=kms.is_two_t(history, on, code), bgm=kms.is_bgm(comp["waz"]),
                     kbm_table_id=kbm.id if kbm else None)
@@ -157,8 +166,11 @@ MEASURE_FIELDS = ("weight_kg", "length_cm", "position", "head_cm", "muac_cm", "o
 
 def save_measurement(actor: User, visit: Visit, values: dict, confirmed: bool) -> Assessment:
     """Keep the meja-2 values (one measurement per visit). Implausible values are kept only once the kader
-    confirmed them, and stay marked."""
+    confirmed them, and stay marked. Values that do not apply to the person's group raise NotApplicable."""
     hb = visit.hari_buka
+    extra = rules.not_applicable(visit.group, age_in_months(visit.person.birth_date, hb.held_on), values)
+    if extra:
+        raise NotApplicable(extra)
     result = assess(visit.person, hb.held_on, values, exclude_visit_id=visit.id)
     if result.problems and not confirmed:
         return result

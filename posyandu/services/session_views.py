@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
-from ..domain import counselling, findings, immunisation, screening, supplements
+from ..domain import counselling, findings, immunisation, rules, screening, supplements
 from ..domain.growth_chart import chart_months, kms_chart
 from ..domain.lifecycle import age_in_months
 from ..extensions import db
@@ -94,7 +94,7 @@ def _dues(persons: list[Person], on: date) -> list[Due]:
 
 def expected_not_come(hb: HariBuka, limit: int) -> dict:
     """Balita and ibu hamil of the Posyandu not yet queued today: a count and the first few, with their dues."""
-    five_years_ago = hb.held_on - timedelta(days=1856)
+    five_years_ago = hb.held_on - timedelta(days=rules.WHO_2006_LAST_DAY)
     queued = select(Visit.person_id).where(Visit.hari_buka_id == hb.id)
     pregnant = select(Pregnancy.person_id).where(Pregnancy.deleted_at.is_(None), Pregnancy.ended_on.is_(None),
                                                  Pregnancy.hpht <= hb.held_on,
@@ -121,8 +121,9 @@ def person_context(visit: Visit) -> dict:
     """Meja 2: the person, the age and the previous values shown beside the fields."""
     p = visit.person
     on = visit.hari_buka.held_on
-    return {"person": p, "age_days": (on - p.birth_date).days, "age_months": age_in_months(p.birth_date, on),
-            "previous": _previous(visit)}
+    months = age_in_months(p.birth_date, on)
+    return {"person": p, "age_days": (on - p.birth_date).days, "age_months": months,
+            "measures": rules.measures_for(visit.group, months), "previous": _previous(visit)}
 
 
 def _as_dict(m: Measurement | None) -> dict:
@@ -134,7 +135,7 @@ def _as_dict(m: Measurement | None) -> dict:
 def charts(person: Person, upto: date) -> list[tuple[str, str]]:
     """The two KMS charts (weight-for-age, length/height-for-age) of a child, as SVG strings."""
     age = (upto - person.birth_date).days
-    if age > 1856:
+    if not rules.in_who_2006_tables(age):
         return []
     rows = db.session.execute(select(Measurement.age_days, Measurement.measured_on, Measurement.weight_kg,
                                      Measurement.length_cm, Measurement.position, Measurement.flagged)

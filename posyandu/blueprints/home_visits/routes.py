@@ -18,7 +18,9 @@ from .forms import HomeVisitForm
 
 TASKS = {"absent": _l("Tidak hadir di hari buka terakhir"), "T": _l("T · berat tidak naik"), "2T": _l("2T"),
          "BGM": _l("BGM"), "new_stunting": _l("Stunting baru"), "at_risk": _l("Berisiko stunting/wasting"),
-         "kek": _l("Ibu hamil KEK"), "danger": _l("Ibu hamil: tanda bahaya"), "imunisasi": _l("Imunisasi terlambat")}
+         "kek": _l("Ibu hamil KEK"), "danger": _l("Ibu hamil: tanda bahaya"),
+         "danger_adult": _l("Remaja, dewasa atau lansia: tanda bahaya"), "rujukan": _l("Dirujuk: tindak lanjut rujukan"),
+         "imunisasi": _l("Imunisasi terlambat")}
 PAGE = 25
 
 

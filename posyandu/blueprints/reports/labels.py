@@ -1,16 +1,21 @@
 """Display names of report figures (gettext)."""
 from flask_babel import lazy_gettext as _l
 
+from ...domain.rules import KEK_MUAC_CM
+
 METRICS = {
     "S": _l("S · balita terdaftar"), "K": _l("K · punya KMS/Buku KIA"), "D": _l("D · ditimbang"),
     "N": _l("N · naik"), "T": _l("T · tidak naik"), "O": _l("O · tidak ditimbang bulan lalu"),
     "B": _l("B · baru pertama ditimbang"), "tidak_hadir": _l("Tidak hadir (K belum ditimbang)"),
-    "bgm": _l("BGM"), "two_t": _l("2T"), "gizi_buruk": _l("Gizi buruk (BB/U < −3 SD)"),
-    "gizi_kurang": _l("Gizi kurang (BB/U −3 s.d. < −2 SD)"), "stunted": _l("Stunting (TB/U < −2 SD)"),
-    "wasted": _l("Wasting (BB/TB < −2 SD)"), "underweight": _l("Underweight (BB/U < −2 SD)"),
+    "bgm": _l("BGM · berat badan sangat kurang (BB/U < −3 SD)"), "two_t": _l("2T"),
+    "gizi_buruk": _l("Gizi buruk (BB/PB atau BB/TB < −3 SD)"),
+    "gizi_kurang": _l("Gizi kurang (BB/PB atau BB/TB −3 s.d. < −2 SD)"),
+    "stunted": _l("Pendek dan sangat pendek · stunting (PB/U atau TB/U < −2 SD)"),
+    "wasted": _l("Gizi kurang dan gizi buruk · wasting (BB/PB atau BB/TB < −2 SD)"),
+    "underweight": _l("Berat badan kurang dan sangat kurang · underweight (BB/U < −2 SD)"),
     "new_stunting": _l("Stunting baru"), "at_risk": _l("Anak berisiko"),
     "vita_biru": _l("Vitamin A biru"), "vita_merah": _l("Vitamin A merah"), "ibu_hamil": _l("Ibu hamil"),
-    "kek": _l("Ibu hamil KEK (LILA < 23,5 cm)"),
+    "kek": _l("Ibu hamil KEK (LILA < %(cm)s cm)", cm=f"{KEK_MUAC_CM:g}".replace(".", ",")),
 }
 SKDN_ROWS = ("S", "K", "D", "N", "T", "O", "B", "tidak_hadir", "bgm", "two_t", "gizi_buruk", "gizi_kurang")
 RISK = {"2T": _l("2T"), "T_low_whz": _l("T dengan BB/TB rendah"), "falling_lhaz": _l("TB/U terus turun")}

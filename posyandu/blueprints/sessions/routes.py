@@ -175,20 +175,24 @@ def _meja2(hb, visit):
             form.position.data = "l" if ctx["age_days"] < 731 else "h"
         return render("sessions/meja2.html", hb=hb, visit=visit, form=form, problems=[], **ctx)
     form = MeasureForm()
-    problems = []
+    problems, refused = [], []
     if form.validate_on_submit():
         values = {k: getattr(form, k).data for k in session_day.MEASURE_FIELDS}
         if visit.group == "balita" and values["length_cm"] and not values["position"]:
             form.position.errors = [_("Pilih cara ukur: berbaring atau berdiri.")]
         else:
             name = visit.person.name  # read before the commit expires it
-            result = session_day.save_measurement(current_user, visit, values, form.confirm.data)
-            if not result.problems or form.confirm.data:
-                flash(_("Pengukuran %(name)s disimpan.", name=name), "success")
-                return _back(hb, 2)
-            problems = result.problems
+            try:
+                result = session_day.save_measurement(current_user, visit, values, form.confirm.data)
+            except session_day.NotApplicable as e:
+                refused = e.fields
+            else:
+                if not result.problems or form.confirm.data:
+                    flash(_("Pengukuran %(name)s disimpan.", name=name), "success")
+                    return _back(hb, 2)
+                problems = result.problems
     return render("sessions/meja2.html", "sessions/_meja2_form.html", status=422, hb=hb, visit=visit, form=form,
-                  problems=problems, **session_views.person_context(visit))
+                  problems=problems, refused=refused, **session_views.person_context(visit))
 
 
 def _meja3(hb, visit):
