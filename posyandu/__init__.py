@@ -25,6 +25,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
+    if app.config.get("TRUSTED_PROXIES"):
+        from .web import TrustedProxies
+
+        app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"], app.config["PROXY_FIX_X_FOR"])
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)

@@ -12,9 +12,18 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the (idle-limited) session
     IDLE_TIMEOUT_MINUTES = 30
-    LOGIN_MAX_FAILURES = 5  # per username within the window
-    LOGIN_MAX_FAILURES_PER_IP = 30
+    # Login throttling with backoff, never a hard lock: (free attempts, first wait s, longest wait s) per
+    # account from one client, per client (a whole Posyandu may share one address), and per account from anywhere
+    # (not counted on a device the account logged in from before). Counts start over after the window.
+    LOGIN_THROTTLE = {"account_client": (5, 2, 300), "client": (30, 2, 60), "account": (30, 2, 60)}
     LOGIN_WINDOW_MINUTES = 15
+    # A kader's signing PIN: (free attempts, first wait s, longest wait s); counts start over after a day.
+    PIN_THROTTLE = (5, 30, 900)
+    # Behind a reverse proxy (nginx): the proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (addresses or networks, e.g. "127.0.0.1" or "10.0.0.0/8"), and how many proxy hops to read.
+    # Empty: the header is ignored and the client is the connecting address.
+    TRUSTED_PROXIES: tuple = ()
+    PROXY_FIX_X_FOR = 1
     PAGE_SIZE = 25
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     # argon2id; argon2-cffi's defaults (t=3, m=64 MiB, p=4) exceed OWASP's minimum (t=2, m=19 MiB, p=1)
@@ -40,6 +49,10 @@ def from_environment() -> dict:
         out["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("SESSION_COOKIE_SECURE") == "1":
         out["SESSION_COOKIE_SECURE"] = True
+    if os.environ.get("TRUSTED_PROXIES"):
+        out["TRUSTED_PROXIES"] = tuple(p.strip() for p in os.environ["TRUSTED_PROXIES"].split(",") if p.strip())
+    if os.environ.get("PROXY_FIX_X_FOR"):
+        out["PROXY_FIX_X_FOR"] = int(os.environ["PROXY_FIX_X_FOR"])
     return out
 
 

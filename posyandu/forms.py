@@ -107,6 +107,15 @@ def text_field(label, n: int, is_required: bool = False, checks=(), **kw):
     return StringField(label, validators=validators, **kw)
 
 
+MIN_PASSWORD = 10
+
+
+def strong_enough(form, field):
+    """A password long enough (length beats rules about character classes)."""
+    if field.data and len(field.data) < MIN_PASSWORD:
+        raise ValidationError(_l("Kata sandi paling sedikit %(n)s karakter.", n=MIN_PASSWORD))
+
+
 def not_in_future(form, field):
     if field.data and field.data > date.today():
         raise ValidationError(_l("Tanggal tidak boleh di masa depan."))

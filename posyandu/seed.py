@@ -119,6 +119,8 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
 
     accounts = [
         ("admin", "Admin Dinkes Kota Bontang", "district_admin", {}),
+        # A second district admin, so a batch one admin prepared or adjusted can be approved by the other.
+        ("admin2", "Admin Kedua Dinkes Kota Bontang", "district_admin", {}),
         ("kelurahan", "Petugas Kelurahan Api-Api", "kelurahan_clerk", {"kelurahan_id": api_api.kelurahan_id}),
         ("bidan", "Bidan Puskesmas Bontang Utara", "nakes", {"puskesmas_id": api_api.kelurahan.puskesmas_id}),
         ("ketua", f"Ketua Posyandu {api_api.name}", "ketua", {"posyandu_id": api_api.id}),

@@ -123,3 +123,29 @@ def search_query() -> tuple[str, int]:
     if not CsrfForm().validate_on_submit():
         abort(400)
     return request.form.get("q", "")[:100], page_number()
+
+
+class TrustedProxies:
+    """Werkzeug's ProxyFix, applied only to requests that come from a configured proxy (TRUSTED_PROXIES):
+    X-Forwarded-For from anyone else is ignored, so a client cannot choose the address it is throttled under."""
+
+    def __init__(self, wsgi_app, trusted, hops: int = 1):
+        from ipaddress import ip_network
+
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        self.plain = wsgi_app
+        self.fixed = ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
+        self.networks = [ip_network(t, strict=False) for t in trusted]
+
+    def __call__(self, environ, start_response):
+        from ipaddress import ip_address
+
+        try:
+            remote = ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            remote = None
+        if remote is not None and any(remote in n for n in self.networks):
+            return self.fixed(environ, start_response)
+        return self.plain(environ, start_response)
+

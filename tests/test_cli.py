@@ -10,7 +10,7 @@ def test_seed_demo_builds_bontang_with_demo_accounts(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo", "--children", "160", "--months", "3"])
     assert result.exit_code == 0, result.output
-    assert "admin, kelurahan, bidan, ketua, kader" in result.output
+    assert "admin, admin2, kelurahan, bidan, ketua, kader" in result.output
     assert db.session.scalar(select(func.count()).select_from(Posyandu)) == 80
     kader, ketua = (db.session.scalar(select(User).where(User.username == u)) for u in ("kader", "ketua"))
     assert kader.posyandu_id == ketua.posyandu_id is not None

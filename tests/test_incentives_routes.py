@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from posyandu.extensions import db
-from posyandu.models import IncentiveBatch, IncentivePolicy
+from posyandu.models import IncentiveBatch, IncentivePolicy, User
 
 from . import incentive_factories as f
 from . import kader_factories
@@ -105,7 +105,53 @@ def test_the_preparer_cannot_approve_and_htmx_posts_answer_with_hx_location(app,
     assert resp.headers["HX-Location"] == f"/insentif/{batch.id}"
     db.session.refresh(batch)
     assert batch.status == "draft"
-    assert "admin lain yang harus menyetujuinya" in admin.get(f"/insentif/{batch.id}").get_data(as_text=True)
+    assert "admin lain yang menyetujuinya" in admin.get(f"/insentif/{batch.id}").get_data(as_text=True)
+
+
+def _second_admin(tree):
+    u = User(username="admin_d2", display_name="Admin Dua", role="district_admin",
+             password_hash=tree.users["admin_d"].password_hash, district_id=tree.districts["D"].id)
+    db.session.add(u)
+    db.session.commit()
+    return u
+
+
+def test_an_admin_who_adjusted_a_line_cannot_approve_after_the_clerk_recomputes(app, tree, login):
+    """The walk-around: admin A adjusts a line, the clerk presses hitung ulang (so the clerk 'prepared' it last),
+    and A approves her own adjustment. Whoever computed or adjusted any line since the last approval may not."""
+    _policy(tree)
+    kader_factories.kader_of(tree, "A1")
+    _second_admin(tree)
+    clerk, admin = login("clerk_a"), login("admin_d")
+    clerk.post("/insentif/hitung", {"kelurahan_id": tree.kelurahan["A"].id,
+                                    "month": f.last_month().strftime("%Y-%m"), "idempotency_key": "b1"})
+    batch = db.session.scalar(select(IncentiveBatch))
+    line = batch.lines[0]
+    assert admin.post(f"/insentif/{batch.id}/baris/{line.id}", {"amount": "50.000", "reason": "Lembur"}).status_code == 303
+    assert clerk.post(f"/insentif/{batch.id}/hitung-ulang").status_code == 303
+    db.session.refresh(batch)
+    assert batch.prepared_by_id == tree.users["clerk_a"].id and batch.lines[0].adjustment == 50_000
+    page = admin.get(f"/insentif/{batch.id}").get_data(as_text=True)
+    assert f"/insentif/{batch.id}/setujui" not in page and 'id="four-eyes"' in page  # no button offered
+    resp = admin.post(f"/insentif/{batch.id}/setujui")
+    assert resp.status_code == 303
+    db.session.refresh(batch)
+    assert batch.status == "draft" and batch.approved_by_id is None
+    second = login("admin_d2")
+    assert f"/insentif/{batch.id}/setujui" in second.get(f"/insentif/{batch.id}").get_data(as_text=True)
+    assert second.post(f"/insentif/{batch.id}/setujui").status_code == 303
+    db.session.refresh(batch)
+    assert batch.status == "approved" and batch.approved_by_id == db.session.scalar(
+        select(User.id).where(User.username == "admin_d2"))
+    # Reopened: only who prepares it after that approval counts. Admin 2 adjusts now, so admin 2 may not approve
+    # and admin A (nothing since the approval) may.
+    assert second.post(f"/insentif/{batch.id}/kembalikan").status_code == 303
+    line = batch.lines[0]
+    assert second.post(f"/insentif/{batch.id}/baris/{line.id}", {"amount": "40.000", "reason": "Koreksi"}).status_code == 303
+    assert f"/insentif/{batch.id}/setujui" not in second.get(f"/insentif/{batch.id}").get_data(as_text=True)
+    assert admin.post(f"/insentif/{batch.id}/setujui").status_code == 303
+    db.session.refresh(batch)
+    assert batch.status == "approved" and batch.approved_by_id == tree.users["admin_d"].id
 
 
 def test_clerk_gets_404_for_another_kelurahan_compute_view_and_print(app, tree, login):

@@ -1,21 +1,21 @@
 """All models, imported so SQLAlchemy and Alembic see every table."""
-from .accounts import ROLES, AuthSession, LoginAttempt, User
+from .accounts import ROLES, AuthSession, Throttle, User
 from .audit import AuditLog, IdempotencyKey
 from .growth import Measurement
 from .home_visits import HomeVisit
 from . import reports as _report_indexes  # noqa: F401  (indexes the reports need)
-from .incentives import BATCH_STATES, IncentiveBatch, IncentiveLine, IncentivePolicy, LockedBatch
-from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole
+from .incentives import BATCH_STATES, IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, LockedBatch
+from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole, KaderSigner
 from .people import Person, Pregnancy
 from .places import District, Kecamatan, Kelurahan, Posyandu, Puskesmas
 from .roster import Certificate, Commitment, CommitmentTemplate, ImmutableRecord, KaderAssessment
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
-    "ROLES", "AuthSession", "LoginAttempt", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit",
-    "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "Person", "Pregnancy",
+    "ROLES", "AuthSession", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit",
+    "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "KaderSigner", "Person", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",
     "Duty", "HariBuka", "KbmTable", "ScreeningRecord", "ServiceRecord", "Visit",
-    "BATCH_STATES", "IncentiveBatch", "IncentiveLine", "IncentivePolicy", "LockedBatch",
+    "BATCH_STATES", "IncentiveBatch", "IncentiveLine", "IncentivePolicy", "IncentivePreparer", "LockedBatch",
 ]

@@ -53,10 +53,12 @@ class AuthSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(200))
 
 
-class LoginAttempt(db.Model):
-    """Failed logins, kept in the database so the limit holds across app processes."""
+class Throttle(db.Model):
+    """A failure counter with backoff for one key ("acct:<user>|<client>", "client:<ip>", "pin:<kader id>" …),
+    in the database so the limit holds across app processes. Times are epoch seconds, so the one atomic upsert
+    that counts an attempt can do its arithmetic in SQL on SQLite and PostgreSQL alike."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(50), index=True)
-    ip: Mapped[str] = mapped_column(String(45), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[float]  # the last counted attempt
+    next_at: Mapped[float]  # no attempt before this, once the free attempts are used

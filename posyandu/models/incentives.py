@@ -132,6 +132,19 @@ class IncentiveLine(FieldRecord, db.Model):
     )
 
 
+class IncentivePreparer(db.Model):
+    """Everyone who computed, recomputed or adjusted a batch since its last approval: none of them may approve it
+    (four eyes). Cleared when the batch is approved; the audit log keeps the history."""
+
+    __tablename__ = "incentive_preparer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("incentive_batch.id"))
+    user_id: Mapped[int]
+    at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("batch_id", "user_id", name="uq_incentive_preparer_batch_user"),)
+
+
 # --- the lock, in the ORM (the migration adds the same rule as database triggers) -------------------------------
 
 def _stored_status(connection, batch_id) -> str | None:

@@ -5,7 +5,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import FieldRecord
+from .base import Audited, FieldRecord
 from .places import Posyandu
 
 SPM_FIELDS = ("pendidikan", "kesehatan", "pekerjaan_umum", "perumahan_rakyat", "trantibumlinmas", "sosial")
@@ -51,3 +51,20 @@ class KaderRole(FieldRecord, db.Model):
 
     kader: Mapped[Kader] = relationship(back_populates="roles")
     posyandu: Mapped[Posyandu] = relationship()
+
+
+class KaderSigner(Audited, db.Model):
+    """How a kader proves she is the one signing: her own account (linked here) and/or a personal PIN, set by the
+    ketua or the kelurahan for signing on a shared Posyandu laptop. One row per kader; the PIN only as a hash."""
+
+    __tablename__ = "kader_signer"
+    __audit_exclude__ = ("pin_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kader_id: Mapped[int] = mapped_column(ForeignKey("kader.id"), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), unique=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_set_at: Mapped[datetime | None]
+    pin_set_by_id: Mapped[int | None]
+
+    kader: Mapped[Kader] = relationship()

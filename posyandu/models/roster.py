@@ -64,12 +64,19 @@ class Commitment(FieldRecord, db.Model):
     signature: Mapped[str] = mapped_column(Text)  # strokes JSON, or the typed name
     signed_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None]
+    # How the signer was identified: "account" (her own login, linked to her kader record) or "pin" (her personal
+    # PIN typed at signing on a shared login). NULL on commitments signed before identities were checked.
+    signer_method: Mapped[str | None] = mapped_column(String(10))
     countersigner_name: Mapped[str | None] = mapped_column(String(100))
     countersigner_title: Mapped[str | None] = mapped_column(String(100))
     countersignature_kind: Mapped[str | None] = mapped_column(String(6))
     countersignature: Mapped[str | None] = mapped_column(Text)
     countersigned_at: Mapped[datetime | None]
     countersigned_by_id: Mapped[int | None]
+    # "account" or "pin" for a ketua identified as the kader holding the board position (countersigner_kader_id);
+    # "entered" when the kelurahan records the lurah by the name and title typed in.
+    countersigner_method: Mapped[str | None] = mapped_column(String(10))
+    countersigner_kader_id: Mapped[int | None]
 
     kader: Mapped[Kader] = relationship()
     posyandu: Mapped[Posyandu] = relationship()
@@ -105,9 +112,9 @@ class Certificate(FieldRecord, db.Model):
 
 _TEMPLATE_FIXED = ("district_id", "year", "version", "title", "body", "body_sha256")
 _SIGNED_FIXED = ("kader_id", "posyandu_id", "template_id", "year", "title", "text", "text_sha256", "signer_name",
-                 "signature_kind", "signature", "signed_at", "recorded_by_id")
+                 "signature_kind", "signature", "signed_at", "recorded_by_id", "signer_method")
 _COUNTERSIGN = ("countersigner_name", "countersigner_title", "countersignature_kind", "countersignature",
-                "countersigned_at", "countersigned_by_id")
+                "countersigned_at", "countersigned_by_id", "countersigner_method", "countersigner_kader_id")
 _CERT_FIXED = ("token", "type_code", "kader_id", "kelurahan_id", "recipient_name", "title", "heading",
                "body", "issued_on", "issuer_name", "issuer_title", "place")
 

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AuthSession, LoginAttempt, User
+from ..models import AuthSession, User
+from . import throttle
 from ..models.base import utcnow
 from .audit import acting
 
@@ -41,18 +42,39 @@ class LoginResult:
     user: User | None = None
     token: str | None = None
     throttled: bool = False
+    retry_after: int = 0  # seconds, when throttled
 
 
-def login(username: str, password: str, ip: str, user_agent: str, cfg: dict) -> LoginResult:
-    """Check a login; on success open a server-side session and return its token."""
+def login_rules(cfg) -> dict[str, throttle.Rule]:
+    """The backoff rules from the config: per account and client, per client, per account from anywhere."""
+    window = cfg["LOGIN_WINDOW_MINUTES"] * 60
+    return {name: throttle.Rule(free, base, cap, window) for name, (free, base, cap) in cfg["LOGIN_THROTTLE"].items()}
+
+
+def login(username: str, password: str, client: str, user_agent: str, cfg, known_user_id: int | None = None
+          ) -> LoginResult:
+    """Check a login; on success open a server-side session and return its token.
+
+    Attempts are throttled with backoff, never locked: per account from this client (a few free tries), per client
+    (a whole Posyandu may share one address), and per account from anywhere, except on a device where this account
+    logged in before (`known_user_id`), so an attacker elsewhere cannot keep the real user out."""
     global _DUMMY_HASH
-    username = username.strip().lower()
-    since = utcnow() - timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
-    by_name = db.session.scalar(select(func.count()).where(LoginAttempt.username == username, LoginAttempt.at >= since))
-    by_ip = db.session.scalar(select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.at >= since))
-    if by_name >= cfg["LOGIN_MAX_FAILURES"] or by_ip >= cfg["LOGIN_MAX_FAILURES_PER_IP"]:
-        return LoginResult(throttled=True)
+    username = username.strip().lower()[:50]
+    client = (client or "")[:45]
     user = db.session.scalar(select(User).where(User.username == username))
+    rules = login_rules(cfg)
+    keys = [(f"login:{username}|{client}", rules["account_client"]), (f"client:{client}", rules["client"])]
+    if user is None or known_user_id != user.id:
+        keys.append((f"login:{username}", rules["account"]))
+    counted = []
+    for key, rule in keys:
+        verdict = throttle.attempt(key, rule)
+        if not verdict.allowed:
+            for k in counted:  # this attempt did not happen
+                throttle.refund(k)
+            db.session.commit()
+            return LoginResult(throttled=True, retry_after=verdict.retry_after)
+        counted.append(key)
     if user is None:
         _DUMMY_HASH = _DUMMY_HASH or hash_password(secrets.token_hex(8))
         check_password(_DUMMY_HASH, password)
@@ -60,13 +82,13 @@ def login(username: str, password: str, ip: str, user_agent: str, cfg: dict) -> 
     else:
         ok = check_password(user.password_hash, password) and user.active
     if not ok:
-        db.session.add(LoginAttempt(username=username[:50], ip=ip[:45]))
-        db.session.commit()
         return LoginResult()
     if _hasher.check_needs_rehash(user.password_hash):
         acting(db.session, user)
         user.password_hash = hash_password(password)
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    throttle.clear(keys[0][0])
+    throttle.clear(f"login:{username}")
+    throttle.refund(keys[1][0])  # a success is not a failure of the client
     token = secrets.token_urlsafe(32)
     db.session.add(AuthSession(token_hash=_digest(token), user_id=user.id, user_agent=(user_agent or "")[:200]))
     db.session.commit()
@@ -106,11 +128,29 @@ def logout(token: str | None) -> None:
         db.session.commit()
 
 
-def revoke_all(user: User) -> None:
-    """Log a user out everywhere (after a password change or deactivation)."""
+def revoke_all(user: User, keep_token: str | None = None) -> None:
+    """Log a user out everywhere (after a password change or deactivation), except the session `keep_token`."""
+    keep = _digest(keep_token) if keep_token else None
     for auth in db.session.scalars(select(AuthSession).where(AuthSession.user_id == user.id,
                                                              AuthSession.revoked_at.is_(None))):
-        auth.revoked_at = utcnow()
+        if auth.token_hash != keep:
+            auth.revoked_at = utcnow()
+
+
+def change_password(user: User, current: str, new: str, own_token: str | None, cfg) -> str:
+    """Her own password change: "ok", "wrong" (current password) or "throttled". The session she changes it from
+    stays; every other one is logged out."""
+    key = f"password:{user.id}"
+    if not throttle.attempt(key, login_rules(cfg)["account_client"]).allowed:
+        return "throttled"
+    if not check_password(user.password_hash, current):
+        return "wrong"
+    throttle.clear(key)
+    acting(db.session, user)
+    user.password_hash = hash_password(new)
+    revoke_all(user, keep_token=own_token)
+    db.session.commit()
+    return "ok"
 
 
 NODE_OF_ROLE = {"district_admin": None, "kelurahan_clerk": "kelurahan_id", "nakes": "puskesmas_id",

@@ -2,20 +2,23 @@
 reasons, corrections as adjusting batches. The arithmetic lives in domain.incentives; this module gathers its
 inputs in a few grouped queries and writes the results (audited by the flush listener).
 
-Who does what: the kelurahan clerk (or the district admin) computes, reviews and adjusts; a district admin other
-than the person who last computed or adjusted the batch approves it (four eyes: the district funds the incentive
+Who does what: the kelurahan clerk (or the district admin) computes, reviews and adjusts; a district admin who did
+not compute, recompute or adjust any of it since its last approval approves it (four eyes: the district funds the incentive
 from APBD and DESIGN §1 gives it the incentive policy); the clerk or the admin records the payment, which locks
 the batch for good.
 """
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from ..domain import incentives as dom
 from ..extensions import db
-from ..models import (Commitment, Duty, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole,
+from ..models import (Commitment, Duty, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, Kader,
+                      KaderRole,
                       Kecamatan, Kelurahan, Posyandu, User)
 from ..models.base import utcnow
 from . import idempotency
@@ -266,7 +269,7 @@ def _fill(actor, batch, policy, keep_adjustments: dict[int, tuple[int, str]], ho
                                      **info, **_line_values(line, due)))
     batch.note = ("Sudah masuk batch lain bulan ini: " + "; ".join(skipped)) if skipped else None
     batch.computed_at = utcnow()
-    batch.prepared_by_id = actor.id
+    _prepared(actor, batch)
 
 
 def recompute(actor: User, batch: IncentiveBatch, home_visits=None) -> IncentiveBatch:
@@ -303,9 +306,30 @@ def adjust_line(actor: User, line: IncentiveLine, amount: int, reason: str) -> I
     acting(db.session, actor)
     for k, v in _line_values(new, line.bpjs_due).items():
         setattr(line, k, v)
-    line.batch.prepared_by_id = actor.id
+    _prepared(actor, line.batch)
     db.session.commit()
     return line
+
+
+def _prepared(actor: User, batch: IncentiveBatch) -> None:
+    """Note the actor as a preparer of the batch (once each, also when two of her posts race)."""
+    batch.prepared_by_id = actor.id
+    t = IncentivePreparer.__table__
+    dialect = db.session.get_bind().dialect.name
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(t)
+    db.session.execute(ins.values(batch_id=batch.id, user_id=actor.id, at=utcnow())
+                       .on_conflict_do_nothing(index_elements=[t.c.batch_id, t.c.user_id]))
+
+
+def preparer_ids(batch: IncentiveBatch) -> set[int]:
+    """Who computed, recomputed or adjusted the batch since its last approval."""
+    return set(db.session.scalars(select(IncentivePreparer.user_id).where(IncentivePreparer.batch_id == batch.id)))
+
+
+def may_approve(user: User, batch: IncentiveBatch) -> bool:
+    """Whether the approve step is hers to take: a district admin, a draft, and none of its preparers."""
+    return (user.role in APPROVE and batch.status == "draft" and user.id != batch.prepared_by_id
+            and user.id not in preparer_ids(batch))
 
 
 def approve(actor: User, batch: IncentiveBatch) -> None:
@@ -313,12 +337,14 @@ def approve(actor: User, batch: IncentiveBatch) -> None:
     _require(actor, APPROVE)
     if batch.status != "draft":
         raise IncentiveError("state")
-    if batch.prepared_by_id == actor.id:
+    if batch.prepared_by_id == actor.id or actor.id in preparer_ids(batch):
         raise IncentiveError("same_person")
     if not batch.lines:
         raise IncentiveError("empty")
     acting(db.session, actor)
     batch.status, batch.approved_at, batch.approved_by_id = "approved", utcnow(), actor.id
+    # Approved: whoever prepares it after a reopening is counted afresh.
+    db.session.execute(delete(IncentivePreparer).where(IncentivePreparer.batch_id == batch.id))
     db.session.commit()
 
 
@@ -381,6 +407,7 @@ def correct(actor: User, batch: IncentiveBatch, key: str | None = None, home_vis
                          note=f"Koreksi atas batch #{regular.id}")
     db.session.add(adj)
     db.session.flush()
+    _prepared(actor, adj)
     dim = dom.days_in_month(batch.month)
     for pos, d in enumerate(sorted(changes, key=lambda d: (info[d.kader_id]["posyandu_name"],
                                                            info[d.kader_id]["name"]))):
@@ -410,6 +437,7 @@ def delete_draft(actor: User, batch: IncentiveBatch) -> None:
     acting(db.session, actor)
     for ln in list(batch.lines):  # one by one, so each deletion is audited
         db.session.delete(ln)
+    db.session.execute(delete(IncentivePreparer).where(IncentivePreparer.batch_id == batch.id))
     db.session.flush()
     db.session.delete(batch)
     db.session.commit()

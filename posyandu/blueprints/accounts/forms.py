@@ -4,22 +4,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from ...forms import BaseForm, clean_text, max_len, text_field
+from ...forms import BaseForm, clean_text, max_len, strong_enough, text_field
 from ...labels import ROLES as ROLE_LABELS
 from ...models import ROLES
-
-MIN_PASSWORD = 10
-
 
 def valid_username(form, field):
     if field.data and not re.fullmatch(r"[a-z0-9._-]{3,50}", field.data.lower()):
         raise ValidationError(_l("3–50 huruf kecil, angka, titik, garis bawah atau tanda hubung."))
     field.data = (field.data or "").lower()
-
-
-def strong_enough(form, field):
-    if field.data and len(field.data) < MIN_PASSWORD:
-        raise ValidationError(_l("Kata sandi paling sedikit %(n)s karakter.", n=MIN_PASSWORD))
 
 
 class UserForm(BaseForm):

@@ -3,14 +3,15 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ...extensions import db
 from ...services import accounts
 from ...services.audit import acting
 from ...web import render
 from . import bp
-from .forms import LoginForm
+from .forms import LoginForm, PasswordChangeForm
 
 
 def _safe_next(target: str | None) -> str:
@@ -18,6 +19,23 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("main.index")
+
+
+DEVICE_COOKIE = "posyandu_device"
+DEVICE_DAYS = 180
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="known-device")
+
+
+def _known_user_id() -> int | None:
+    """The account that logged in on this browser before (a signed cookie), if any."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    try:
+        return int(_devices().loads(raw, max_age=DEVICE_DAYS * 86400)) if raw else None
+    except (BadSignature, ValueError, TypeError):
+        return None
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
@@ -28,10 +46,12 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         result = accounts.login(form.username.data, form.password.data, request.remote_addr or "",
-                                request.user_agent.string, current_app.config)
+                                request.user_agent.string, current_app.config, _known_user_id())
         if result.throttled:
-            form.username.errors.append(_("Terlalu banyak percobaan gagal. Tunggu 15 menit lalu coba lagi."))
-            return render("auth/login.html", form=form, status=429)
+            form.username.errors.append(_("Terlalu banyak percobaan gagal. Coba lagi dalam %(n)s detik.",
+                                          n=result.retry_after))
+            page, status = render("auth/login.html", form=form, status=429)
+            return page, status, {"Retry-After": str(result.retry_after)}
         if result.user is None:
             form.password.errors.append(_("Nama pengguna atau kata sandi salah."))
             return render("auth/login.html", form=form, status=422)
@@ -41,7 +61,11 @@ def login():
             session["lang"] = lang
         session["auth"] = result.token
         login_user(result.user)
-        return redirect(_safe_next(request.args.get("next")), 303)
+        resp = redirect(_safe_next(request.args.get("next")), 303)
+        # This browser is now known for the account: an attacker elsewhere cannot slow its logins down.
+        resp.set_cookie(DEVICE_COOKIE, _devices().dumps(result.user.id), max_age=DEVICE_DAYS * 86400, httponly=True,
+                        samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+        return resp
     status = 422 if form.is_submitted() else 200
     return render("auth/login.html", form=form, status=status)
 
@@ -57,6 +81,25 @@ def logout():
         session["lang"] = lang
     flash(_("Anda telah keluar."), "info")
     return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/sandi", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password: the current one first; every other session of the account is logged out."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        result = accounts.change_password(current_user, form.current.data, form.new.data, session.get("auth"),
+                                          current_app.config)
+        if result == "ok":
+            flash(_("Kata sandi diganti. Sesi di perangkat lain telah dikeluarkan."), "success")
+            return redirect(url_for("main.index"), 303)
+        if result == "throttled":
+            form.current.errors.append(_("Terlalu banyak percobaan gagal. Coba lagi nanti."))
+            return render("auth/password.html", form=form, status=429)
+        form.current.errors.append(_("Kata sandi saat ini salah."))
+    status = 422 if form.is_submitted() else 200
+    return render("auth/password.html", form=form, status=status)
 
 
 @bp.route("/bahasa", methods=["POST"])

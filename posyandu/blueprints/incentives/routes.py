@@ -184,16 +184,18 @@ def _batch_page(batch: IncentiveBatch, status: int = 200, paid_form=None):
         paid_form.paid_on.data = date.today()
     page = max(1, min(request.args.get("page", 1, type=int), 1000))
     lines = batch.lines[(page - 1) * LINES_PER_PAGE: page * LINES_PER_PAGE]
+    preparers = sorted(incentives.preparer_ids(batch))
     return render("incentives/batch.html", status=status, batch=batch, totals=incentives.batch_totals(batch),
                   lines=lines, page=page, first=(page - 1) * LINES_PER_PAGE,
                   more=len(batch.lines) > page * LINES_PER_PAGE,
                   paid_form=paid_form, correct_form=CorrectForm(), csrf_form=CsrfForm(), rupiah=dom.rupiah,
                   month_name=dom.month_name, rate=incentives.rate_text, number=incentives.batch_number(batch),
-                  people=_people(batch))
+                  people=_people(batch, preparers), preparers=preparers,
+                  may_approve=incentives.may_approve(current_user, batch))
 
 
-def _people(batch: IncentiveBatch) -> dict:
-    ids = {i for i in (batch.prepared_by_id, batch.approved_by_id, batch.paid_by_id) if i}
+def _people(batch: IncentiveBatch, preparers=()) -> dict:
+    ids = {i for i in (batch.prepared_by_id, batch.approved_by_id, batch.paid_by_id, *preparers) if i}
     return {u.id: u.display_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
@@ -226,7 +228,7 @@ def recompute(batch_id: int):
 @bp.route("/<int:batch_id>/setujui", methods=["POST"])
 @role_required("district_admin")
 def approve(batch_id: int):
-    """Approve a draft (a district admin other than the one who prepared it)."""
+    """Approve a draft (a district admin who did not compute or adjust any of it since its last approval)."""
     return _step(batch_id, lambda b: incentives.approve(current_user, b), _("Batch disetujui."))
 
 
