@@ -122,10 +122,14 @@ def test_eppgbm_export(tree, month, login):
     head = growth[0]
     assert {"NIK", "Bulan", "Tanggal Pengukuran", "Berat (kg)", "Tinggi/Panjang (cm)", "Lingkar Kepala (cm)",
             "LILA (cm)", "Cara Ukur", "BB/U", "TB/U", "BB/TB"} <= set(head)
-    # measurements in M of those children: c1, c2 ×2, c3, c5, c7 ×2, c9
-    assert len(growth) == 1 + 8
-    flagged = [r for r in growth[1:] if r[head.index("Catatan")]]
-    assert len(flagged) == 1 and flagged[0][head.index("Nama Anak")] == "Anak Tujuh"
+    # one row per child weighed in M (c1, c2, c3, c5, c7, c9): the month's last valid weighing, with its date
+    names = [r[head.index("Nama Anak")] for r in growth[1:]]
+    assert len(growth) == 1 + 6 and len(set(names)) == 6
+    by_name = {r[head.index("Nama Anak")]: r for r in growth[1:]}
+    assert by_name["Anak Dua"][head.index("Tanggal Pengukuran")].day == 20  # the later of two weighings
+    c7 = by_name["Anak Tujuh"]  # a valid weighing on the 3rd, a flagged one on the 25th: the valid one
+    assert c7[head.index("Tanggal Pengukuran")].day == 3 and not c7[head.index("Catatan")]
+    assert c7[head.index("BB/TB")] == "Gizi kurang"
     c3 = next(r for r in growth[1:] if r[head.index("Nama Anak")] == "Anak Tiga")
     assert c3[head.index("BB/U")] == "Berat badan sangat kurang" and c3[head.index("Cara Ukur")] == "Terlentang"
     assert login("kader_a1").get(f"/laporan/posyandu/{tree.posyandu['A1'].id}/eppgbm.xlsx").status_code == 403
@@ -175,3 +179,37 @@ def test_report_shows_pmk_2020_labels(tree, month, login):
     rows = {r[0]: r for r in wb.worksheets[0].iter_rows(values_only=True) if r and r[0]}
     assert rows["Gizi buruk (BB/PB atau BB/TB < −3 SD)"][-1] == 1
     assert rows["Gizi kurang (BB/PB atau BB/TB −3 s.d. < −2 SD)"][-1] == 1
+
+
+def test_eppgbm_one_row_per_child_from_its_own_posyandu(tree, month, login):
+    """Issue 9 item 4: a child weighed twice, and once at another Posyandu, is one row under the Posyandu it
+    belongs to; a child with only a flagged weighing keeps that row, marked."""
+    from posyandu.models import Measurement
+
+    c9 = month["c9"]  # Posyandu A2; weighed at A1's hari buka later in the month
+    db.session.add(Measurement(person_id=c9.id, posyandu_id=tree.posyandu["A1"].id, measured_on=M.replace(day=27),
+                               weight_kg=5.9, length_cm=58.0, position="l", age_days=(M.replace(day=27) - c9.birth_date).days,
+                               waz=0.2, lhaz=0.3, whz=0.1, ntob="N", flagged=False))
+    c5 = month["c5"]
+    db.session.add(Measurement(person_id=c5.id, posyandu_id=c5.posyandu_id, measured_on=M.replace(day=28),
+                               weight_kg=40.0, age_days=(M.replace(day=28) - c5.birth_date).days, waz=5.6,
+                               flagged=True, ntob="N"))
+    from .factories import person
+    from .report_factories import born, weigh
+
+    only_flagged = person(tree.posyandu["A1"], "Anak Tandai", "P", born(20))
+    weigh(only_flagged, M.replace(day=12), "B", waz=-6.4, flagged=True)
+    db.session.commit()
+    resp = login("admin_d").get(f"/laporan/kabupaten/eppgbm.xlsx?bulan={MONTH}")
+    growth = list(load_workbook(io.BytesIO(resp.data), read_only=True)["Pertumbuhan"].iter_rows(values_only=True))
+    head, rows = growth[0], growth[1:]
+    col = {name: head.index(name) for name in head}
+    nik_or_name = [r[col["Nama Anak"]] for r in rows]
+    assert len(nik_or_name) == len(set(nik_or_name)) == 7  # no child twice
+    r9 = next(r for r in rows if r[col["Nama Anak"]] == "Anak Sembilan")
+    assert r9[col["Posyandu"]] == "Posyandu A2" and r9[col["Tanggal Pengukuran"]].day == 27
+    r5 = next(r for r in rows if r[col["Nama Anak"]] == "Anak Lima")
+    assert r5[col["Tanggal Pengukuran"]].day == 10 and not r5[col["Catatan"]]  # the valid one, not the flagged
+    flagged = next(r for r in rows if r[col["Nama Anak"]] == "Anak Tandai")
+    assert flagged[col["Catatan"]] and flagged[col["Tanggal Pengukuran"]].day == 12
+    assert [r[col["No"]] for r in rows] == list(range(1, 8))

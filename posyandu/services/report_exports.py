@@ -10,10 +10,10 @@ from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import aliased
 
-from ..domain import growth
+from ..domain import growth, rules
 from ..domain import reports as dom
 from ..extensions import db
 from ..models import Kelurahan, Measurement, Person, Posyandu, Puskesmas
@@ -84,13 +84,20 @@ def eppgbm_xlsx(pos: Select, month: date, out) -> None:
 
     gm = wb.create_sheet("Pertumbuhan")
     header(gm, EPPGBM_GROWTH)
-    q = (select(Person.nik, Person.name, Person.sex, Person.birth_date, Measurement.measured_on, Measurement.age_days,
-                Measurement.weight_kg, Measurement.length_cm, Measurement.head_cm, Measurement.muac_cm,
-                Measurement.position, Measurement.waz, Measurement.lhaz, Measurement.whz, Measurement.ntob,
-                Posyandu.name, Measurement.flagged)
-         .join(Person, Person.id == Measurement.person_id).join(Posyandu, Posyandu.id == Measurement.posyandu_id)
-         .where(balita_filter(pos, last), Measurement.measured_on >= first, Measurement.measured_on <= last)
-         .order_by(Person.posyandu_id, Person.name, Person.id, Measurement.measured_on, Measurement.id))
+    # One row per child of S: the month's last valid weighing (a flagged one only when there is no valid one),
+    # under the Posyandu the child belongs to that month (S's own), wherever the weighing took place.
+    pick = func.row_number().over(partition_by=Measurement.person_id, order_by=(
+        case((Measurement.flagged.is_(True), 1), else_=0), Measurement.measured_on.desc(), Measurement.id.desc()))
+    kids = select(Person.id).where(balita_filter(pos, last))
+    m = (select(Measurement, pick.label("pick"))
+         .where(Measurement.person_id.in_(kids), Measurement.measured_on >= first, Measurement.measured_on <= last,
+                Measurement.weight_kg.is_not(None)).subquery("m"))
+    q = (select(Person.nik, Person.name, Person.sex, Person.birth_date, m.c.measured_on, m.c.age_days,
+                m.c.weight_kg, m.c.length_cm, m.c.head_cm, m.c.muac_cm, m.c.position, m.c.waz, m.c.lhaz, m.c.whz,
+                m.c.ntob, Posyandu.name, m.c.flagged)
+         .join(Person, Person.id == m.c.person_id).join(Posyandu, Posyandu.id == Person.posyandu_id)
+         .where(m.c.pick == 1, balita_filter(pos, last))
+         .order_by(Posyandu.name, Person.name, Person.id))
     month_text = f"{month.year:04d}-{month.month:02d}"
     for i, r in enumerate(_stream(q), 1):
         (nik, name, sex, birth, on, age_days, w, length, head, muac, position, waz, lhaz, whz, code, pos_name,
@@ -98,7 +105,7 @@ def eppgbm_xlsx(pos: Select, month: date, out) -> None:
         z = lambda v: None if v is None else round(v, 2)  # noqa: E731
         cat = lambda fn, v: CATEGORY_ID.get(fn(v), "") if v is not None else ""  # noqa: E731
         gm.append([i, safe_cell(nik), safe_cell(name), sex, birth, month_text, on,
-                   None if age_days is None else int(age_days // growth.DAYS_PER_MONTH), w, length, head, muac,
+                   None if age_days is None else rules.months_from_days(age_days), w, length, head, muac,
                    POSITION_ID.get(position or "", ""), z(waz), cat(growth.category_waz, waz), z(lhaz),
                    cat(growth.category_lhaz, lhaz), z(whz), cat(growth.category_whz, whz), code or "",
                    safe_cell(pos_name), "Nilai tidak wajar, dikonfirmasi kader" if flagged else ""])
