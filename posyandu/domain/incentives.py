@@ -18,6 +18,12 @@ Rules, chosen once and used everywhere:
   percentage, with the reason the policy states; reductions never take the amount below zero. A condition that
   cannot be assessed (no hari buka held that month; home visits not recorded in the system) is not applied and the
   line notes why.
+* **Verification:** a person whose kader record is not verified (new, or sent back) is paid only if the policy
+  says so; otherwise her line is kept at zero with the reason "Menunggu verifikasi" (a hold, not a loss: the
+  next batch or a correction pays her once verified).
+* **Board-only roles:** sekretaris, bendahara and ketua bidang without kader duties (no kader or ketua role on a
+  day) are paid the policy's board amount, and nothing when the policy sets none — never the kader amount by
+  default.
 * **Deductions:** PPh 21 on the gross; then BPJS Ketenagakerjaan (JKK + JKM) for an enrolled person when the policy
   deducts it, never more than what remains after tax.
 * **Totals** are sums of the lines, nothing else.
@@ -31,6 +37,9 @@ FUNDING_SOURCES = ("APBD", "APBDes", "Dana Desa")
 CONDITIONS = ("attendance", "commitment", "home_visits")
 REDUCTION_KINDS = ("percent", "amount")
 FULL_BP = 10_000
+KADER_DUTY_ROLES = ("kader", "ketua")  # roles that work the hari buka; the other board positions do not
+VERIFIED = ("terverifikasi", "tervalidasi")  # kader review states that count as verified
+HOLD_REASON = "Menunggu verifikasi"
 
 
 def floor_part(amount: int, numerator: int, denominator: int) -> int:
@@ -85,11 +94,15 @@ class Policy:
     # condition → the reduction applied when it is required and not met
     require: dict = field(default_factory=dict)  # {"attendance": Reduction, …}
     min_home_visits: int = 0
+    hold_unverified: bool = False  # True: an unverified person's line is held at zero ("Menunggu verifikasi")
+    board_amount: int | None = None  # a month of a board-only role; None: board-only roles are not paid
     id: int | None = None
 
     def __post_init__(self):
         if self.valid_from.day != 1:
             raise ValueError("a policy starts on the first day of a month")
+        if (self.board_amount or 0) < 0:
+            raise ValueError("the board amount is whole non-negative Rupiah")
         if self.amount < 0 or not 0 <= self.pph21_bp <= FULL_BP or self.bpjs_amount < 0:
             raise ValueError("amounts are whole non-negative Rupiah; the rate is 0–10000 basis points")
         for cond, red in self.require.items():
@@ -126,6 +139,7 @@ class KaderMonth:
     commitment_signed: bool = False
     home_visits: int | None = None  # None: not recorded in the system (the condition is not applied)
     bpjs_enrolled: bool = False
+    verified: bool = True  # the kader record is verified (or validated) by the kelurahan
 
 
 @dataclass(frozen=True)
@@ -190,19 +204,29 @@ def compute_line(policy: Policy, month: date, km: KaderMonth, pph21_bp: int | No
     if not served:
         return None
     notes = []
+    board = policy.board_amount or 0
+    duty_days = _days([s for s in km.roles if s.role in KADER_DUTY_ROLES], month)
+    board_only_days = served - duty_days
     if policy.pay_per_role:
-        per_role = [len(_days([s], month)) for s in km.roles]
-        per_role = [d for d in per_role if d]
+        per_role = [(s.role in KADER_DUTY_ROLES, len(_days([s], month))) for s in km.roles]
+        per_role = [(duty, d) for duty, d in per_role if d]
         units = len(per_role)
-        prorated = sum(floor_part(policy.amount, d, dim) for d in per_role)
+        prorated = sum(floor_part(policy.amount if duty else board, d, dim) for duty, d in per_role)
+        base = sum(policy.amount if duty else board for duty, _ in per_role)
         if units > 1:
             notes.append(f"Dibayar per peran: {units} peran.")
     else:
         units = 1
-        prorated = floor_part(policy.amount, len(served), dim)
+        prorated = floor_part(policy.amount, len(duty_days), dim) + floor_part(board, len(board_only_days), dim)
+        base = policy.amount if duty_days else board
         active = sum(1 for s in km.roles if _days([s], month))
         if active > 1:
             notes.append(f"Memegang {active} peran; dibayar satu kali.")
+    board_paid_per_role = policy.pay_per_role and any(
+        s.role not in KADER_DUTY_ROLES and _days([s], month) for s in km.roles)
+    if board_only_days or board_paid_per_role:
+        notes.append("Pengurus tanpa tugas kader: tidak menerima insentif menurut kebijakan." if policy.board_amount
+                     is None else f"Pengurus tanpa tugas kader: {rupiah(board)} per bulan menurut kebijakan.")
     if len(served) < dim:
         notes.append(f"Prorata {len(served)}/{dim} hari.")
     cuts, left = [], prorated
@@ -217,8 +241,14 @@ def compute_line(policy: Policy, month: date, km: KaderMonth, pph21_bp: int | No
             amount = min(red.amount_of(prorated), left)
             left -= amount
             cuts.append(Cut(code, amount, red.reason))
+    if not km.verified:
+        if policy.hold_unverified:
+            cuts.append(Cut("verification", left, HOLD_REASON))
+            left = 0
+        else:
+            notes.append("Data kader belum terverifikasi; dibayar menurut kebijakan.")
     line = Line(kader_id=km.kader_id, name=km.name, units=units, days_served=len(served), days_in_month=dim,
-                base=policy.amount * units, prorated=prorated, cuts=cuts, notes=notes)
+                base=base, prorated=prorated, cuts=cuts, notes=notes)
     return settle(line, policy.pph21_bp if pph21_bp is None else pph21_bp,
                   policy.bpjs_amount if policy.bpjs_deduction and km.bpjs_enrolled else 0)
 

@@ -6,7 +6,7 @@ A correction is a new adjusting batch (`corrects_id`) for the same kelurahan and
 """
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -49,6 +49,10 @@ class IncentivePolicy(FieldRecord, db.Model):
     home_visits_cut_value: Mapped[int] = mapped_column(default=0)
     home_visits_cut_reason: Mapped[str | None] = mapped_column(String(200))
     legal_basis: Mapped[str | None] = mapped_column(String(200))  # e.g. the Perwali/Perbup number
+    # An unverified (new or sent back) kader record: held at zero "Menunggu verifikasi" (True) or paid (False).
+    hold_unverified: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A month of a board-only role (sekretaris, bendahara, ketua bidang without kader duties); None: not paid.
+    board_amount: Mapped[int | None]
 
     district: Mapped[District] = relationship()
 

@@ -29,7 +29,7 @@ from .scope import kelurahan_ids
 COMPUTE = ("district_admin", "kelurahan_clerk")
 APPROVE = ("district_admin",)
 POLICY_FIELDS = ("valid_from", "amount", "funding_source", "pph21_bp", "bpjs_deduction", "bpjs_amount",
-                 "pay_per_role", "min_home_visits", "legal_basis") + tuple(
+                 "pay_per_role", "min_home_visits", "legal_basis", "hold_unverified", "board_amount") + tuple(
     f"{c}_{k}" for c in dom.CONDITIONS for k in ("required", "cut_kind", "cut_value", "cut_reason"))
 
 
@@ -60,7 +60,8 @@ def to_domain(p: IncentivePolicy) -> dom.Policy:
                                        getattr(p, f"{c}_cut_reason") or "")
     return dom.Policy(valid_from=p.valid_from, amount=p.amount, funding_source=p.funding_source,
                       pph21_bp=p.pph21_bp, bpjs_deduction=p.bpjs_deduction, bpjs_amount=p.bpjs_amount,
-                      pay_per_role=p.pay_per_role, require=require, min_home_visits=p.min_home_visits, id=p.id)
+                      pay_per_role=p.pay_per_role, require=require, min_home_visits=p.min_home_visits,
+                      hold_unverified=bool(p.hold_unverified), board_amount=p.board_amount, id=p.id)
 
 
 def policy_in_force(district_id: int, month: date) -> IncentivePolicy | None:
@@ -80,7 +81,7 @@ def save_policy(actor: User, data: dict, policy: IncentivePolicy | None = None,
     a change is a new policy from a later month)."""
     if policy is None and (earlier := idempotency.seen(key)) is not None:
         return db.session.get(IncentivePolicy, earlier.entity_id)
-    data = dict(data, valid_from=dom.month_start(data["valid_from"]))
+    data = {"hold_unverified": False, "board_amount": None, **data, "valid_from": dom.month_start(data["valid_from"])}
     if policy is not None and policy_in_use(policy):
         raise IncentiveError("in_use")
     probe = IncentivePolicy(**{k: data[k] for k in POLICY_FIELDS})
@@ -154,7 +155,8 @@ def gather(kelurahan_id: int, month: date, home_visits=None) -> tuple[list[dom.K
             hari_buka_attended=attended.get(kid, 0), commitment_signed=kid in signed,
             home_visits=home_visits(kid, first),
             bpjs_enrolled=bool(k.bpjs_tk_number) and (k.bpjs_tk_active_until is None
-                                                      or k.bpjs_tk_active_until >= first)))
+                                                      or k.bpjs_tk_active_until >= first),
+            verified=k.review_status in dom.VERIFIED))
         by_pos: dict[str, list[str]] = defaultdict(list)
         for r, name, _ in roles[kid]:
             by_pos[name].append(ROLE_NAMES.get(r.role, r.role))

@@ -44,11 +44,14 @@ def parse_percent_bp(text: str | None) -> int | None:
 class RupiahField(StringField):
     """Whole Rupiah; `.value` holds the integer after validation."""
 
-    def __init__(self, label=None, validators=None, signed=False, **kw):
+    def __init__(self, label=None, validators=None, signed=False, blank=False, **kw):
         super().__init__(label, validators, **kw)
-        self.signed, self.value = signed, None
+        self.signed, self.blank, self.value = signed, blank, None
 
     def pre_validate(self, form):
+        if self.blank and not (self.data or "").strip():  # an optional amount left empty: None
+            self.value = None
+            return
         try:
             self.value = parse_rupiah(self.data, self.signed)
         except ValueError:
@@ -78,6 +81,10 @@ class PolicyForm(IdempotentForm):
     pay_per_role = BooleanField(_l("Bayar per peran (bila tidak dicentang: satu orang dibayar satu kali)"))
     min_home_visits = StringField(_l("Kunjungan rumah minimal per bulan"), default="0")
     legal_basis = text_field(_l("Dasar hukum (Perwali/Perbup/Perdes)"), 200)
+    hold_unverified = BooleanField(_l("Tahan insentif kader yang datanya belum diverifikasi kelurahan (baris nol: "
+                                      "menunggu verifikasi)"), default=True)
+    board_amount = RupiahField(_l("Insentif pengurus tanpa tugas kader per bulan (Rp; kosong: tidak dibayar)"),
+                               blank=True)
 
     def validate_min_home_visits(self, field):
         if not (field.data or "").strip().isdigit() or int(field.data) > 100:

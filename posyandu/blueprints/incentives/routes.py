@@ -63,7 +63,7 @@ def _policy_data(form: PolicyForm) -> dict | None:
             "pph21_bp": form.pph21.value, "bpjs_deduction": form.bpjs_deduction.data,
             "bpjs_amount": form.bpjs_amount.value, "pay_per_role": form.pay_per_role.data,
             "min_home_visits": int(form.min_home_visits.data), "legal_basis": form.legal_basis.data or None,
-            **conditions}
+            "hold_unverified": form.hold_unverified.data, "board_amount": form.board_amount.value, **conditions}
 
 
 def _save_policy(form: PolicyForm, policy: IncentivePolicy | None):
@@ -116,6 +116,7 @@ def edit_policy(policy_id: int):
     if request.method == "GET":
         form.amount.data = f"{policy.amount:,}".replace(",", ".")
         form.bpjs_amount.data = f"{policy.bpjs_amount:,}".replace(",", ".")
+        form.board_amount.data = "" if policy.board_amount is None else f"{policy.board_amount:,}".replace(",", ".")
         form.pph21.data = incentives.rate_text(policy.pph21_bp).rstrip("%")
         form.min_home_visits.data = str(policy.min_home_visits)
         for c in dom.CONDITIONS:
