@@ -111,9 +111,10 @@ def _register_hooks(app: Flask) -> None:
     from .services.people import group_of
 
     from .nav import items_for
+    from .roles import may_open
 
     app.jinja_env.globals.update(labels=labels, age_text=labels.age_text, group_of=group_of,
-                                 nav_items=lambda user: items_for(user, app.view_functions))
+                                 nav_items=lambda user: items_for(user, app.view_functions), may_open=may_open)
     app.jinja_env.filters["masked_nik"] = labels.masked_nik
 
     @app.context_processor

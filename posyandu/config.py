@@ -37,6 +37,10 @@ class Defaults:
     COMPRESS_MIN_SIZE = 300
     COMPRESS_ALGORITHM = ["br", "gzip"]
     SEND_FILE_MAX_AGE_DEFAULT = 3600
+    # The address people outside reach this server by (https://posyandu.example.go.id): certificate QR codes
+    # open <PUBLIC_BASE_URL>/v/<token>. Unset, they carry the address of the request that printed them — on
+    # a Posyandu laptop http://127.0.0.1:5000, which no phone can open; the certificate pages warn.
+    PUBLIC_BASE_URL: str | None = None
 
 
 def from_environment() -> dict:
@@ -47,6 +51,8 @@ def from_environment() -> dict:
         out["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     if os.environ.get("SECRET_KEY"):
         out["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("PUBLIC_BASE_URL"):
+        out["PUBLIC_BASE_URL"] = os.environ["PUBLIC_BASE_URL"]
     if os.environ.get("SESSION_COOKIE_SECURE") == "1":
         out["SESSION_COOKIE_SECURE"] = True
     if os.environ.get("TRUSTED_PROXIES"):

@@ -1,7 +1,7 @@
 """Role checks for views (scope checks live in services.scope)."""
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user
 
 
@@ -15,6 +15,14 @@ def role_required(*roles):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapper.allowed_roles = roles
         return wrapper
 
     return decorate
+
+
+def may_open(user, endpoint: str) -> bool:
+    """Whether role_required lets this user into the view (so menus never offer a page that answers 403)."""
+    view = current_app.view_functions.get(endpoint)
+    roles = getattr(view, "allowed_roles", None)
+    return view is not None and (roles is None or user.role in roles)

@@ -1,4 +1,5 @@
 """Kader roster, competence, verification, commitments and certificates through the routes."""
+import re
 from datetime import date
 from io import BytesIO
 
@@ -290,3 +291,69 @@ def test_certificate_number_and_token_are_fixed(tree):
     with pytest.raises(ImmutableRecord):
         db.session.commit()
     db.session.rollback()
+
+
+def test_public_base_url_is_a_setting_and_loopback_is_not_reachable(monkeypatch):
+    from posyandu.config import from_environment
+    from posyandu.services.certificates import reachable_base_url
+
+    assert not reachable_base_url(None) and not reachable_base_url("")
+    for base in ("http://127.0.0.1:5000", "http://localhost:5000/", "http://[::1]:8000", "http://0.0.0.0",
+                 "127.0.0.2"):
+        assert not reachable_base_url(base), base
+    for base in ("https://posyandu.bontangkota.go.id", "http://192.168.1.10:5000", "posyandu.example.id"):
+        assert reachable_base_url(base), base
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://posyandu.bontangkota.go.id")
+    assert from_environment()["PUBLIC_BASE_URL"] == "https://posyandu.bontangkota.go.id"
+
+
+def test_certificate_pages_warn_until_the_qr_address_is_public(app, tree, login, ayu):
+    cert = kf.certificate_of(tree, "A1")
+    c = login("clerk_a")
+    for url in ("/kader/sertifikat/", f"/kader/{ayu.id}",
+                f"/kader/sertifikat/kelurahan/{cert.kelurahan_id}/pratinjau"):
+        html = c.get(url).get_data(as_text=True)
+        assert "PUBLIC_BASE_URL" in html and "http://localhost" in html, url  # the test client's own address
+    pdf = PdfReader(BytesIO(c.get(f"/kader/sertifikat/{cert.id}/pdf").data)).pages[0].extract_text()
+    assert f"http://localhost/v/{cert.token}" in pdf
+
+    app.config["PUBLIC_BASE_URL"] = "https://posyandu.bontangkota.go.id/"
+    for url in ("/kader/sertifikat/", f"/kader/{ayu.id}"):
+        assert "PUBLIC_BASE_URL" not in c.get(url).get_data(as_text=True), url
+    pdf = PdfReader(BytesIO(c.get(f"/kader/sertifikat/{cert.id}/pdf").data)).pages[0].extract_text()
+    assert f"https://posyandu.bontangkota.go.id/v/{cert.token}" in pdf
+    app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1:5000"
+    assert "PUBLIC_BASE_URL" in c.get("/kader/sertifikat/").get_data(as_text=True)
+
+
+def test_clerk_ticks_certificates_previews_and_prints_only_those(app, tree, login, ayu, kader_b):
+    from posyandu.services import certificates
+
+    kel = tree.kelurahan["A"]
+    clerk = tree.users["clerk_a"]
+    made = [certificates.issue(clerk, "piagam", kel, date.today(), "Lurah A", "Lurah Kelurahan A", kader=ayu,
+                               key=f"k{i}") for i in range(3)]
+    app.config["PUBLIC_BASE_URL"] = "https://posyandu.bontangkota.go.id"
+    c = login("clerk_a")
+    listing = c.get("/kader/sertifikat/").get_data(as_text=True)
+    for cert in made:  # a tick per certificate, tied to the print form
+        assert f'name="id" value="{cert.id}" form="cetak-pilihan"' in listing
+    chosen = [made[0].id, made[2].id]
+    preview = c.get(f"/kader/sertifikat/kelurahan/{kel.id}/pratinjau?id={chosen[0]}&id={chosen[1]}")
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and html.count('class="cert-preview') == 2
+    assert made[0].number in html and made[2].number in html and made[1].number not in html
+    assert f"https://posyandu.bontangkota.go.id/v/{made[0].token}" in html and "<svg viewBox" in html
+    assert "PUBLIC_BASE_URL" not in html
+    link = re.search(r'<a href="([^"]+)" download hx-boost="false" class="button primary">', html).group(1)
+    pdf = c.get(link.replace("&amp;", "&"))
+    reader = PdfReader(BytesIO(pdf.data))
+    assert pdf.mimetype == "application/pdf" and len(reader.pages) == 2
+    text_ = "".join(p.extract_text() for p in reader.pages)
+    assert made[0].number in text_ and made[2].number in text_ and made[1].number not in text_
+    # nothing ticked: every valid certificate; another kelurahan's id is ignored, not printed
+    other = kf.certificate_of(tree, "B1")
+    assert len(PdfReader(BytesIO(c.get(f"/kader/sertifikat/kelurahan/{kel.id}/pdf").data)).pages) == 3
+    odd = c.get(f"/kader/sertifikat/kelurahan/{kel.id}/pratinjau?id={other.id}").get_data(as_text=True)
+    assert other.number not in odd
+    assert login("kader_a1").get(f"/kader/sertifikat/kelurahan/{kel.id}/pratinjau").status_code == 403

@@ -28,6 +28,20 @@ def qr_modules(payload: str) -> list[list[bool]]:
     return qr.modules
 
 
+def qr_svg_path(payload: str, border: int = 2) -> tuple[int, str]:
+    """(size, path) of the same QR code for an SVG preview: viewBox 0 0 size size, one path of dark runs."""
+    modules = qr_modules(payload)
+    parts = []
+    for r, row in enumerate(modules):
+        c = 0
+        for dark, run in groupby(row):
+            k = len(list(run))
+            if dark:
+                parts.append(f"M{c + border} {r + border}h{k}v1h-{k}z")
+            c += k
+    return len(modules) + 2 * border, "".join(parts)
+
+
 def _qr(canv, payload: str, x: float, y: float, size: float, border: int = 2) -> None:
     # One filled path of horizontal runs: reportlab's widget makes a shape per run and encodes twice,
     # which made bulk printing four times slower.

@@ -1,9 +1,11 @@
 """Certificates: types as templates (data/certificate_types.json), issuing, revoking, public verification."""
+import ipaddress
 import json
 import secrets
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -20,6 +22,21 @@ STRATUM_NAMES = {"purwa": "Purwa", "madya": "Madya", "utama": "Utama"}
 
 class CertificateError(ValueError):
     """The certificate cannot be issued or revoked as asked."""
+
+
+def reachable_base_url(base: str | None) -> bool:
+    """Whether a printed QR code pointing at this base URL (PUBLIC_BASE_URL) can be opened from another device:
+    not unset, and not this machine (localhost, 127.0.0.1, ::1, 0.0.0.0)."""
+    if not base:
+        return False
+    host = (urlsplit(base if "//" in base else "//" + base).hostname or "").lower()
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return not (ip.is_loopback or ip.is_unspecified)
 
 
 @lru_cache(maxsize=1)

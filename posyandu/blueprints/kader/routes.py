@@ -13,7 +13,7 @@ from ...domain import competence
 from ...domain.commitment import svg_path
 from ...extensions import db
 from ...models import Certificate, Commitment, Kader, KaderRole, Kelurahan
-from ...pdf.certificates import certificates_pdf
+from ...pdf.certificates import certificates_pdf, qr_svg_path
 from ...pdf.commitment import commitment_pdf
 from ...roles import role_required
 from ...services import certificates, commitments, roster, scope
@@ -72,9 +72,11 @@ def _long_date(d: date) -> str:
 
 
 def _pdf(data: bytes, filename: str):
+    # An attachment, like every other file the app serves: a form posted to it (the chosen certificates) then
+    # saves the file too, where an inline PDF would replace the page in some browsers and not others.
     resp = make_response(data)
     resp.headers["Content-Type"] = "application/pdf"
-    resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return resp
 
 
@@ -118,6 +120,7 @@ def view_kader(kader_id: int):
                   groups=groups, stratum=stratum, role_form=role_form, end_form=EndRoleForm(), assess_form=assess,
                   review_form=ReviewForm(), cert_form=cert_form, commitment=commitments.commitment_of(kader.id, today.year),
                   certs=certificates.of_kader(kader.id), current=roster.current_roles(kader, today),
+                  qr_warning=_qr_warning(),
                   skill_names={s.code: s.name for s in cat.skills})
 
 
@@ -393,6 +396,13 @@ def _verify_url(cert: Certificate) -> str:
     return url_for("verify.certificate", token=cert.token, _external=True)
 
 
+def _qr_warning() -> str | None:
+    """The address the QR codes would open, when nobody outside this machine can reach it (PUBLIC_BASE_URL unset
+    or pointing at loopback); None when printed certificates can be checked from anywhere."""
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    return None if certificates.reachable_base_url(configured) else (configured or request.host_url).rstrip("/")
+
+
 def _cert_data(cert: Certificate) -> dict:
     district = cert.kelurahan.kecamatan.district
     return {"number": cert.number, "title": cert.title, "heading": cert.heading, "body": cert.body,
@@ -417,7 +427,7 @@ def certificates_list():
         form.kelurahan_id.choices = [(k.id, k.name) for k in kels]
         form.kelurahan_id.data = kel.id if kel else None
         form.issued_on.data = date.today()
-    return render("kader/certificates.html", kels=kels, kel=kel, rows=rows, form=form)
+    return render("kader/certificates.html", kels=kels, kel=kel, rows=rows, form=form, qr_warning=_qr_warning())
 
 
 def _issue(form, kel: Kelurahan, kader: Kader | None, back: str):
@@ -489,11 +499,29 @@ def certificate_pdf(certificate_id: int):
     return _pdf(certificates_pdf([_cert_data(cert)], cert.title), f"sertifikat-{cert.id}.pdf")
 
 
+def _chosen(kel: Kelurahan) -> list[Certificate]:
+    """The certificates ticked on the list (?id=…, only this kelurahan's), or all valid ones if none is."""
+    ids = set(request.args.getlist("id", type=int))
+    if not ids:
+        return certificates.of_kelurahan(kel.id)
+    return [c for c in certificates.of_kelurahan(kel.id, include_revoked=True) if c.id in ids]
+
+
+@bp.route("/sertifikat/kelurahan/<int:kelurahan_id>/pratinjau")
+@role_required(*ISSUE)
+def preview_certificates(kelurahan_id: int):
+    """The chosen certificates as they will print (text, number and the QR's address), before printing them."""
+    kel = get_or_404(Kelurahan, kelurahan_id)
+    certs = _chosen(kel)
+    return render("kader/certificates_preview.html", kel=kel, certs=[(c, _cert_data(c)) for c in certs],
+                  ids=[c.id for c in certs], qr_warning=_qr_warning(), qr_svg=qr_svg_path)
+
+
 @bp.route("/sertifikat/kelurahan/<int:kelurahan_id>/pdf")
 @role_required(*ISSUE)
 def kelurahan_certificates_pdf(kelurahan_id: int):
-    """All valid certificates of a kelurahan in one PDF, for printing at once."""
+    """The chosen certificates of a kelurahan (all valid ones by default) in one PDF, for printing at once."""
     kel = get_or_404(Kelurahan, kelurahan_id)
-    certs = certificates.of_kelurahan(kel.id)
+    certs = _chosen(kel)
     return _pdf(certificates_pdf([_cert_data(c) for c in certs], f"Sertifikat Kelurahan {kel.name}"),
                 f"sertifikat-kelurahan-{kel.id}.pdf")

@@ -1,0 +1,172 @@
+"""Every download of every role, clicked in Chromium with JavaScript on (boosted pages), and once with it off.
+
+A click on a file link must give the browser a download of the right type — not an htmx swap of the PDF's bytes
+into the page (issue 11). tests/test_downloads.py makes sure every file link is drawn the same way; this test
+clicks them all, page by page, the way each role reaches them."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+if not os.path.exists("/usr/bin/chromium"):
+    pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
+
+from playwright.sync_api import expect  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from .test_reports_flow import log_in  # noqa: E402
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def check_file(download) -> str:
+    """The download's name, after checking its bytes are what its name says."""
+    name = download.suggested_filename
+    body = Path(download.path()).read_bytes()
+    ext = Path(name).suffix
+    if ext == ".pdf":
+        assert body.startswith(b"%PDF-"), name
+    elif ext == ".xlsx":
+        assert body.startswith(b"PK\x03\x04") and b"xl/workbook.xml" in body, name
+    elif ext == ".csv":
+        head = body[:2000].decode("utf-8-sig")
+        assert "<html" not in head.lower() and ("," in head or ";" in head), name
+    else:
+        raise AssertionError(f"unexpected download {name}")
+    return name
+
+
+def click_download(page, target, got: list, what: str) -> None:
+    """Click one link or button and require a file download; the page itself stays as it was."""
+    url = page.url
+    with page.expect_download(timeout=30_000) as info:
+        target.click()
+    name = check_file(info.value)
+    got.append((what, name, info.value.url))
+    assert page.url == url
+    assert "%PDF" not in page.locator("main").inner_text()[:2000]  # no bytes swapped into the page
+
+
+# Links found by where they point (not by the `download` attribute the convention adds, so that a link drawn
+# without it is clicked too, and fails).
+FILE_LINKS = ", ".join(f"main a[href{op}'{s}']" for op, s in (
+    ("$=", ".pdf"), ("*=", ".pdf?"), ("$=", "/pdf"), ("*=", "/pdf?"), ("*=", ".xlsx"), ("*=", ".csv"),
+    ("*=", "format=csv")))
+
+
+def click_all_links(page, got: list, where: str) -> int:
+    links = page.locator(FILE_LINKS)
+    n = links.count()
+    for i in range(n):
+        link = links.nth(i)
+        click_download(page, link, got, f"{where}: {link.inner_text().strip()}")
+    return n
+
+
+def reports(page, got):
+    page.goto("/laporan/")
+    expect(page.locator("table.skdn")).to_be_visible()
+    assert click_all_links(page, got, "laporan") >= 2
+    page.locator("table.skdn tbody a").first.click()
+    expect(page).to_have_url(re.compile(r"/daftar/"))
+    assert click_all_links(page, got, "daftar") == 1
+
+
+def certificates(page, got):
+    page.goto("/kader/sertifikat/")
+    expect(page.locator("h1")).to_contain_text("Sertifikat")
+    assert click_all_links(page, got, "sertifikat") >= 3  # "Cetak semua" and each number
+    boxes = page.locator("input[name=id][form=cetak-pilihan]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    click_download(page, page.get_by_role("button", name="Cetak pilihan (PDF)"), got, "sertifikat: Cetak pilihan")
+    page.get_by_role("button", name="Pratinjau pilihan").click()
+    expect(page).to_have_url(re.compile(r"/pratinjau\?id=\d+&id=\d+$"))
+    expect(page.locator("article.cert-preview")).to_have_count(2)
+    assert click_all_links(page, got, "pratinjau") == 1
+
+
+def kader_certificate(page, got, server):
+    from posyandu.extensions import db
+    from posyandu.models import Certificate
+
+    with server.flask_app.app_context():
+        kader_id = db.session.scalar(select(Certificate.kader_id).where(Certificate.kader_id.is_not(None)).limit(1))
+        db.session.remove()
+    page.goto(f"/kader/{kader_id}")
+    assert click_all_links(page, got, "halaman kader") >= 1
+
+
+def commitment(page, got):
+    page.goto("/kader/komitmen/")
+    page.get_by_role("link", name="Sudah").first.click()
+    expect(page).to_have_url(re.compile(r"/kader/komitmen/\d+$"))
+    assert click_all_links(page, got, "komitmen") == 1
+
+
+def incentives(page, got):
+    page.goto("/insentif/")
+    batch = page.locator("table.list tbody a")
+    if batch.count():
+        batch.first.click()
+    else:
+        page.get_by_role("button", name="Hitung").click()
+    expect(page).to_have_url(re.compile(r"/insentif/\d+$"))
+    assert click_all_links(page, got, "insentif") == 8  # four slip layouts, daftar, kuitansi, XLSX, CSV
+
+
+def home_visits(page, got):
+    page.goto("/kunjungan-rumah/")
+    click_download(page, page.get_by_role("button", name="Unduh CSV"), got, "kunjungan rumah: Unduh CSV")
+
+
+WALKS = {
+    "kelurahan": ["incentives", "certificates", "kader_certificate", "commitment", "reports"],
+    "admin": ["incentives", "certificates", "kader_certificate", "commitment", "reports"],
+    "ketua": ["kader_certificate", "commitment", "home_visits", "reports"],
+    "kader": ["commitment", "home_visits", "reports"],
+    "bidan": ["reports"],
+}
+
+
+@pytest.mark.parametrize("username,js", [(u, True) for u in WALKS] + [("kelurahan", False)])
+def test_every_download_of_every_role_is_a_file(new_page, live_server, username, js):
+    page = new_page("laptop", java_script_enabled=js, accept_downloads=True)
+    log_in(page, username)
+    got = []
+    for step in WALKS[username]:
+        fn = globals()[step]
+        fn(page, got, live_server[0]) if step == "kader_certificate" else fn(page, got)
+    print(f"\n{username} ({'JS' if js else 'no JS'}): {len(got)} downloads clicked")
+    for what, name, _ in got:
+        print(f"  {what} -> {name}")
+    kinds = {Path(name).suffix for _, name, _ in got}
+    assert ".pdf" in kinds and ".xlsx" in kinds and ".csv" in kinds
+    # A form submitted to a file is a navigation that Chromium turns into a download and reports as aborted.
+    downloaded = {url for _, _, url in got}
+    problems = [p for p in page.problems if not (p.startswith("requestfailed: ") and "ERR_ABORTED" in p
+                                                 and p.split()[1] in downloaded)]
+    assert not problems, problems
+
+
+def test_clerk_certificate_and_incentive_pages_at_laptop_size(new_page, shot):
+    """Screenshots of what the clerk prints from: the certificate list (QR warning, ticks), the preview and a
+    batch's documents."""
+    page = new_page("laptop")
+    log_in(page, "kelurahan")
+    page.goto("/kader/sertifikat/")
+    expect(page.locator(".qr-warning")).to_contain_text("PUBLIC_BASE_URL")  # the demo runs on 127.0.0.1
+    shot(page, "clerk-certificates", "laptop")
+    boxes = page.locator("input[name=id][form=cetak-pilihan]")
+    boxes.nth(0).check()
+    boxes.nth(2).check()
+    page.get_by_role("button", name="Pratinjau pilihan").click()
+    expect(page.locator("article.cert-preview")).to_have_count(2)
+    shot(page, "clerk-certificates-preview", "laptop")
+    page.goto("/insentif/")
+    shot(page, "clerk-incentives", "laptop")
+    page.locator("table.list tbody a").first.click()
+    expect(page).to_have_url(re.compile(r"/insentif/\d+$"))
+    shot(page, "clerk-incentive-batch", "laptop")
+    assert not page.problems, page.problems
