@@ -5,9 +5,12 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_babel import format_decimal
 from wtforms import FloatField, HiddenField, StringField
+from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
+from .domain.measure_input import parse_decimal
 from .domain.nik import kk_problem, nik_problem, normalise
 
 # WTForms' own messages, said in our language (WTForms ships no Indonesian catalogue).
@@ -34,13 +37,29 @@ class _Translations:
         return self.gettext(singular if n == 1 else plural)
 
 
+_NOT_A_NUMBER = "Not a valid float value."  # WTForms' msgid, said in our language by _WTFORMS_MESSAGES
+
+
 class MeasureField(FloatField):
-    """A measurement typed the Indonesian way ("7,5") or the other ("7.5"), shown back with a decimal comma."""
+    """A measurement typed the Indonesian way ("7,5") or the other ("7.5"), shown back with a decimal comma.
+
+    A text input with the decimal keypad, not type=number: Chromium's number input drops a comma typed in a
+    locale that does not use it ("12,4" arrived as 124)."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "decimal", "autocomplete": "off", **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
-        if valuelist and isinstance(valuelist[0], str):
-            valuelist = [valuelist[0].strip().replace(",", ".")]
-        super().process_formdata(valuelist)
+        if not valuelist:
+            return
+        try:
+            self.data = parse_decimal(valuelist[0])
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(self.gettext(_NOT_A_NUMBER)) from exc
 
     def _value(self):
         if self.raw_data:
@@ -131,7 +150,8 @@ def in_range(low: float, high: float, unit: str = ""):
 
     def check(form, field):
         if field.data is not None and not (low <= field.data <= high):
-            raise ValidationError(_l("Harus antara %(low)s dan %(high)s %(unit)s.", low=low, high=high, unit=unit))
+            raise ValidationError(_l("Harus antara %(low)s dan %(high)s %(unit)s.", low=format_decimal(low),
+                                     high=format_decimal(high), unit=unit))
 
     return check
 

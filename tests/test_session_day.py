@@ -137,7 +137,7 @@ def test_missing_and_out_of_range_values(tree, login):
     url = f"/hari-buka/{hb.id}/kunjungan/{visit.id}/meja/2"
     resp = c.post(url, {"weight_kg": "", "length_cm": "300"})
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and 'id="weight_kg-error"' in html and "Harus antara 35 dan 220 cm" in html
+    assert resp.status_code == 422 and 'id="weight_kg-error"' in html and "300 cm tidak mungkin di sini: isi dalam cm, antara 40 dan 130." in html
     resp = c.post(url, {"weight_kg": "9", "length_cm": "75"})
     assert resp.status_code == 422 and "Pilih cara ukur" in resp.get_data(as_text=True)
 

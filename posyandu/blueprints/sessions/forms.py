@@ -1,7 +1,9 @@
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
+from ...domain.measure_input import UNITS, unit_slip
 from ...forms import BaseForm, MeasureField, clean_text, in_range, max_len, present, required, text_field
 
 
@@ -29,6 +31,26 @@ class MeasureForm(BaseForm):
     diastolic = IntegerField(_l("Tekanan darah diastolik (mmHg)"), validators=[Optional(), in_range(30, 160, "mmHg")])
     glucose_mg_dl = IntegerField(_l("Gula darah sewaktu (mg/dL)"), validators=[Optional(), in_range(20, 600, "mg/dL")])
     confirm = BooleanField(_l("Sudah saya ukur ulang: nilai ini benar"))
+
+    def __init__(self, *args, group: str | None = None, previous=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.group, self.previous = group, previous
+
+    def validate(self, extra_validators=None):
+        """The field checks, then the group's range: a unit or comma slip is named before any WHO check."""
+        ok = super().validate(extra_validators)
+        for key in UNITS:
+            f = getattr(self, key)
+            slip = unit_slip(key, f.data, self.group, getattr(self.previous, key, None)) if f.data is not None else None
+            if slip is not None:
+                msg = _l("%(value)s %(unit)s tidak mungkin di sini: isi dalam %(unit)s, antara %(low)s dan %(high)s.",
+                         value=format_decimal(slip.value), unit=slip.unit, low=format_decimal(slip.low),
+                         high=format_decimal(slip.high))
+                if slip.likely is not None:
+                    msg = f"{msg} {_l('Maksudnya %(v)s %(unit)s?', v=format_decimal(slip.likely), unit=slip.unit)}"
+                f.errors = [msg]
+                ok = False
+        return ok
 
     def validate_diastolic(self, field):
         if (field.data is None) != (self.systolic.data is None):

@@ -174,7 +174,8 @@ def _meja2(hb, visit):
         if not m and visit.group == "balita":
             form.position.data = "l" if ctx["age_days"] < 731 else "h"
         return render("sessions/meja2.html", hb=hb, visit=visit, form=form, problems=[], **ctx)
-    form = MeasureForm()
+    ctx = session_views.person_context(visit)
+    form = MeasureForm(group=visit.group, previous=ctx["previous"])
     problems, refused = [], []
     if form.validate_on_submit():
         values = {k: getattr(form, k).data for k in session_day.MEASURE_FIELDS}
@@ -192,7 +193,7 @@ def _meja2(hb, visit):
                     return _back(hb, 2)
                 problems = result.problems
     return render("sessions/meja2.html", "sessions/_meja2_form.html", status=422, hb=hb, visit=visit, form=form,
-                  problems=problems, refused=refused, **session_views.person_context(visit))
+                  problems=problems, refused=refused, **ctx)
 
 
 def _meja3(hb, visit):
