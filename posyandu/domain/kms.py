@@ -90,3 +90,22 @@ def implausible_change(prev_on: date | None, prev_weight: float | None, prev_len
         if change > 5.0 * max(months, 1.0):
             problems.append("length_jump")
     return problems
+
+
+@dataclass(frozen=True)
+class Gain:
+    """This month's weight against the previous weighing, in grams, beside the KBM for the age."""
+
+    grams: int
+    kbm: int
+    since: date
+    last_month: bool  # the previous weighing was in the month before (only then does the KBM apply)
+
+
+def gain(history: list[Weighing], on: date, weight_kg: float, age_months: int, kbm: dict) -> Gain | None:
+    """The gain the kader copies into the KMS (+300 g), from the same previous weighing as N/T/O/B."""
+    prev = previous_weighing(history, on)
+    if prev is None:
+        return None
+    return Gain(round((weight_kg - prev.weight_kg) * 1000), kbm_grams(kbm, age_months), prev.on,
+                _month_index(prev.on) == _month_index(on) - 1)

@@ -41,3 +41,9 @@ def hpl_from_hpht(hpht: date) -> date:
 def pregnancy_is_active(hpht: date, ended_on: date | None, on: date) -> bool:
     """A pregnancy counts until it ends, and no longer than 44 weeks after HPHT."""
     return ended_on is None and hpht <= on <= hpht + timedelta(weeks=44)
+
+
+def gestational_age(hpht: date, on: date) -> tuple[int, int]:
+    """Weeks and days of pregnancy on a date, counted from HPHT (the usual obstetric count)."""
+    days = (on - hpht).days
+    return days // 7, days % 7

@@ -5,12 +5,12 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import selectinload
 
-from ..domain import counselling, findings, immunisation, rules, screening, supplements
+from ..domain import counselling, findings, immunisation, kms, rules, screening, supplements
 from ..domain.growth_chart import chart_months, kms_chart
-from ..domain.lifecycle import age_in_months
+from ..domain.lifecycle import age_in_months, gestational_age
 from ..extensions import db
-from ..models import (Duty, HariBuka, Measurement, Person, Posyandu, Pregnancy, ScreeningRecord, ServiceRecord,
-                      User, Visit)
+from ..models import (Duty, HariBuka, KbmTable, Measurement, Person, Posyandu, Pregnancy, ScreeningRecord,
+                      ServiceRecord, User, Visit)
 from . import people, scope
 
 LONG_ABSENCE_DAYS = 62
@@ -160,8 +160,31 @@ def charts(person: Person, upto: date) -> list[tuple[str, str]]:
     ]
 
 
+def weight_gain(visit: Visit, m: dict) -> kms.Gain | None:
+    """Meja 3: today's weight against the previous weighing, in grams, with the KBM used for N/T."""
+    on = visit.hari_buka.held_on
+    if m.get("weight_kg") is None or visit.group != "balita":
+        return None
+    history = [kms.Weighing(d, w, c) for d, w, c in db.session.execute(
+        select(Measurement.measured_on, Measurement.weight_kg, Measurement.ntob).where(
+            Measurement.person_id == visit.person_id, Measurement.measured_on < on,
+            Measurement.weight_kg.is_not(None)).order_by(Measurement.measured_on.desc()).limit(3))]
+    table = db.session.get(KbmTable, m["kbm_table_id"]) if m.get("kbm_table_id") else None
+    grams = table.grams if table else kms.KBM_KMS_2010
+    return kms.gain(history, on, m["weight_kg"], age_in_months(visit.person.birth_date, on), grams)
+
+
+def pregnancy_weeks(visit: Visit) -> tuple[int, int, Pregnancy] | None:
+    """Meja 3 for an ibu hamil: weeks and days since HPHT, and the pregnancy (for HPL)."""
+    if visit.group != "ibu_hamil":
+        return None
+    preg = people.active_pregnancy(visit.person, visit.hari_buka.held_on)
+    return (*gestational_age(preg.hpht, visit.hari_buka.held_on), preg) if preg else None
+
+
 def results_context(visit: Visit) -> dict:
-    """Meja 3: statuses, codes and charts from today's measurement."""
+    """Meja 3: today's numbers to copy (weight, length and how measured, gain against KBM, weeks of pregnancy),
+    statuses, codes and charts from today's measurement."""
     m = _as_dict(measurement(visit))
     p = visit.person
     child = visit.group == "balita" or (m.get("age_days") or 99999) < 19 * 366 and visit.group == "usia_sekolah_remaja"
@@ -169,7 +192,8 @@ def results_context(visit: Visit) -> dict:
     if visit.group != "balita":
         statuses += findings.adult_statuses(m, visit.group, p.sex)
     codes = findings.finding_codes(m, visit.group, p.sex) if m else set()
-    return {"m": m, "statuses": statuses, "codes": codes, "person": p,
+    return {"m": m, "statuses": statuses, "codes": codes, "person": p, "gain": weight_gain(visit, m),
+            "pregnancy": pregnancy_weeks(visit),
             "charts": charts(p, visit.hari_buka.held_on) if visit.group == "balita" else [],
             "referral_reasons": findings.referral_reasons(codes)}
 
