@@ -6,7 +6,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_babel import format_decimal
-from wtforms import FloatField, HiddenField, StringField
+from wtforms import DateField, FloatField, HiddenField, StringField
 from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
@@ -65,6 +65,29 @@ class MeasureField(FloatField):
         if self.raw_data:
             return self.raw_data[0]
         return "" if self.data is None else f"{self.data:g}".replace(".", ",")
+
+
+class TypedDateField(DateField):
+    """A date a kader can type on a phone keypad (17-05-2024, 17/05/2024, 17052024) as well as ISO 2024-05-17:
+    a text input, because the date picker alone makes a birth date thirty years back a long scroll."""
+
+    widget = TextInput()
+    FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%d%m%Y", "%Y-%m-%d")
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "numeric", "autocomplete": "off", "placeholder": "hh-bb-tttt",
+                               **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, format=list(self.FORMATS), **kwargs)
+
+    def process_formdata(self, valuelist):
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [valuelist[0].strip().replace(" ", "")]
+        super().process_formdata(valuelist)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime("%d-%m-%Y") if self.data else ""
 
 
 class BaseForm(FlaskForm):

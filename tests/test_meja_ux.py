@@ -9,7 +9,7 @@ from posyandu.domain import kms
 from posyandu.domain.lifecycle import gestational_age
 from posyandu.domain.measure_input import parse_decimal, unit_slip
 from posyandu.extensions import db
-from posyandu.models import Measurement
+from posyandu.models import Measurement, Visit
 
 from .test_session_day import enqueue, open_day
 
@@ -120,3 +120,63 @@ def test_meja3_shows_weeks_of_pregnancy(tree, login):
     assert c.post(f"{url}/2", {"weight_kg": "52,5", "muac_cm": "25", "systolic": "110", "diastolic": "70"}).status_code == 303
     numbers = c.get(f"{url}/3").get_data(as_text=True).split('id="today-numbers"')[1].split("</section>")[0]
     assert "8 minggu 4 hari" in numbers and "52,5 kg" in numbers and "110/70 mmHg" in numbers
+
+
+# --- fewer taps: "lanjut" to the same person's next meja, today's hari buka on the home page --------------------
+
+def test_after_each_save_the_next_meja_of_the_same_person_is_offered(tree, login):
+    c = login("kader_a1")
+    hb = open_day(login("ketua_a1"), tree)
+    child = tree.people["child_A1"]
+    resp = c.post(f"/hari-buka/{hb.id}/antri", {"person_id": child.id})
+    visit = db.session.scalar(select(Visit).where(Visit.hari_buka_id == hb.id, Visit.person_id == child.id))
+    assert resp.headers["Location"].endswith(f"/hari-buka/{hb.id}/meja/1?lanjut={visit.id}")
+    page = c.get(resp.headers["Location"]).get_data(as_text=True)
+    offer = re.search(r'<p class="next-offer"><a class="button primary" href="([^"]+)">([^<]+)', page)
+    assert offer.group(1) == f"/hari-buka/{hb.id}/kunjungan/{visit.id}/meja/2?ikut=1"
+    assert "Lanjut: Anak A1 di meja 2" in offer.group(2)
+    assert 'id="queue-meja-1"' in page  # … beside the queue
+
+    # Not following: a save goes back to the queue, which offers the next meja.
+    url = f"/hari-buka/{hb.id}/kunjungan/{visit.id}/meja"
+    resp = c.post(f"{url}/2", {"weight_kg": "9,6", "length_cm": "75,5", "position": "l"})
+    assert resp.headers["Location"].endswith(f"/meja/2?lanjut={visit.id}")
+    assert "Lanjut: Anak A1 di meja 3" in c.get(resp.headers["Location"]).get_data(as_text=True)
+
+    # Following (came by the offer): each save leads straight to the person's next meja, and says so.
+    page = c.get(f"{url}/3?ikut=1").get_data(as_text=True)
+    assert "Lanjut ke meja 4" in page and f'action="{url}/3?ikut=1"' in page
+    resp = c.post(f"{url}/3?ikut=1")
+    assert resp.headers["Location"].endswith(f"{url}/4?ikut=1")
+    page = c.get(f"{url}/4?ikut=1").get_data(as_text=True)
+    assert "Simpan, lanjut ke meja 5" in page and "Kembali ke antrian" in page
+    assert c.post(f"{url}/4?ikut=1", {}).headers["Location"].endswith(f"{url}/5?ikut=1")
+    resp = c.post(f"{url}/5?ikut=1", {"pmt": "y"})  # the last meja: done, back to the queue, nothing offered
+    assert resp.headers["Location"].endswith(f"/meja/5?lanjut={visit.id}")
+    assert "next-offer" not in c.get(resp.headers["Location"]).get_data(as_text=True)
+    db.session.refresh(visit)
+    assert visit.step == 0
+
+
+def test_offer_follows_the_posyandu_step_order_and_stays_in_the_day(tree, login):
+    tree.posyandu["A1"].step_order = "1,2,3,5,4"
+    db.session.commit()
+    c = login("kader_a1")
+    hb = open_day(login("ketua_a1"), tree)
+    visit = enqueue(c, hb, tree.people["child_A1"])
+    url = f"/hari-buka/{hb.id}/kunjungan/{visit.id}/meja"
+    c.post(f"{url}/2", {"weight_kg": "9,6", "length_cm": "75,5", "position": "l"})
+    assert c.post(f"{url}/3?ikut=1").headers["Location"].endswith(f"{url}/5?ikut=1")
+    other = open_day(login("ketua_a1"), tree, on=date.today() - timedelta(days=1))
+    assert "next-offer" not in c.get(f"/hari-buka/{other.id}/meja/3?lanjut={visit.id}").get_data(as_text=True)
+
+
+def test_home_page_leads_to_each_meja_of_todays_hari_buka(tree, login):
+    c = login("kader_a1")
+    assert "Hari buka hari ini" not in c.get("/").get_data(as_text=True)
+    hb = open_day(login("ketua_a1"), tree)
+    page = c.get("/").get_data(as_text=True)
+    assert "Hari buka hari ini" in page
+    for n in (1, 2, 3, 4, 5):
+        assert f'href="/hari-buka/{hb.id}/meja/{n}"' in page
+    assert "Hari buka hari ini" not in login("kader_a2").get("/").get_data(as_text=True)  # another Posyandu

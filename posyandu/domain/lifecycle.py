@@ -3,6 +3,10 @@ from datetime import date, timedelta
 
 GROUPS = ("ibu_hamil", "nifas", "balita", "usia_sekolah_remaja", "dewasa", "lansia")
 NIFAS_DAYS = 42
+BALITA_UNTIL_MONTHS = 60
+CHILD_UNTIL_MONTHS = 19 * 12  # usia sekolah & remaja end at 18 completed years
+ADULT_UNTIL_MONTHS = 60 * 12
+CHILDBEARING_YEARS = (10, 55)  # who is asked about a pregnancy at registration
 
 
 def age_in_months(birth: date, on: date) -> int:
@@ -24,11 +28,11 @@ def group_for(birth: date, on: date, pregnant: bool = False, delivered_on: date 
     if delivered_on is not None and delivered_on <= on <= delivered_on + timedelta(days=NIFAS_DAYS):
         return "nifas"
     months = age_in_months(birth, on)
-    if months < 60:
+    if months < BALITA_UNTIL_MONTHS:
         return "balita"
-    if months < 19 * 12:
+    if months < CHILD_UNTIL_MONTHS:
         return "usia_sekolah_remaja"
-    if months < 60 * 12:
+    if months < ADULT_UNTIL_MONTHS:
         return "dewasa"
     return "lansia"
 

@@ -53,3 +53,20 @@ def kk_problem(kk: str) -> str | None:
     if not _DIGITS16.match(kk):
         return "digits"
     return None
+
+
+def nik_birth_date(nik: str, today: date) -> tuple[date, str] | None:
+    """The birth date and sex a valid NIK encodes, or None. The NIK holds a two-digit year: the century is the
+    latest that does not put the birth in the future (a NIK of someone born in 1925 reads as 2025, so the kader
+    sees the date and corrects it)."""
+    if nik_problem(nik):
+        return None
+    day, month, yy, sex = nik_birth(nik)
+    year = 2000 + yy if 2000 + yy <= today.year else 1900 + yy
+    try:
+        born = date(year, month, day)
+    except ValueError:  # 31 February
+        return None
+    if born > today:
+        born = date(year - 100, month, day) if not (month == 2 and day == 29) else None
+    return (born, sex) if born else None

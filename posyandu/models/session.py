@@ -36,6 +36,12 @@ class HariBuka(FieldRecord, db.Model):
     def steps(self) -> list[int]:
         return [int(s) for s in self.step_order.split(",")]
 
+    def step_after(self, step: int) -> int:
+        """The meja after this one in the Posyandu's order; 0 when the visit is done."""
+        steps = self.steps
+        i = steps.index(step) if step in steps else len(steps) - 1
+        return steps[i + 1] if i + 1 < len(steps) else 0
+
 
 class Duty(FieldRecord, db.Model):
     """A kader expected on the day: which meja, and whether she came (it feeds the incentive)."""

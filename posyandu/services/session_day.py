@@ -71,9 +71,7 @@ def add_to_queue(actor: User, hb: HariBuka, person: Person) -> Visit:
 
 def next_step(hb: HariBuka, step: int) -> int:
     """The meja after this one in the Posyandu's order; 0 when the visit is done."""
-    steps = hb.steps
-    i = steps.index(step) if step in steps else len(steps) - 1
-    return steps[i + 1] if i + 1 < len(steps) else 0
+    return hb.step_after(step)
 
 
 def advance(actor: User, visit: Visit, from_step: int) -> None:

@@ -24,6 +24,14 @@ def recent_sessions(user: User, page: int, per_page: int) -> tuple[list[HariBuka
     return rows[:per_page], len(rows) > per_page
 
 
+def open_today(user: User, on: date, limit: int = 5) -> list[HariBuka]:
+    """Hari buka open today in the user's scope: the kader's home page leads straight to their meja."""
+    return list(db.session.scalars(
+        select(HariBuka).where(HariBuka.posyandu_id.in_(scope.posyandu_ids(user)), HariBuka.held_on == on,
+                               HariBuka.closed_at.is_(None))
+        .options(selectinload(HariBuka.posyandu)).order_by(HariBuka.id).limit(limit)))
+
+
 def queue(hb: HariBuka, meja: int) -> list[Visit]:
     """Visits waiting at this meja (at meja 1: everyone queued today, newest first)."""
     q = select(Visit).where(Visit.hari_buka_id == hb.id).options(selectinload(Visit.person))

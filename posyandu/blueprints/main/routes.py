@@ -4,7 +4,7 @@ from datetime import date
 from flask_login import current_user, login_required
 
 from ...domain.schedule import next_open_day
-from ...services import stats
+from ...services import session_views, stats
 from ...web import render
 from . import bp
 
@@ -18,7 +18,8 @@ def index():
     next_day = pos and next_open_day(today, pos.schedule_kind, pos.schedule_day, pos.schedule_week,
                                      pos.schedule_weekday)
     return render("main/index.html", counts=stats.group_counts(current_user, today),
-                  posyandu_count=stats.posyandu_count(current_user), pos=pos, next_day=next_day, today=today)
+                  posyandu_count=stats.posyandu_count(current_user), pos=pos, next_day=next_day, today=today,
+                  open_days=session_views.open_today(current_user, today))
 
 
 @bp.route("/healthz")

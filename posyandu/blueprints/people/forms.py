@@ -1,9 +1,13 @@
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField
 from wtforms.validators import Optional, ValidationError
 
-from ...forms import (BaseForm, CsrfForm, IdempotentForm, MeasureField, digits, in_range, nik_field, not_before_1900,
-                      not_in_future, present, required, text_field, valid_kk)
+from ...domain import lifecycle
+from ...domain.nik import nik_birth_date, normalise
+from ...forms import (BaseForm, CsrfForm, IdempotentForm, MeasureField, TypedDateField, digits, in_range, nik_field,
+                      not_before_1900, not_in_future, present, required, text_field, valid_kk)
 
 
 class PersonForm(BaseForm):
@@ -15,7 +19,7 @@ class PersonForm(BaseForm):
     kk_number = nik_field(_l("No. KK"), valid_kk)
     sex = RadioField(_l("Jenis kelamin"), choices=[("L", _l("Laki-laki")), ("P", _l("Perempuan"))],
                      validators=[required()])
-    birth_date = DateField(_l("Tanggal lahir"), validators=[present(), not_in_future, not_before_1900])
+    birth_date = TypedDateField(_l("Tanggal lahir"), validators=[present(), not_in_future, not_before_1900])
     birth_place = text_field(_l("Tempat lahir"), 100)
     address = text_field(_l("Alamat"), 200)
     rt = text_field(_l("RT"), 3, checks=[digits(3)])
@@ -32,11 +36,26 @@ class PersonForm(BaseForm):
     consent = BooleanField(_l("Setuju datanya dicatat (untuk anak: persetujuan orang tua/wali)"))
     consent_by = text_field(_l("Nama yang memberi persetujuan"), 100)
 
+    # For the template (and register.js): which fieldsets belong to which people, from the life-cycle rule.
+    CHILD_UNTIL_MONTHS = lifecycle.CHILD_UNTIL_MONTHS
+    CHILDBEARING_YEARS = lifecycle.CHILDBEARING_YEARS
+
+    def validate(self, extra_validators=None):
+        """A birth date and sex left empty are taken from a valid NIK (without JavaScript too)."""
+        from_nik = nik_birth_date(normalise(self.nik.data) or "", date.today()) if self.nik.data else None
+        if from_nik:
+            if not (self.birth_date.raw_data and self.birth_date.raw_data[0]):
+                self.birth_date.raw_data, self.birth_date.data = [from_nik[0].isoformat()], from_nik[0]
+                self.birth_date.process_errors = []
+            if not self.sex.data:
+                self.sex.raw_data, self.sex.data = [from_nik[1]], from_nik[1]
+        return super().validate(extra_validators)
+
 
 class RegisterForm(PersonForm, IdempotentForm):
     """Registration: a person, optionally a pregnancy, and the duplicate confirmation."""
 
-    hpht = DateField(_l("HPHT (hari pertama haid terakhir)"), validators=[Optional(), not_in_future])
+    hpht = TypedDateField(_l("HPHT (hari pertama haid terakhir)"), validators=[Optional(), not_in_future])
     gravida = IntegerField(_l("Kehamilan ke- (gravida)"), validators=[Optional(), in_range(1, 20)])
     confirm_new = BooleanField(_l("Ini orang yang berbeda; tetap daftarkan"))
     antri = HiddenField()  # a hari buka id: registered at meja 1, so queue the person there

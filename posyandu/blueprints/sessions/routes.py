@@ -112,7 +112,8 @@ def meja(hb_id: int, meja: int):
         abort(404)
     if request.method == "POST" and not CsrfForm().validate_on_submit():
         abort(400)
-    ctx = {"hb": hb, "meja": meja, "queue": session_views.queue(hb, meja), "enqueue_form": EnqueueForm()}
+    ctx = {"hb": hb, "meja": meja, "queue": session_views.queue(hb, meja), "enqueue_form": EnqueueForm(),
+           "lanjut": _next_offer(hb)}
     if meja == 1:
         q = request.form.get("q", "")[:100]
         ctx.update(q=q, found=session_views.search_for_queue(current_user, hb, q) if q else [],
@@ -147,7 +148,7 @@ def enqueue(hb_id: int):
     person = get_or_404(Person, form.person_id.data)
     visit = session_day.add_to_queue(current_user, hb, person)
     flash(_("%(name)s: nomor antrian %(n)s.", name=person.name, n=visit.queue_number), "success")
-    return redirect(url_for("sessions.meja", hb_id=hb.id, meja=1), 303)
+    return redirect(url_for("sessions.meja", hb_id=hb.id, meja=1, lanjut=visit.id), 303)
 
 
 @bp.route("/<int:hb_id>/kunjungan/<int:visit_id>/meja/<int:meja>", methods=["GET", "POST"])
@@ -162,7 +163,28 @@ def work(hb_id: int, visit_id: int, meja: int):
     return {2: _meja2, 3: _meja3, 4: _meja4, 5: _meja5}[meja](hb, visit)
 
 
-def _back(hb, meja):
+def _next_offer(hb: HariBuka) -> Visit | None:
+    """The person just served here (`?lanjut=<visit id>`), offered at their next meja beside the queue."""
+    visit_id = request.args.get("lanjut", type=int)
+    visit = db.session.get(Visit, visit_id) if visit_id else None
+    if visit is None or visit.hari_buka_id != hb.id or visit.step not in (2, 3, 4, 5) or hb.closed_at is not None:
+        return None
+    return visit
+
+
+def _following() -> bool:
+    """The kader is walking one person through the meja (came by a "lanjut" link): after a save, go straight to
+    that person's next meja instead of this meja's queue."""
+    return request.args.get("ikut") == "1"
+
+
+def _back(hb, meja, visit=None):
+    """After a save: the person's next meja when following them, else this meja's queue offering it."""
+    if visit is not None:
+        db.session.refresh(visit)
+        if _following() and visit.step in (2, 3, 4, 5):
+            return redirect(url_for("sessions.work", hb_id=hb.id, visit_id=visit.id, meja=visit.step, ikut=1), 303)
+        return redirect(url_for("sessions.meja", hb_id=hb.id, meja=meja, lanjut=visit.id), 303)
     return redirect(url_for("sessions.meja", hb_id=hb.id, meja=meja), 303)
 
 
@@ -190,7 +212,7 @@ def _meja2(hb, visit):
             else:
                 if not result.problems or form.confirm.data:
                     flash(_("Pengukuran %(name)s disimpan.", name=name), "success")
-                    return _back(hb, 2)
+                    return _back(hb, 2, visit)
                 problems = result.problems
     return render("sessions/meja2.html", "sessions/_meja2_form.html", status=422, hb=hb, visit=visit, form=form,
                   problems=problems, refused=refused, **ctx)
@@ -200,7 +222,7 @@ def _meja3(hb, visit):
     if request.method == "POST":
         if CsrfForm().validate_on_submit():
             session_day.advance(current_user, visit, 3)
-        return _back(hb, 3)
+        return _back(hb, 3, visit)
     return render("sessions/meja3.html", hb=hb, visit=visit, **session_views.results_context(visit))
 
 
@@ -212,7 +234,7 @@ def _meja4(hb, visit):
         topics = [t for t in request.form.getlist("topic") if t in allowed]
         session_day.record_counselling(current_user, visit, topics, form.notes.data)
         flash(_("Penyuluhan %(name)s dicatat.", name=visit.person.name), "success")
-        return _back(hb, 4)
+        return _back(hb, 4, visit)
     if request.method == "GET":
         form.notes.data = visit.counselling_notes
     status = 422 if form.is_submitted() else 200
@@ -234,7 +256,7 @@ def _meja5(hb, visit):
             items.append(("rujukan", "", reason))
         session_day.record_services(current_user, visit, items, done=True)
         flash(_("Pelayanan %(name)s dicatat.", name=visit.person.name), "success")
-        return _back(hb, 5)
+        return _back(hb, 5, visit)
     status = 422 if form.is_submitted() else 200
     return render("sessions/meja5.html", status=status, hb=hb, visit=visit, form=form, **ctx)
 
