@@ -16,7 +16,7 @@ from sqlalchemy import select  # noqa: E402
 
 from posyandu.domain import immunisation  # noqa: E402
 from posyandu.extensions import db  # noqa: E402
-from posyandu.models import HariBuka, Measurement, Person, ServiceRecord, User, Visit  # noqa: E402
+from posyandu.models import Measurement, Person, ServiceRecord, User, Visit  # noqa: E402
 from posyandu.services import people  # noqa: E402
 
 from .test_registration_flow import PASSWORD, in_app  # noqa: E402
@@ -26,29 +26,39 @@ MAX_INTERACTIONS = 15
 
 
 def returning_balita(live_server):
-    """A balita of the kader's Posyandu, measured before (weight and length), with an immunisation due, not yet
-    queued today — taken from the end of the alphabet so other e2e files (which start at A) keep theirs."""
+    """A Posyandu of its own (so the other e2e files keep the demo Posyandu's queue to themselves) with today's
+    hari buka open and a kader account; in it a balita measured before (weight and length) with an immunisation
+    due, not yet queued today."""
     def pick():
-        kader = db.session.scalar(select(User).where(User.username == "kader"))
+        from posyandu.models import Posyandu
+        from posyandu.services import session_day
+        from posyandu.services.accounts import hash_password
+
+        demo = db.session.scalar(select(User).where(User.username == "kader"))
         today = date.today()
-        queued = select(Visit.person_id).join(HariBuka).where(HariBuka.held_on == today)
         schedule = immunisation.load_schedule()
-        for p in db.session.scalars(select(Person).where(Person.posyandu_id == kader.posyandu_id,
-                                                         Person.deleted_at.is_(None), Person.id.not_in(queued))
-                                    .order_by(Person.name.desc())):
-            if people.group_of(p, today) != "balita" or (today - p.birth_date).days < 200:
-                continue
-            last = db.session.scalar(select(Measurement).where(
-                Measurement.person_id == p.id, Measurement.weight_kg.is_not(None),
-                Measurement.length_cm.is_not(None), Measurement.measured_on < today)
-                .order_by(Measurement.measured_on.desc()).limit(1))
-            given = {r.code: r.given_on for r in db.session.scalars(
-                select(ServiceRecord).where(ServiceRecord.person_id == p.id, ServiceRecord.kind == "imunisasi"))}
-            due = [d for d in immunisation.due_doses(schedule, p.birth_date, today, given)
-                   if d.status in ("due", "overdue")]
-            if last is not None and due:
+        for pos in db.session.scalars(select(Posyandu).where(Posyandu.id != demo.posyandu_id).order_by(Posyandu.id)):
+            for p in db.session.scalars(select(Person).where(Person.posyandu_id == pos.id, Person.deleted_at.is_(None))
+                                        .order_by(Person.name)):
+                if people.group_of(p, today) != "balita" or (today - p.birth_date).days < 200:
+                    continue
+                last = db.session.scalar(select(Measurement).where(
+                    Measurement.person_id == p.id, Measurement.weight_kg.is_not(None),
+                    Measurement.length_cm.is_not(None), Measurement.measured_on < today)
+                    .order_by(Measurement.measured_on.desc()).limit(1))
+                given = {r.code: r.given_on for r in db.session.scalars(
+                    select(ServiceRecord).where(ServiceRecord.person_id == p.id, ServiceRecord.kind == "imunisasi"))}
+                due = [d for d in immunisation.due_doses(schedule, p.birth_date, today, given)
+                       if d.status in ("due", "overdue")]
+                if last is None or not due:
+                    continue
+                user = User(username="kader-hp", display_name=f"Kader {pos.name}", role="kader",
+                            password_hash=hash_password(PASSWORD), district_id=demo.district_id, posyandu_id=pos.id)
+                db.session.add(user)
+                db.session.commit()
+                session_day.open_session(user, pos, today)
                 return {"id": p.id, "name": p.name, "weight": last.weight_kg, "length": last.length_cm}
-        raise AssertionError("the demo Posyandu needs a returning balita with an immunisation due")
+        raise AssertionError("the demo district needs a returning balita with an immunisation due")
     return in_app(live_server, pick)
 
 
@@ -80,7 +90,7 @@ def test_returning_balita_through_five_meja_on_a_phone(live_server, new_page):
     kid = returning_balita(live_server)
     page = new_page("phone")
     page.goto("/masuk")
-    page.locator("#username").fill("kader")
+    page.locator("#username").fill("kader-hp")
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name="Masuk").click()
     expect(page.locator("h1")).to_contain_text("Selamat datang")
