@@ -12,7 +12,9 @@ from .domain.commitment import dump_strokes
 from .extensions import db
 from .models import Kader, KaderAssessment, KaderRole, Posyandu, User
 from .models.base import utcnow
-from .services import certificates, commitments
+from .services import certificates, commitments, signers
+
+DEMO_PIN = "258036"  # every kader of the demo Posyandu (README)
 
 
 def _signature(rng: random.Random) -> str:
@@ -54,11 +56,19 @@ def seed_kader_area(rng: random.Random, district_id: int, demo_posyandu: Posyand
         k.bank_name, k.bank_account, k.bank_account_holder = "Bankaltimtara", f"00{rng.randint(10**8, 10**9 - 1)}", k.name
         k.education = rng.choice(["sma", "sma", "smp", "d3", "s1"])
     db.session.commit()
+    # Each kader of the demo Posyandu has the demo PIN (set by the kelurahan), so the shared `kader` login can
+    # sign as any of them; the ketua's own kader record is linked to the `ketua` account.
+    for k in local:
+        signers.set_pin(clerk, k, DEMO_PIN)
+    ketua_kader = signers.ketua_of(demo_posyandu.id, today)
+    ketua_account = db.session.scalar(select(User).where(User.role == "ketua", User.posyandu_id == demo_posyandu.id))
+    if ketua_kader is not None and ketua_account is not None:
+        signers.link_account(admin, ketua_kader, ketua_account)
     signed = 0
     for k in local[:-1]:  # one kader has not signed yet
-        c = commitments.sign(admin, k, demo_posyandu.id, template, "drawn", _signature(rng))
-        commitments.countersign(clerk or admin, c, "Andi Baso", f"Lurah {demo_posyandu.kelurahan.name}", "drawn",
-                                _signature(rng))
+        c = commitments.sign(admin, k, demo_posyandu.id, template, "drawn", _signature(rng), pin=DEMO_PIN)
+        commitments.countersign(clerk, c, "drawn", _signature(rng), name="Andi Baso",
+                                title=f"Lurah {demo_posyandu.kelurahan.name}")
         signed += 1
     kel = demo_posyandu.kelurahan
     for k in local[:2]:

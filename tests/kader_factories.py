@@ -5,9 +5,11 @@ from datetime import date, timedelta
 
 from posyandu.domain.commitment import dump_strokes
 from posyandu.extensions import db
-from posyandu.models import Kader, KaderRole
+from posyandu.models import Kader, KaderRole, KaderSigner
 from posyandu.services import certificates, commitments
+from posyandu.services.accounts import hash_password
 
+PIN = "482915"
 STROKES = dump_strokes([[(100, 200), (200, 120), (300, 260), (420, 150), (520, 240)], [(150, 300), (600, 300)]])
 
 
@@ -30,15 +32,29 @@ def kader_of(t, key: str, name: str | None = None, nik: str | None = None) -> Ka
     return cache[("kader", key)]
 
 
+def with_pin(kader: Kader, pin: str = PIN) -> Kader:
+    """The kader has a signing PIN (as the ketua or the kelurahan would set it)."""
+    row = db.session.scalar(db.select(KaderSigner).where(KaderSigner.kader_id == kader.id))
+    if row is None:
+        row = KaderSigner(kader_id=kader.id)
+        db.session.add(row)
+    row.pin_hash = hash_password(pin)
+    db.session.commit()
+    return kader
+
+
 def commitment_of(t, key: str):
-    """The kader of `key` has signed this year's commitment (drawn signature)."""
+    """The kader of `key` has signed this year's commitment (drawn signature, her PIN typed at the admin's
+    screen)."""
     cache = _cache(t)
     if ("commitment", key) not in cache:
         k = kader_of(t, key)
         district_id = t.posyandu[key].kelurahan.kecamatan.district_id
         admin = next(u for u in t.users.values() if u.district_id == district_id and u.role == "district_admin")
         template = commitments.ensure_template(admin, district_id, date.today().year)
-        cache[("commitment", key)] = commitments.sign(admin, k, t.posyandu[key].id, template, "drawn", STROKES)
+        with_pin(k)
+        cache[("commitment", key)] = commitments.sign(admin, k, t.posyandu[key].id, template, "drawn", STROKES,
+                                                      pin=PIN)
     return cache[("commitment", key)]
 
 

@@ -167,54 +167,163 @@ def _template(tree):
     return commitments.ensure_template(tree.users["admin_d"], tree.districts["D"].id, date.today().year)
 
 
-def test_sign_without_javascript_with_typed_name_then_countersign(tree, login, ayu):
+def _sign(c, kader, t, tree, key="k", **extra):
+    return c.post(f"/kader/{kader.id}/komitmen", {"posyandu_id": tree.posyandu["A1"].id, "agree": "y",
+                                                  "text_sha256": t.body_sha256, "idempotency_key": key, **extra})
+
+
+def _ketua_of_a1(tree, login, linked=True):
+    """The kader who is ketua of Posyandu A1, linked to the ketua_a1 account by the kelurahan."""
+    k = Kader(name="Sitti Rahmah", sex="P")
+    k.roles.append(KaderRole(posyandu_id=tree.posyandu["A1"].id, role="ketua", start_date=date(2024, 1, 1)))
+    db.session.add(k)
+    db.session.commit()
+    if linked:
+        assert login("clerk_a").post(f"/kader/{k.id}/akun", {"user_id": tree.users["ketua_a1"].id}).status_code == 303
+    return k
+
+
+def test_a_shared_login_cannot_sign_for_a_kader_it_is_not(tree, login, ayu):
+    """The defect: the Posyandu's shared kader login signed Āyu's commitment with a typed "Not Me", kept under her
+    name. Now she must be identified (her own account or her PIN) and a typed signature must be her name."""
     t = _template(tree)
-    c = login("ketua_a1")
-    page = c.get(f"/kader/{ayu.id}/komitmen").get_data(as_text=True)
-    assert "memerlukan JavaScript" in page and t.body_sha256 in page
-    missing = c.post(f"/kader/{ayu.id}/komitmen", {"posyandu_id": tree.posyandu["A1"].id, "agree": "y",
-                                                   "text_sha256": t.body_sha256, "idempotency_key": "k1"})
-    assert missing.status_code == 422 and "Tanda tangan belum dibuat" in missing.get_data(as_text=True)
-    ok = c.post(f"/kader/{ayu.id}/komitmen", {"posyandu_id": tree.posyandu["A1"].id, "agree": "y",
-                                              "text_sha256": t.body_sha256, "typed_name": NAME,
-                                              "idempotency_key": "k2"})
+    shared = login("kader_a1")
+    page = shared.get(f"/kader/{ayu.id}/komitmen").get_data(as_text=True)
+    assert 'id="no-pin"' in page and 'id="sign-form"' not in page  # no PIN yet: nothing to sign with
+    resp = _sign(shared, ayu, t, tree, typed_name="Not Me")
+    assert resp.status_code == 422
+    kf.with_pin(ayu)
+    assert _sign(shared, ayu, t, tree, typed_name=NAME).status_code == 422  # her PIN not typed
+    wrong = _sign(shared, ayu, t, tree, typed_name=NAME, pin="111112")
+    assert wrong.status_code == 422 and "PIN salah" in wrong.get_data(as_text=True)
+    not_her = _sign(shared, ayu, t, tree, typed_name="Not Me", pin=kf.PIN)
+    assert not_her.status_code == 422 and "harus nama penanda tangan" in not_her.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count()).select_from(Commitment)) == 0
+    ok = _sign(shared, ayu, t, tree, typed_name=" ni luh  putu \u0100YU ", pin=kf.PIN)  # case and spaces aside
     assert ok.status_code == 303
     com = db.session.scalar(select(Commitment).where(Commitment.kader_id == ayu.id))
-    assert com.text == t.body and com.signature_kind == "typed" and com.recorded_by_id == tree.users["ketua_a1"].id
-    import hashlib
-    assert com.text_sha256 == hashlib.sha256(t.body.encode()).hexdigest()
-    again = c.post(f"/kader/{ayu.id}/komitmen", {"posyandu_id": tree.posyandu["A1"].id, "agree": "y",
-                                                 "text_sha256": t.body_sha256, "typed_name": NAME,
-                                                 "idempotency_key": "k3"})
-    assert again.status_code == 303
-    assert db.session.scalar(select(db.func.count()).select_from(Commitment)) == 1
-    listing = c.get("/kader/komitmen/").get_data(as_text=True)
-    assert NAME in listing and "Kader Satu" in listing and "menunggu ketua/lurah" in listing
-    assert login("admin_d").post(f"/kader/komitmen/{com.id}/ketahui", {"name": "x", "title": "y"}).status_code == 403
-    cs = c.post(f"/kader/komitmen/{com.id}/ketahui", {"name": "Ketua A1", "title": "Ketua Posyandu A1",
+    assert com.signer_name == NAME and com.signer_method == "pin" and com.recorded_by_id == tree.users["kader_a1"].id
+    assert "dengan PIN pribadinya" in shared.get(f"/kader/komitmen/{com.id}").get_data(as_text=True)
+
+
+def test_a_kader_signs_from_her_own_linked_account_and_only_for_herself(tree, login, ayu):
+    t = _template(tree)
+    clerk = login("clerk_a")
+    assert "kader_a1" in clerk.get(f"/kader/{ayu.id}").get_data(as_text=True)  # offered: an account of her Posyandu
+    assert clerk.post(f"/kader/{ayu.id}/akun", {"user_id": tree.users["kader_a1"].id}).status_code == 303
+    own = login("kader_a1")
+    page = own.get(f"/kader/{ayu.id}/komitmen").get_data(as_text=True)
+    assert 'id="signer-own"' in page and 'name="pin"' not in page
+    assert _sign(own, ayu, t, tree, signature=kf.STROKES).status_code == 303
+    com = db.session.scalar(select(Commitment).where(Commitment.kader_id == ayu.id))
+    assert com.signer_method == "account" and com.signature_kind == "drawn"
+    satu = db.session.scalar(select(Kader).where(Kader.name == "Kader Satu"))
+    no_pin = _sign(own, satu, t, tree, signature=kf.STROKES)
+    assert no_pin.status_code == 422 and 'id="no-pin"' in no_pin.get_data(as_text=True)
+    kf.with_pin(satu, "730519")
+    assert _sign(own, satu, t, tree, signature=kf.STROKES).status_code == 422  # her account is not Kader Satu
+    assert _sign(own, satu, t, tree, signature=kf.STROKES, pin="730519").status_code == 303
+    assert db.session.scalar(select(Commitment.signer_method).where(Commitment.kader_id == satu.id)) == "pin"
+    # Another kelurahan's account, or an account taken by another kader, cannot be linked.
+    assert clerk.post(f"/kader/{satu.id}/akun", {"user_id": tree.users["kader_a1"].id}).status_code == 303
+    assert kf.KaderSigner and db.session.scalar(select(kf.KaderSigner.user_id).where(
+        kf.KaderSigner.kader_id == satu.id)) is None
+
+
+def test_pin_is_set_by_ketua_or_kelurahan_hashed_and_wrong_pins_back_off(app, tree, login, ayu):
+    from posyandu.models import AuditLog, KaderSigner, Throttle
+    from sqlalchemy import update
+
+    t = _template(tree)
+    ketua = login("ketua_a1")
+    assert login("kader_a1").post(f"/kader/{ayu.id}/pin", {"pin": "582941", "confirm": "582941"}).status_code == 403
+    for weak in ("123456", "000000", "12345", "１２３４５６"):
+        ketua.post(f"/kader/{ayu.id}/pin", {"pin": weak, "confirm": weak})
+        assert db.session.scalar(select(KaderSigner.pin_hash).where(KaderSigner.kader_id == ayu.id)) is None
+    assert ketua.post(f"/kader/{ayu.id}/pin", {"pin": "582941", "confirm": "582941"}).status_code == 303
+    stored = db.session.scalar(select(KaderSigner.pin_hash).where(KaderSigner.kader_id == ayu.id))
+    assert stored.startswith("$argon2id$") and "582941" not in stored
+    assert "582941" not in " ".join(str(a.changes) for a in db.session.scalars(select(AuditLog)))
+    for _ in range(5):
+        assert _sign(ketua, ayu, t, tree, signature=kf.STROKES, pin="999999").status_code == 422
+    waiting = _sign(ketua, ayu, t, tree, signature=kf.STROKES, pin="582941")
+    assert waiting.status_code == 429 and "Coba lagi dalam" in waiting.get_data(as_text=True)
+    db.session.execute(update(Throttle).values(next_at=Throttle.next_at - 86400))
+    db.session.commit()
+    assert _sign(ketua, ayu, t, tree, signature=kf.STROKES, pin="582941").status_code == 303
+
+
+def test_the_ketua_countersigns_as_herself_and_the_kelurahan_enters_the_lurah(tree, login, ayu):
+    t = _template(tree)
+    kf.with_pin(ayu)
+    ketua_kader = _ketua_of_a1(tree, login)
+    c = login("ketua_a1")
+    assert _sign(c, ayu, t, tree, typed_name=NAME, pin=kf.PIN).status_code == 303
+    com = db.session.scalar(select(Commitment).where(Commitment.kader_id == ayu.id))
+    page = c.get(f"/kader/komitmen/{com.id}").get_data(as_text=True)
+    assert 'id="countersigner"' in page and "Sitti Rahmah" in page and 'name="name"' not in page
+    assert login("admin_d").post(f"/kader/komitmen/{com.id}/ketahui", {"signature": kf.STROKES}).status_code == 403
+    typed_other = c.post(f"/kader/komitmen/{com.id}/ketahui", {"typed_name": "Ketua Posyandu A1"})
+    assert typed_other.status_code == 422
+    # Name and title posted by hand are not taken: they come from the board position.
+    cs = c.post(f"/kader/komitmen/{com.id}/ketahui", {"name": "Orang Lain", "title": "Bupati",
                                                       "signature": kf.STROKES})
     assert cs.status_code == 303
     db.session.refresh(com)
-    assert com.countersignature_kind == "drawn" and com.countersigned_by_id == tree.users["ketua_a1"].id
+    assert (com.countersigner_name, com.countersigner_title) == ("Sitti Rahmah", "Ketua Posyandu A1")
+    assert com.countersigner_method == "account" and com.countersigner_kader_id == ketua_kader.id
+    assert com.countersigned_by_id == tree.users["ketua_a1"].id
     pdf = c.get(f"/kader/komitmen/{com.id}/pdf")
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    reader = PdfReader(BytesIO(pdf.data))
-    text_ = reader.pages[0].extract_text()
-    assert NAME in text_ and "Ketua A1" in text_ and com.text_sha256 in text_.replace("\n", "")
-    second = c.post(f"/kader/komitmen/{com.id}/ketahui", {"name": "Lain", "title": "Lain", "typed_name": "Lain"})
+    text_ = " ".join(PdfReader(BytesIO(pdf.data)).pages[0].extract_text().split())
+    assert NAME in text_ and "Sitti Rahmah" in text_ and com.text_sha256 in text_.replace(" ", "")
+    assert "Kader dikenali dengan PIN pribadinya" in text_ and "Yang mengetahui: dengan akunnya sendiri" in text_
+    second = c.post(f"/kader/komitmen/{com.id}/ketahui", {"typed_name": "Sitti Rahmah"})
     assert second.status_code == 303
     db.session.refresh(com)
-    assert com.countersigner_name == "Ketua A1"
+    assert com.countersigner_name == "Sitti Rahmah" and com.countersignature_kind == "drawn"
+    # The kelurahan: the lurah's name is entered (no account name by default), the title is prefilled.
+    satu = db.session.scalar(select(Kader).where(Kader.name == "Kader Satu"))
+    kf.with_pin(satu, "730519")
+    clerk = login("clerk_a")
+    assert _sign(clerk, satu, t, tree, signature=kf.STROKES, pin="730519").status_code == 303
+    com2 = db.session.scalar(select(Commitment).where(Commitment.kader_id == satu.id))
+    page = clerk.get(f"/kader/komitmen/{com2.id}").get_data(as_text=True)
+    assert 'value="Lurah Kelurahan A"' in page and tree.users["clerk_a"].display_name not in page.split("countersign-form")[1]
+    assert clerk.post(f"/kader/komitmen/{com2.id}/ketahui", {"name": "", "title": "Lurah Kelurahan A",
+                                                             "signature": kf.STROKES}).status_code == 422
+    assert clerk.post(f"/kader/komitmen/{com2.id}/ketahui", {"name": "Andi Baso", "title": "Lurah Kelurahan A",
+                                                             "signature": kf.STROKES}).status_code == 303
+    db.session.refresh(com2)
+    assert (com2.countersigner_name, com2.countersigner_method) == ("Andi Baso", "entered")
+
+
+def test_the_ketua_does_not_countersign_her_own_commitment_and_needs_her_pin_on_another_account(tree, login):
+    t = _template(tree)
+    ketua_kader = _ketua_of_a1(tree, login, linked=False)
+    kf.with_pin(ketua_kader, "640213")
+    c = login("ketua_a1")
+    assert _sign(c, ketua_kader, t, tree, signature=kf.STROKES, pin="640213").status_code == 303
+    own = db.session.scalar(select(Commitment).where(Commitment.kader_id == ketua_kader.id))
+    assert c.post(f"/kader/komitmen/{own.id}/ketahui", {"signature": kf.STROKES, "pin": "640213"}).status_code == 422
+    ayu = kf.kader_of(tree, "A1", name=NAME)
+    kf.with_pin(ayu)
+    assert _sign(c, ayu, t, tree, signature=kf.STROKES, pin=kf.PIN).status_code == 303
+    com = db.session.scalar(select(Commitment).where(Commitment.kader_id == ayu.id))
+    assert c.post(f"/kader/komitmen/{com.id}/ketahui", {"signature": kf.STROKES}).status_code == 422  # PIN needed
+    assert c.post(f"/kader/komitmen/{com.id}/ketahui", {"signature": kf.STROKES, "pin": "640213"}).status_code == 303
+    db.session.refresh(com)
+    assert com.countersigner_method == "pin" and com.countersigner_name == "Sitti Rahmah"
 
 
 def test_a_text_changed_while_reading_is_not_signed(tree, login, ayu):
     from posyandu.services import commitments
 
+    kf.with_pin(ayu)
     old = _template(tree)
     commitments.new_version(tree.users["admin_d"], tree.districts["D"].id, old.year, old.title, old.body + "\n6. Baru.")
     resp = login("ketua_a1").post(f"/kader/{ayu.id}/komitmen", {
         "posyandu_id": tree.posyandu["A1"].id, "agree": "y", "text_sha256": old.body_sha256, "typed_name": NAME,
-        "idempotency_key": "k1"})
+        "idempotency_key": "k1", "pin": kf.PIN})
     assert resp.status_code == 422 and "diperbarui" in resp.get_data(as_text=True)
 
 
@@ -230,6 +339,17 @@ def test_signed_commitment_cannot_change_in_the_orm_or_the_database(app, tree):
     with pytest.raises(Exception, match="cannot be deleted"):
         db.session.execute(text("DELETE FROM commitment WHERE id = :i"), {"i": com.id})
     db.session.rollback()
+    with pytest.raises(Exception, match="immutable"):  # how she was identified is fixed too
+        db.session.execute(text("UPDATE commitment SET signer_method = 'account' WHERE id = :i"), {"i": com.id})
+    db.session.rollback()
+    db.session.execute(text("UPDATE commitment SET countersigner_name = 'Andi Baso', countersigned_at = signed_at, "
+                            "countersigner_method = 'entered' WHERE id = :i"), {"i": com.id})
+    db.session.commit()
+    for sql in ("UPDATE commitment SET countersigner_name = 'Orang Lain' WHERE id = :i",
+                "UPDATE commitment SET countersigner_method = 'pin' WHERE id = :i"):
+        with pytest.raises(Exception, match="already countersigned"):
+            db.session.execute(text(sql), {"i": com.id})
+        db.session.rollback()
 
 
 def test_templates_are_versioned_by_the_district_admin(tree, login):

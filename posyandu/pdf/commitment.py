@@ -47,6 +47,11 @@ def _text_paragraphs(text: str, style) -> list:
     return out
 
 
+# How a signer was identified (Commitment.signer_method / countersigner_method), as printed.
+IDENTIFIED = {"account": "dengan akunnya sendiri", "pin": "dengan PIN pribadinya",
+              "entered": "nama dan jabatan dicatat oleh kelurahan"}
+
+
 def commitment_pdf(d: dict) -> bytes:
     """d: title, year, text, text_sha256, kader_name, nik_masked, posyandu, kelurahan, district, signed_at,
     signature_kind, signature, countersigner_name, countersigner_title, countersigned_at, countersignature_kind,
@@ -83,6 +88,10 @@ def commitment_pdf(d: dict) -> bytes:
     story.append(Spacer(1, 12))
     typed = [k for k in ("signature_kind", "countersignature_kind") if d.get(k) == "typed"]
     note = ("Tanda tangan diketik (tanpa gambar) karena perangkat tidak menjalankan JavaScript. " if typed else "")
+    if d.get("signer_method") in IDENTIFIED:
+        note += f"Kader dikenali {IDENTIFIED[d['signer_method']]}. "
+    if d.get("countersigner_method") in IDENTIFIED:
+        note += f"Yang mengetahui: {IDENTIFIED[d['countersigner_method']]}. "
     story.append(Paragraph(para(
         f"{note}Teks yang ditandatangani disimpan tanpa perubahan. SHA-256 teks (UTF-8): {d['text_sha256']}. "
         f"Dokumen ini dicetak dari sistem informasi Posyandu."), st["small"]))

@@ -9,6 +9,7 @@ from ..domain.commitment import canonical_text, dump_strokes, parse_strokes, tex
 from ..extensions import db
 from ..models import Commitment, CommitmentTemplate, Kader, KaderRole, Kelurahan, Posyandu, User
 from ..models.base import utcnow
+from . import signers
 from .audit import acting
 from .scope import posyandu_ids
 
@@ -25,7 +26,8 @@ Sebagai imbalan atas pelaksanaan komitmen ini, saya menerima insentif kader sesu
 
 
 class CommitmentError(ValueError):
-    """Signing is not possible: no template, already signed, or the signature is not a drawing."""
+    """Signing is not possible: no template, already signed, the signature is not a drawing, a typed name that is
+    not the signer's (typed_name), no ketua on record (no_ketua), the ketua's own commitment (own), no lurah name."""
 
 
 def templates(district_id: int) -> list[CommitmentTemplate]:
@@ -67,19 +69,23 @@ def _signature(kind: str, drawn: str | None, typed: str | None) -> str:
 
 
 def sign(actor: User, kader: Kader, posyandu_id: int, template: CommitmentTemplate, kind: str,
-         drawn: str | None = None, typed: str | None = None, shown_sha256: str | None = None) -> Commitment:
-    """Record the kader's signature on exactly the text she was shown (its hash must match the template)."""
+         drawn: str | None = None, typed: str | None = None, shown_sha256: str | None = None,
+         pin: str | None = None) -> Commitment:
+    """Record the kader's signature on exactly the text she was shown (its hash must match the template). She is
+    identified by her own account or her PIN (signers.IdentityError otherwise); a typed signature is her name."""
     if shown_sha256 is not None and shown_sha256 != template.body_sha256:
         raise CommitmentError("stale")  # a new version was published while she was reading
     signature = _signature(kind, drawn, typed)
-    existing = commitment_of(kader.id, template.year)
-    if existing is not None:
+    if kind == "typed" and not signers.same_name(typed, kader.name):
+        raise CommitmentError("typed_name")
+    if commitment_of(kader.id, template.year) is not None:
         raise CommitmentError("already")
+    method = signers.identify(actor, kader, pin)
     acting(db.session, actor)
     c = Commitment(kader_id=kader.id, posyandu_id=posyandu_id, template_id=template.id, year=template.year,
                    title=template.title, text=template.body, text_sha256=text_hash(template.body),
                    signer_name=kader.name, signature_kind=kind, signature=signature, signed_at=utcnow(),
-                   recorded_by_id=actor.id)
+                   recorded_by_id=actor.id, signer_method=method)
     db.session.add(c)
     try:
         db.session.commit()
@@ -89,16 +95,55 @@ def sign(actor: User, kader: Kader, posyandu_id: int, template: CommitmentTempla
     return c
 
 
-def countersign(actor: User, c: Commitment, name: str, title: str, kind: str, drawn: str | None = None,
-                typed: str | None = None) -> Commitment:
-    """The ketua or lurah countersigns once."""
+def countersigner(actor: User, c: Commitment) -> Kader | None:
+    """For a ketua account: the kader who is ketua of the commitment's Posyandu today (she countersigns)."""
+    return signers.ketua_of(c.posyandu_id, date.today()) if actor.role == "ketua" else None
+
+
+def ketua_title(c: Commitment) -> str:
+    """"Ketua Posyandu Melati 1" (not "Ketua Posyandu Posyandu …" when the name already says it)."""
+    name = c.posyandu.name
+    return f"Ketua {name}" if name.lower().startswith("posyandu") else f"Ketua Posyandu {name}"
+
+
+def head_title(c: Commitment) -> str:
+    """The lurah's (or kepala desa's) title, as printed: "Lurah Api-Api"."""
+    kel = c.posyandu.kelurahan
+    return f"{'Kepala Desa' if kel.kind == 'desa' else 'Lurah'} {kel.name}"
+
+
+def countersign(actor: User, c: Commitment, kind: str, drawn: str | None = None, typed: str | None = None,
+                pin: str | None = None, name: str | None = None, title: str | None = None) -> Commitment:
+    """Countersigned once, by a real person: the ketua of the Posyandu (the kader in that board position, by her
+    account or PIN; not on her own commitment), or the lurah, whose name and title the kelurahan enters."""
     if c.countersigned_at is not None:
         raise CommitmentError("already")
     signature = _signature(kind, drawn, typed)
+    ketua = None
+    if actor.role == "ketua":
+        ketua = countersigner(actor, c)
+        if ketua is None:
+            raise CommitmentError("no_ketua")
+        if ketua.id == c.kader_id:
+            raise CommitmentError("own")
+        name, title = ketua.name, ketua_title(c)
+    else:
+        name, title = canonical_text(name or ""), canonical_text(title or "") or head_title(c)
+        if not name:
+            raise CommitmentError("name")
+    if kind == "typed" and not signers.same_name(typed, name):
+        raise CommitmentError("typed_name")
+    ketua_id = ketua.id if ketua is not None else None
+    method = signers.identify(actor, ketua, pin) if ketua is not None else "entered"
     acting(db.session, actor)
-    c.countersigner_name, c.countersigner_title = canonical_text(name)[:100], canonical_text(title)[:100]
-    c.countersignature_kind, c.countersignature = kind, signature
-    c.countersigned_at, c.countersigned_by_id = utcnow(), actor.id
+    # All at once and nothing loaded in between: an autoflush halfway would countersign in two UPDATEs, and the
+    # database refuses the second (countersigned once).
+    values = {"countersigner_name": name[:100], "countersigner_title": title[:100], "countersignature_kind": kind,
+              "countersignature": signature, "countersigned_at": utcnow(), "countersigned_by_id": actor.id,
+              "countersigner_method": method, "countersigner_kader_id": ketua_id}
+    with db.session.no_autoflush:
+        for k, v in values.items():
+            setattr(c, k, v)
     db.session.commit()
     return c
 

@@ -1,6 +1,8 @@
-"""Commitment signing in Debian Chromium: a kader draws her signature with pointer events (mouse down, moves,
-up) on the canvas pad, the ketua countersigns the same way, and the PDF shows both signatures and the exact text.
-Without JavaScript the page says so and a typed name signs instead. Screenshots at laptop and phone size."""
+"""Commitment signing in Debian Chromium: on the ketua's login a kader draws her signature with pointer events
+(mouse down, moves, up) on the canvas pad and types her own PIN; the ketua, whose account is her own, countersigns
+the same way without a PIN, and the PDF shows both signatures and the exact text. Without JavaScript the page says
+so: the kelurahan sets the kader's PIN, and her typed name (not another) with her PIN signs. Screenshots at laptop
+and phone size."""
 import os
 import re
 from io import BytesIO
@@ -18,6 +20,7 @@ from posyandu.extensions import db  # noqa: E402
 from posyandu.models import Commitment  # noqa: E402
 
 PASSWORD = "posyandu-demo"
+DEMO_PIN = "258036"
 
 
 def log_in(page, username):
@@ -67,11 +70,24 @@ def test_kader_draws_signature_ketua_countersigns_pdf_shows_both(new_page, live_
     page.locator("#agree").check()
     draw(page, "#sign-form canvas")
     assert page.locator("#sign-form [name=signature]").input_value().startswith("[[")
+    page.get_by_role("button", name="Tanda tangani").click()  # the ketua's login is not this kader: her PIN first
+    expect(page.locator("#pin-error")).to_contain_text("PIN")
+    page.locator("#agree").check()
+    draw(page, "#sign-form canvas")
+    page.locator("#pin").fill("111119")
+    page.get_by_role("button", name="Tanda tangani").click()
+    expect(page.locator("#pin-error")).to_contain_text("PIN salah")
+    page.locator("#agree").check()
+    draw(page, "#sign-form canvas")
+    page.locator("#pin").fill(DEMO_PIN)
     shot(page, "commitment-sign", "phone")
     page.get_by_role("button", name="Tanda tangani").click()
     expect(page).to_have_url(re.compile(r"/kader/komitmen/\d+$"))
     expect(page.locator("svg.signature")).to_have_count(1)
+    expect(page.locator(".signer-method").first).to_contain_text("dengan PIN pribadinya")
 
+    expect(page.locator("#countersigner")).to_contain_text("Ketua Posyandu")  # the ketua herself, by name
+    expect(page.locator("#countersign-form [name=pin]")).to_have_count(0)  # her own account: no PIN
     draw(page, "#countersign-form canvas", wiggle=-0.1)
     assert page.locator("#countersign-form [name=signature]").input_value().startswith("[[")
     page.get_by_role("button", name="Tanda tangani sebagai yang mengetahui").click()
@@ -99,11 +115,13 @@ def test_kader_draws_signature_ketua_countersigns_pdf_shows_both(new_page, live_
     with app.app_context():
         c = db.session.get(Commitment, commitment_id)
         assert c.signature_kind == "drawn" and c.countersignature_kind == "drawn"
+        assert c.signer_method == "pin" and c.countersigner_method == "account"
+        assert c.countersigner_name in page.locator("body").inner_text()
         assert c.text.replace("\n", "") == exact.replace("\n", "")
         db.session.remove()
 
 
-def other_unsigned_kader(live_server) -> int:
+def other_unsigned_kader(live_server) -> tuple[int, str]:
     """A kader of the clerk's kelurahan outside the ketua's Posyandu who has not signed (the JS test uses those)."""
     from datetime import date
 
@@ -116,23 +134,40 @@ def other_unsigned_kader(live_server) -> int:
         signed = select(Commitment.kader_id).where(Commitment.year == date.today().year)
         from posyandu.services.scope import posyandu_ids
 
-        kid = db.session.scalar(select(Kader.id).join(KaderRole).where(
+        kid, name = db.session.execute(select(Kader.id, Kader.name).join(KaderRole).where(
             KaderRole.posyandu_id.in_(posyandu_ids(clerk)), KaderRole.posyandu_id != ketua.posyandu_id,
-            Kader.id.not_in(signed)).order_by(Kader.id.desc()).limit(1))
+            Kader.id.not_in(signed)).order_by(Kader.id.desc()).limit(1)).one()
         db.session.remove()
-        return kid
+        return kid, name
 
 
 def test_without_javascript_the_page_says_so_and_a_typed_name_signs(new_page, live_server, shot):
     page = new_page("laptop", java_script_enabled=False)
     log_in(page, "kelurahan")
-    page.goto(f"/kader/{other_unsigned_kader(live_server)}/komitmen")
+    kid, name = other_unsigned_kader(live_server)
+    page.goto(f"/kader/{kid}/komitmen")
+    expect(page.locator("#no-pin")).to_contain_text("belum punya PIN")  # nobody can sign for her yet
+    page.goto(f"/kader/{kid}#tanda-tangan")
+    page.locator("#pin-form #pin").fill("731946")
+    page.locator("#pin-form #confirm").fill("731946")
+    page.get_by_role("button", name="Simpan PIN").click()
+    expect(page.locator(".flash.success")).to_contain_text("disimpan")
+    shot(page, "kader-signer-identity", "laptop")
+    page.goto(f"/kader/{kid}/komitmen")
     expect(page.locator("[data-sigpad-fallback]")).to_contain_text("memerlukan JavaScript")
     expect(page.locator("[data-sigpad]")).to_be_hidden()
+    page.locator("#agree").check()
+    page.locator("#typed_name").fill("Nama Diketik")  # not her name
+    page.locator("#pin").fill("731946")
+    page.get_by_role("button", name="Tanda tangani").click()
+    expect(page.locator("#signature-error")).to_contain_text(name)
     shot(page, "commitment-sign-nojs", "laptop")
     page.locator("#agree").check()
-    page.locator("#typed_name").fill("Nama Diketik")
+    page.locator("#typed_name").fill(name)
+    page.locator("#pin").fill("731946")
     page.get_by_role("button", name="Tanda tangani").click()
     expect(page).to_have_url(re.compile(r"/kader/komitmen/\d+$"))
-    expect(page.locator(".signature.typed")).to_contain_text("Nama Diketik")
+    expect(page.locator(".signature.typed")).to_contain_text(name)
+    expect(page.locator(".signer-method").first).to_contain_text("dengan PIN pribadinya")
+    expect(page.locator("#countersign-form [name=name]")).to_have_value("")  # the lurah's name, not the account's
     assert not page.problems, page.problems

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
                      SelectMultipleField, TextAreaField)
 from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -70,6 +70,8 @@ class TemplateForm(BaseForm):
 class SignatureFields:
     signature = HiddenField()
     typed_name = text_field(_l("Ketik nama lengkap sebagai tanda tangan"), 100)
+    # Her personal PIN, when the account at the screen is not her own (a shared Posyandu login).
+    pin = PasswordField(_l("PIN pribadi"), validators=[clean_text, Optional(), max_len(32)])
 
 
 class SignForm(IdempotentForm):
@@ -78,13 +80,31 @@ class SignForm(IdempotentForm):
     agree = BooleanField(_l("Saya telah membaca dan menyetujui komitmen ini"), validators=[required()])
     signature = SignatureFields.signature
     typed_name = SignatureFields.typed_name
+    pin = SignatureFields.pin
 
 
 class CountersignForm(BaseForm):
-    name = text_field(_l("Nama penanda tangan"), 100, is_required=True)
-    title = text_field(_l("Jabatan"), 100, is_required=True)
+    """The ketua signs as the kader in that board position (name and title come from it); the kelurahan enters
+    the lurah's name and title."""
+
+    name = text_field(_l("Nama lurah/kepala desa"), 100)
+    title = text_field(_l("Jabatan"), 100)
     signature = SignatureFields.signature
     typed_name = SignatureFields.typed_name
+    pin = SignatureFields.pin
+
+
+class PinForm(BaseForm):
+    pin = PasswordField(_l("PIN baru (6 angka)"), validators=[clean_text, required(), max_len(32)])
+    confirm = PasswordField(_l("Ulangi PIN"), validators=[clean_text, required(), max_len(32)])
+
+    def validate_confirm(self, field):
+        if field.data != self.pin.data:
+            raise ValidationError(_l("PIN tidak sama."))
+
+
+class LinkForm(BaseForm):
+    user_id = SelectField(_l("Akun milik kader ini"), coerce=int, validators=[Optional()])
 
 
 class CertificateForm(IdempotentForm):

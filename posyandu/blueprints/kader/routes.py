@@ -12,11 +12,11 @@ from ... import labels
 from ...domain import competence
 from ...domain.commitment import svg_path
 from ...extensions import db
-from ...models import Certificate, Commitment, Kader, KaderRole, Kelurahan
+from ...models import Certificate, Commitment, Kader, KaderRole, Kelurahan, User
 from ...pdf.certificates import certificates_pdf, qr_svg_path
 from ...pdf.commitment import commitment_pdf
 from ...roles import role_required
-from ...services import certificates, commitments, roster, scope
+from ...services import certificates, commitments, roster, scope, signers
 from ...web import get_or_404, render, search_query
 from . import bp
 from .forms import (
@@ -26,6 +26,8 @@ from .forms import (
     CountersignForm,
     EndRoleForm,
     KaderForm,
+    LinkForm,
+    PinForm,
     ReviewForm,
     RevokeForm,
     RoleForm,
@@ -117,11 +119,70 @@ def view_kader(kader_id: int):
     cert_form.type_code.choices = _kader_cert_types()
     cert_form.issued_on.data = today
     return render("kader/view.html", kader=kader, today=today, assessments=done, cat=cat, passed=passed,
+                  **_identity_context(kader),
                   groups=groups, stratum=stratum, role_form=role_form, end_form=EndRoleForm(), assess_form=assess,
                   review_form=ReviewForm(), cert_form=cert_form, commitment=commitments.commitment_of(kader.id, today.year),
                   certs=certificates.of_kader(kader.id), current=roster.current_roles(kader, today),
                   qr_warning=_qr_warning(),
                   skill_names={s.code: s.name for s in cat.skills})
+
+
+def _identity_context(kader) -> dict:
+    """Her signing identity on her page: the linked account and whether she has a PIN, and the forms to set them."""
+    signer = signers.signer_of(kader.id)
+    linked = db.session.get(User, signer.user_id) if signer and signer.user_id else None
+    link_form = None
+    if current_user.role in signers.LINK:
+        link_form = LinkForm()
+        link_form.user_id.choices = [(0, "—")] + [
+            (u.id, f"{u.username} · {u.display_name}")
+            for u in signers.account_choices(kader, {p.id for p in scope.visible_posyandu(current_user)})]
+        link_form.user_id.data = linked.id if linked else 0
+    return {"signer": signer, "linked": linked, "link_form": link_form,
+            "pin_form": PinForm() if current_user.role in signers.SET_PIN else None}
+
+
+@bp.route("/<int:kader_id>/akun", methods=["POST"])
+@role_required(*signers.LINK)
+def link_account(kader_id: int):
+    """Link the kader to her own account (she then signs from it without a PIN), or unlink."""
+    kader = get_or_404(Kader, kader_id)
+    form = LinkForm()
+    form.user_id.choices = [(0, "—")] + [(u.id, u.username) for u in signers.account_choices(
+        kader, {p.id for p in scope.visible_posyandu(current_user)})]
+    if form.validate_on_submit():
+        user = db.session.get(User, form.user_id.data) if form.user_id.data else None
+        try:
+            signers.link_account(current_user, kader, user)
+            flash(_("Akun kader disimpan."), "success")
+        except signers.IdentityError:
+            flash(_("Akun ini tidak dapat dihubungkan dengan kader ini."), "error")
+    else:
+        flash(_("Akun ini tidak dapat dihubungkan dengan kader ini."), "error")
+    return redirect(url_for("kader.view_kader", kader_id=kader.id) + "#tanda-tangan", 303)
+
+
+@bp.route("/<int:kader_id>/pin", methods=["POST"])
+@role_required(*signers.SET_PIN)
+def set_pin(kader_id: int):
+    """The ketua or the kelurahan sets the kader's personal signing PIN (for a shared Posyandu laptop)."""
+    kader = get_or_404(Kader, kader_id)
+    form = PinForm()
+    if form.validate_on_submit():
+        try:
+            signers.set_pin(current_user, kader, form.pin.data)
+            flash(_("PIN kader disimpan. Sampaikan PIN hanya kepada kader ini."), "success")
+        except signers.IdentityError as e:
+            flash(_pin_error(str(e)), "error")
+    else:
+        flash(_("PIN tidak sama.") if form.confirm.errors and form.pin.data else _pin_error("pin_format"), "error")
+    return redirect(url_for("kader.view_kader", kader_id=kader.id) + "#tanda-tangan", 303)
+
+
+def _pin_error(code: str) -> str:
+    if code == "pin_weak":
+        return _("PIN terlalu mudah ditebak (angka sama atau berurutan). Pilih 6 angka lain.")
+    return _("PIN harus 6 angka.")
 
 
 def _role_choices(form):
@@ -279,41 +340,82 @@ def _sign_context(kader, form):
 @bp.route("/<int:kader_id>/komitmen", methods=["GET", "POST"])
 @role_required(*SIGN)
 def sign_commitment(kader_id: int):
-    """The kader reads the year's commitment and signs it (drawn signature; typed name without JavaScript)."""
+    """The kader reads the year's commitment and signs it as herself: from her own account, or with her PIN on a
+    shared login (drawn signature; without JavaScript her name typed)."""
     kader = get_or_404(Kader, kader_id)
     form = SignForm()
     template = _sign_context(kader, form)
     existing = commitments.commitment_of(kader.id, date.today().year)
     if existing is not None:
         return redirect(url_for("kader.view_commitment", commitment_id=existing.id), 303)
-    if template is None or not form.posyandu_id.choices:
-        return render("kader/sign.html", kader=kader, template=template, form=None)
+    signer = signers.signer_of(kader.id)
+    own = signer is not None and signer.user_id == current_user.id
+    page = {"kader": kader, "template": template, "own": own, "has_pin": bool(signer and signer.pin_hash)}
+    blocked = ("no_template" if template is None else "no_role" if not form.posyandu_id.choices
+               else None if own or page["has_pin"] else "no_pin")
+    if blocked:
+        return render("kader/sign.html", status=422 if request.method == "POST" else 200, form=None,
+                      blocked=blocked, **page)
     if request.method == "GET":
         form.text_sha256.data = template.body_sha256
         form.posyandu_id.data = form.posyandu_id.choices[0][0]
-        return render("kader/sign.html", kader=kader, template=template, form=form)
-    error = None
+        return render("kader/sign.html", form=form, **page)
+    error = pin_error = None
+    status = 422
     if form.validate_on_submit():
         kind = "drawn" if form.signature.data else "typed"
         try:
             c = commitments.sign(current_user, kader, form.posyandu_id.data, template, kind, form.signature.data,
-                                 form.typed_name.data, form.text_sha256.data)
+                                 form.typed_name.data, form.text_sha256.data, pin=form.pin.data)
             flash(_("Komitmen %(name)s ditandatangani.", name=kader.name), "success")
             return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
         except commitments.CommitmentError as e:
             if str(e) == "already":
                 return redirect(url_for("kader.sign_commitment", kader_id=kader.id), 303)
-            error = _sign_error(str(e))
+            error = _sign_error(str(e), kader.name)
             form.text_sha256.data = template.body_sha256
+        except signers.IdentityError as e:
+            pin_error, status = _identity_error(e, kader.name), 429 if str(e) == "throttled" else 422
     elif not (form.signature.data or form.typed_name.data):
         error = _sign_error("signature")
-    return render("kader/sign.html", status=422, kader=kader, template=template, form=form, sign_error=error)
+    return render("kader/sign.html", status=status, form=form, sign_error=error, pin_error=pin_error, **page)
 
 
-def _sign_error(code: str) -> str:
+def _sign_error(code: str, name: str = "") -> str:
     if code == "stale":
         return _("Naskah komitmen baru saja diperbarui. Baca naskah terbaru di atas, lalu tanda tangani lagi.")
+    if code == "typed_name":
+        return _("Nama yang diketik harus nama penanda tangan: %(name)s.", name=name)
+    if code == "name":
+        return _("Tulis nama lurah/kepala desa yang menandatangani.")
+    if code == "no_ketua":
+        return _("Posyandu ini belum mencatat ketua. Catat peran ketua di data kader, atau minta lurah menandatangani.")
+    if code == "own":
+        return _("Ketua tidak menandatangani komitmennya sendiri sebagai yang mengetahui; lurah yang menandatangani.")
     return _("Tanda tangan belum dibuat. Gambar tanda tangan di kotak (atau ketik nama lengkap).")
+
+
+def _identity_error(e: signers.IdentityError, name: str) -> str:
+    code = str(e)
+    if code == "throttled":
+        return _("Terlalu banyak PIN salah. Coba lagi dalam %(n)s detik.", n=e.retry_after)
+    if code == "wrong_pin":
+        return _("PIN salah.")
+    if code == "no_pin":
+        return _("%(name)s belum punya PIN. Ketua Posyandu atau kelurahan dapat membuatnya di halaman kader.",
+                 name=name)
+    return _("Ketik PIN pribadi %(name)s.", name=name)
+
+
+def _countersign_form(c):
+    """The countersigning form for the ketua or the kelurahan, with who will sign (None when not theirs)."""
+    if current_user.role not in COUNTERSIGN or c.countersigned_at is not None:
+        return None, None
+    form = CountersignForm()
+    ketua = commitments.countersigner(current_user, c)
+    if current_user.role == "kelurahan_clerk" and not form.is_submitted():
+        form.title.data = commitments.head_title(c)
+    return form, ketua
 
 
 @bp.route("/komitmen/<int:commitment_id>")
@@ -321,44 +423,48 @@ def _sign_error(code: str) -> str:
 def view_commitment(commitment_id: int):
     """A signed commitment exactly as it was signed, with the countersigning form for the ketua or lurah."""
     c = get_or_404(Commitment, commitment_id)
-    form = None
-    if current_user.role in COUNTERSIGN and c.countersigned_at is None:
-        form = CountersignForm()
-        form.name.data = current_user.display_name
-        form.title.data = (_("Ketua Posyandu %(name)s", name=c.posyandu.name) if current_user.role == "ketua"
-                           else _("Lurah %(name)s", name=c.posyandu.kelurahan.name))
-    return _commitment_page(c, form)
+    form, ketua = _countersign_form(c)
+    return _commitment_page(c, form, ketua)
 
 
-def _commitment_page(c, form, error=None, status=200):
-    return render("kader/commitment.html", status=status, c=c, form=form, sign_error=error, svg_path=svg_path,
-                  local=_local)
+def _commitment_page(c, form, ketua=None, error=None, pin_error=None, status=200):
+    signer = signers.signer_of(ketua.id) if ketua else None
+    people = {u.id: u.display_name for u in db.session.scalars(select(User).where(
+        User.id.in_([i for i in (c.recorded_by_id, c.countersigned_by_id) if i])))}
+    return render("kader/commitment.html", status=status, c=c, form=form, ketua=ketua, sign_error=error,
+                  pin_error=pin_error, svg_path=svg_path, local=_local, people=people,
+                  ketua_own=bool(signer and signer.user_id == current_user.id), ketua_title=commitments.ketua_title(c),
+                  ketua_has_pin=bool(signer and signer.pin_hash))
 
 
 @bp.route("/komitmen/<int:commitment_id>/ketahui", methods=["POST"])
 @role_required(*COUNTERSIGN)
 def countersign_commitment(commitment_id: int):
-    """The ketua or lurah countersigns once; afterwards the record is fixed."""
+    """The ketua (as herself: account or PIN) or the lurah (name entered by the kelurahan) countersigns once;
+    afterwards the record is fixed."""
     c = get_or_404(Commitment, commitment_id)
     if c.countersigned_at is not None:
         flash(_("Komitmen ini sudah ditandatangani oleh yang mengetahui."), "info")
         return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
-    form = CountersignForm()
-    error = None
+    form, ketua = _countersign_form(c)
+    error = pin_error = None
+    status = 422
     if form.validate_on_submit():
         kind = "drawn" if form.signature.data else "typed"
         try:
-            commitments.countersign(current_user, c, form.name.data, form.title.data, kind, form.signature.data,
-                                    form.typed_name.data)
-            flash(_("Komitmen ditandatangani oleh %(name)s.", name=form.name.data), "success")
+            commitments.countersign(current_user, c, kind, form.signature.data, form.typed_name.data,
+                                    pin=form.pin.data, name=form.name.data, title=form.title.data)
+            flash(_("Komitmen ditandatangani oleh %(name)s.", name=c.countersigner_name), "success")
             return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
         except commitments.CommitmentError as e:
             if str(e) == "already":
                 return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
-            error = _sign_error(str(e))
+            error = _sign_error(str(e), ketua.name if ketua else (form.name.data or ""))
+        except signers.IdentityError as e:
+            pin_error, status = _identity_error(e, ketua.name if ketua else ""), 429 if str(e) == "throttled" else 422
     elif not (form.signature.data or form.typed_name.data):
         error = _sign_error("signature")
-    return _commitment_page(c, form, error, 422)
+    return _commitment_page(c, form, ketua, error, pin_error, status)
 
 
 @bp.route("/komitmen/<int:commitment_id>/pdf")
@@ -373,7 +479,8 @@ def commitment_pdf_view(commitment_id: int):
             "signature_kind": c.signature_kind, "signature": c.signature,
             "countersigner_name": c.countersigner_name, "countersigner_title": c.countersigner_title,
             "countersigned_at": _local(c.countersigned_at), "countersignature_kind": c.countersignature_kind,
-            "countersignature": c.countersignature,
+            "countersignature": c.countersignature, "signer_method": c.signer_method,
+            "countersigner_method": c.countersigner_method,
             "place_date": f"{kel.kecamatan.district.name}, {_long_date(c.signed_at.date())}"}
     return _pdf(commitment_pdf(data), f"komitmen-{c.year}-{c.id}.pdf")
 
