@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select, text
 from .domain import kms
 from .domain.growth import score_arrays, value_for_z
 from .domain.kms import KBM_KMS_2010, kbm_grams
-from .domain.rules import LYING_STANDING_DAY, months_from_days
+from .domain.rules import LYING_STANDING_DAY, UNDER_FIVE_DAYS, months_from_days
 from .domain.schedule import open_day
 from .extensions import db
 from .models import (District, Duty, HariBuka, Kader, KaderRole, KbmTable, Kecamatan, Kelurahan, Measurement, Person,
@@ -256,7 +256,7 @@ def _growth_histories(nrng, posyandu_id, kids, sessions, out, kbm_id) -> int:
     days = np.array([d.toordinal() for d in sessions])[None, :] - births[:, None]
     haz = nrng.normal(-0.9, 1.1, n)[:, None] + np.cumsum(nrng.normal(0, 0.08, (n, t)), axis=1)
     waz = 0.7 * haz + nrng.normal(-0.1, 0.7, n)[:, None] + np.cumsum(nrng.normal(0, 0.12, (n, t)), axis=1)
-    present = (days >= 0) & (days < 1826) & (nrng.random((n, t)) < 0.85)
+    present = (days >= 0) & (days < UNDER_FIVE_DAYS) & (nrng.random((n, t)) < 0.85)
     weight = np.full((n, t), np.nan)
     length = np.full((n, t), np.nan)
     sexes = np.array([k["sex"] for k in kids])

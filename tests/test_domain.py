@@ -116,3 +116,27 @@ def test_measures_by_group(group, months, fields):
     everything = {k: 1 for k in rules.MEASURES}
     assert set(rules.not_applicable(group, months, everything)) == set(rules.MEASURES) - fields
     assert rules.not_applicable(group, months, {k: None for k in rules.MEASURES} | {"oedema": False}) == []
+
+
+def test_rules_are_written_once():
+    """Issue 9 item 8: the thresholds of domain/rules.py appear as numbers nowhere else in the code or templates
+    (KEK 23.5 cm, 30.4375 days a month, the 1856- and 1826-day boundaries, 731 days lying/standing)."""
+    import io
+    import re
+    import tokenize
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "posyandu"
+    once = {"23.5", "30.4375", "1856", "1826", "731"}
+    found = []
+    for path in root.rglob("*.py"):
+        if path.name == "rules.py":
+            continue
+        for tok in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
+            if tok.type == tokenize.NUMBER and tok.string in once:
+                found.append(f"{path.relative_to(root)}:{tok.start[0]} {tok.string}")
+    for path in root.rglob("*.html"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"(?<![\d.,])(23[.,]5|30[.,]4375|1856|1826|731|age_months >= (6|180))(?![\d])", line):
+                found.append(f"{path.relative_to(root)}:{n}")
+    assert found == []

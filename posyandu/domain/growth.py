@@ -246,7 +246,7 @@ def value_for_z(indicator: str, sex, age_days, z, measure: str | None = None):
     return float(y[0]) if scalar else y
 
 
-def sd_curves(indicator: str, sex, max_age_days: int = 1826, step_days: int = 1) -> dict:
+def sd_curves(indicator: str, sex, max_age_days: int = rules.UNDER_FIVE_DAYS, step_days: int = 1) -> dict:
     """-3..+3 SD lines for a growth chart: {'age_days': [...], 'sd': {-3: [...], ..., 3: [...]}} (JSON-ready)."""
     ages = np.arange(0, max_age_days + 1, step_days, dtype=float)
     if ages[-1] != max_age_days:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from posyandu.domain.growth import DAYS_PER_MONTH, sd_curves
+from posyandu.domain.rules import LYING_STANDING_DAY
 
 _SEX = {"L": 1, "P": 2, "1": 1, "2": 2}
 _SD = (3, 2, 1, 0, -1, -2, -3)
@@ -52,7 +53,7 @@ def _sample_days(indicator: str, max_days: int, units_per_day: float) -> list[in
     and 731 stay for length/height, so WHO's 0.7 cm step from lying length to standing height shows."""
     cand = set(range(0, 92, 7)) | {round(h * DAYS_PER_MONTH / 2) for h in range(25)}
     cand |= {round(m * DAYS_PER_MONTH) for m in range(12, math.ceil(max_days / DAYS_PER_MONTH) + 1)}
-    keep = {730, 731} if indicator == "lhfa" else set()
+    keep = {LYING_STANDING_DAY - 1, LYING_STANDING_DAY} if indicator == "lhfa" else set()
     days, last = [0], 0
     for d in sorted(c for c in cand | keep if 0 < c < max_days):
         if d in keep or (d - last) * units_per_day >= (4 if d < 183 else 12):

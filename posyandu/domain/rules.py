@@ -9,6 +9,7 @@ DAYS_PER_MONTH = 30.4375  # WHO: months = days / 30.4375
 WHO_2006_LAST_DAY = 1856  # the last age in days of the WHO 2006 tables (anthro's upper age limit)
 LYING_STANDING_DAY = 731  # from this age (days) a child is measured standing; before it lying
 LYING_STANDING_CM = 0.7  # lying length is this much longer than standing height
+UNDER_FIVE_DAYS = 1826  # age in days from which a child counts as five in day-based cut-offs (60 × 30.4375)
 
 
 def months_from_days(age_days: float) -> int:

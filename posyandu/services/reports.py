@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select, true
 
 from ..domain import reports as dom
 from ..domain.lifecycle import NIFAS_DAYS
+from ..domain.rules import UNDER_FIVE_DAYS
 from ..extensions import db
 from ..models import (Duty, HariBuka, Kader, KaderRole, Kecamatan, Kelurahan, Measurement, Person, Posyandu,
                       Pregnancy, Puskesmas, ServiceRecord, User, Visit)
@@ -349,12 +350,12 @@ def _month_key(column):
 def prevalence_trend(pos: Select, month: date, months: int = 12, wide: bool = False) -> list[tuple[date, dom.Cell]]:
     """Stunting, wasting and underweight prevalence per month over the last `months` months: one query, on the
     latest valid measurement of each child in each month. "Child" here is under five at the measurement
-    (age_days < 1826): one cut-off for every month of the trend."""
+    (age_days < UNDER_FIVE_DAYS): one cut-off for every month of the trend."""
     first = dom.shift_month(month, -(months - 1))
     last = dom.month_end(month)
     mk = _month_key(Measurement.measured_on)
     where = [Measurement.measured_on >= first, Measurement.measured_on <= last, Measurement.flagged.is_(False),
-             Measurement.age_days < 1826]
+             Measurement.age_days < UNDER_FIVE_DAYS]
     if not wide:
         where.append(Measurement.person_id.in_(select(Person.id).where(
             Person.posyandu_id.in_(pos), Person.birth_date > dom.latest_birth_for_age(first, 60 + months))))

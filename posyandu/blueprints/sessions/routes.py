@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from ...extensions import db
+from ...domain.rules import LYING_STANDING_DAY
 from ...forms import CsrfForm
 from ...models import HariBuka, Person, Posyandu, Visit
 from ...roles import role_required
@@ -194,7 +195,7 @@ def _meja2(hb, visit):
         form = MeasureForm(obj=m) if m else MeasureForm()
         ctx = session_views.person_context(visit)
         if not m and visit.group == "balita":
-            form.position.data = "l" if ctx["age_days"] < 731 else "h"
+            form.position.data = "l" if ctx["age_days"] < LYING_STANDING_DAY else "h"
         return render("sessions/meja2.html", hb=hb, visit=visit, form=form, problems=[], **ctx)
     ctx = session_views.person_context(visit)
     form = MeasureForm(group=visit.group, previous=ctx["previous"])
