@@ -140,3 +140,27 @@ def test_rules_are_written_once():
             if re.search(r"(?<![\d.,])(23[.,]5|30[.,]4375|1856|1826|731|age_months >= (6|180))(?![\d])", line):
                 found.append(f"{path.relative_to(root)}:{n}")
     assert found == []
+
+
+def test_person_card_reads_findings_by_the_group_at_the_measurement(app, tree):
+    """The card used to read everyone over five as 'dewasa': a lansia's LILA 22 cm showed "KEK", a rule for women
+    of child-bearing age. Now the group at the measurement decides (lansia: no KEK; remaja: IMT/U)."""
+    from datetime import timedelta
+
+    from posyandu.extensions import db
+    from posyandu.models import Measurement
+    from posyandu.services.person_card import card
+
+    from .factories import person
+
+    today = date.today()
+    nenek = person(tree.posyandu["A1"], "Nenek Kartu", "P", date(1950, 1, 1))
+    teen = person(tree.posyandu["A1"], "Remaja Kartu", "P", today - timedelta(days=15 * 365 + 30))
+    db.session.add_all([
+        Measurement(person_id=nenek.id, posyandu_id=nenek.posyandu_id, measured_on=today, weight_kg=45.0,
+                    length_cm=150.0, muac_cm=22.0, systolic=120, diastolic=80),
+        Measurement(person_id=teen.id, posyandu_id=teen.posyandu_id, measured_on=today, weight_kg=40.9,
+                    length_cm=160.0, age_days=15 * 365 + 30, baz=-2.6, lhaz=0.1, muac_cm=24.0)])
+    db.session.commit()
+    assert card(nenek, today)["flags"] == []
+    assert card(teen, today)["flags"] == ["wasted"]

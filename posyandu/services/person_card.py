@@ -6,6 +6,7 @@ from sqlalchemy import select
 from ..domain import findings, immunisation, rules
 from ..extensions import db
 from ..models import HariBuka, Measurement, Person, ScreeningRecord, ServiceRecord, Visit
+from .people import group_of
 from .session_views import charts
 
 HISTORY = 24
@@ -32,7 +33,9 @@ def card(person: Person, on: date) -> dict:
     latest = measurements[0] if measurements else None
     if latest is not None:
         m = {c.key: getattr(latest, c.key) for c in Measurement.__table__.columns}
-        flags += sorted(findings.finding_codes(m, "balita" if child else "dewasa", person.sex) & findings.REFER)
+        # the group at that measurement: a remaja's IMT is read by IMT/U, never with the adult categories
+        group = group_of(person, latest.measured_on)
+        flags += sorted(findings.finding_codes(m, group, person.sex) & findings.REFER)
         if latest.flagged:
             flags.append("flagged")
     if any(d.status == "overdue" for d in doses):
