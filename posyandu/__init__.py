@@ -11,6 +11,19 @@ from .config import Defaults, from_environment
 from .extensions import babel, compress, csrf, db, login_manager, migrate
 
 
+def _lazy_strings_are_text() -> None:
+    """flask-babel's lazy strings say they are safe HTML (`__html__` returns the text as is), so a lazily
+    translated message holding user input — "Baris tidak sah: <script>…" — went into the page unescaped.
+    A translated message is text: Jinja escapes it like any other string."""
+    from flask_babel.speaklater import LazyString
+    from markupsafe import escape
+
+    LazyString.__html__ = lambda self: str(escape(str(self)))
+
+
+_lazy_strings_are_text()
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then the environment (or test_config)."""
     app = Flask(__name__, instance_relative_config=True)
@@ -22,6 +35,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(from_environment())
     else:
         app.config.update(test_config)
+    # A failing statement is logged with its shape, never its values (names, NIKs): hide_parameters.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True,
+                                               **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
@@ -29,6 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         from .web import TrustedProxies
 
         app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"], app.config["PROXY_FIX_X_FOR"])
+    from .flashes import ServerSideFlashes
+
+    app.session_interface = ServerSideFlashes()
     _init_extensions(app)
     _register_blueprints(app)
     _register_hooks(app)
@@ -91,17 +110,24 @@ def _register_blueprints(app: Flask) -> None:
     import importlib
 
     from .blueprints import BLUEPRINTS
-    from .web import init_assets
+    from .web import IdConverter, init_assets
 
+    app.url_map.converters["int"] = IdConverter
     init_assets(app)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f".blueprints.{name}", __name__).bp)
 
+    from .database import retry_races
+
+    for endpoint, view in list(app.view_functions.items()):
+        app.view_functions[endpoint] = retry_races(view, db.session)
+
 
 def _register_hooks(app: Flask) -> None:
     from .errors import register_error_handlers
-    from .web import htmx_redirects, security_headers
+    from .web import htmx_redirects, refuse_nul_bytes, security_headers
 
+    app.before_request(refuse_nul_bytes)
     app.after_request(security_headers)
     app.after_request(htmx_redirects)  # runs first: after_request hooks run in reverse order
     register_error_handlers(app)

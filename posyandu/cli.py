@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from .database import analyze, private_file, writing
 from .extensions import db
 
 
@@ -24,12 +25,17 @@ def register_cli(app: Flask) -> None:
 @click.option("--kind", type=click.Choice(["kota", "kabupaten"]), default="kabupaten", show_default=True)
 def create_admin(username, display_name, district, kind):
     """Create a district admin for a real deployment (the district is created if new)."""
-    from .models import District, User
-    from .services.accounts import save_user
-
     password = getpass.getpass("Password (at least 10 characters): ")
     if len(password) < 10 or password != getpass.getpass("Repeat password: "):
         raise click.ClickException("Passwords differ or are shorter than 10 characters.")
+    with writing():
+        _create_admin(username, display_name, district, kind, password)
+
+
+def _create_admin(username, display_name, district, kind, password):
+    from .models import District, User
+    from .services.accounts import save_user
+
     if db.session.scalar(select(User.id).where(User.username == username.lower())):
         raise click.ClickException(f"User {username} exists.")
     d = db.session.scalar(select(District).where(District.name == district))
@@ -55,7 +61,9 @@ def seed_demo_command(children, months, if_empty):
             return
         raise click.ClickException("The database already has data; seed-demo only fills an empty database.")
     start = time.perf_counter()
-    made = seed_demo(children=children, months=months, echo=click.echo)
+    with writing():
+        made = seed_demo(children=children, months=months, echo=click.echo)
+    analyze(db.engine)
     click.echo(f"Demo district seeded in {time.perf_counter() - start:.1f}s: {made['posyandu']} Posyandu, "
                f"{made['people']} people, {made['children']} children, {made['measurements']} measurements.")
     click.echo(f"Demo accounts (password {DEMO_PASSWORD}): {', '.join(made['accounts'])}")
@@ -86,6 +94,7 @@ def serve(host, port, threads):
 def backup(target: Path):
     """Online backup: SQLite through its backup API, PostgreSQL through pg_dump (custom format)."""
     engine = db.engine
+    private_file(target)  # health data: readable by this user only
     if engine.dialect.name == "sqlite":
         import sqlite3
 
@@ -125,6 +134,7 @@ def restore(source: Path, yes: bool):
             raise click.ClickException("pg_restore is not installed.")
         url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname", url, str(source)], check=True)
+    analyze(engine)
     click.echo("Restored.")
 
 

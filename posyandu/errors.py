@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db
+from .services.idempotency import KeyConflict, KeyInvalid
 from .web import wants_fragment
 
 MESSAGES = {
@@ -32,6 +33,9 @@ def register_error_handlers(app: Flask) -> None:
     def _server_error(e):
         db.session.rollback()  # the failed transaction must not leak into rendering the page
         return error_response(500)
+    app.register_error_handler(KeyInvalid, lambda e: error_response(400))
+    app.register_error_handler(KeyConflict, lambda e: error_response(
+        409, _l("Formulir ini sudah pernah dikirim untuk data lain. Muat ulang halaman lalu isi lagi.")))
     app.register_error_handler(
         CSRFError, lambda e: error_response(400, _l("Formulir kedaluwarsa; muat ulang halaman dan coba lagi."))
     )

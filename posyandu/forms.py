@@ -1,17 +1,23 @@
 """Form base and validators shared by every blueprint; messages in Bahasa Indonesia through gettext."""
 import secrets
-from urllib.parse import unquote_to_bytes
 from datetime import date
+from urllib.parse import unquote_to_bytes
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_babel import format_decimal
-from wtforms import DateField, FloatField, HiddenField, StringField
+from wtforms import DateField, FloatField, HiddenField, IntegerField, StringField
 from wtforms.widgets import TextInput
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation, ValidationError
 
 from .domain.measure_input import parse_decimal
 from .domain.nik import kk_problem, nik_problem, normalise
+from .parsing import is_digits, parse_int
+
+# Every date any form takes lies in this range (year 1 or 9999 is a slip of the keyboard, not a date);
+# fields with a narrower meaning (a hari buka, a visit, a birth) check their own range on top.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_YEARS_AHEAD = 10
 
 # WTForms' own messages, said in our language (WTForms ships no Indonesian catalogue).
 _WTFORMS_MESSAGES = {
@@ -91,11 +97,37 @@ class TypedDateField(DateField):
 
 
 class BaseForm(FlaskForm):
-    """A form with CSRF and Indonesian messages for WTForms' built-in errors."""
+    """A form with CSRF and Indonesian messages for WTForms' built-in errors, and the checks every number and date
+    field needs whatever its form: whole numbers in ASCII digits that fit a database integer, dates in a sane
+    range."""
 
     class Meta:
         def get_translations(self, form):
             return _Translations()
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            problem = _sanity_problem(field)
+            if problem is not None:
+                field.errors = [*field.errors, problem]
+                field.data = None
+                ok = False
+        return ok
+
+
+def _sanity_problem(field):
+    """Why a parsed number or date cannot be meant, or None (blank fields are for their own validators)."""
+    if field.data is None:
+        return None
+    if isinstance(field, IntegerField) and field.raw_data:
+        if parse_int(field.raw_data[0], -(2**31), 2**31 - 1) is None:
+            return _l("Isi dengan bilangan bulat.")
+    elif isinstance(field, DateField) and isinstance(field.data, date):
+        latest = date(date.today().year + LATEST_YEARS_AHEAD, 12, 31)
+        if not (EARLIEST_DATE <= field.data <= latest):
+            return _l("Tanggal harus antara tahun %(low)s dan %(high)s.", low=EARLIEST_DATE.year, high=latest.year)
+    return None
 
 
 class CsrfForm(BaseForm):
@@ -181,7 +213,7 @@ def in_range(low: float, high: float, unit: str = ""):
 
 def digits(max_n: int):
     def check(form, field):
-        if field.data and (not field.data.isdigit() or len(field.data) > max_n):
+        if field.data and not is_digits(field.data, max_n):
             raise ValidationError(_l("Isi dengan angka, paling banyak %(n)s digit.", n=max_n))
 
     return check

@@ -4,8 +4,10 @@ from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from .extensions import db
+from .parsing import MAX_ID, parse_int
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -25,13 +27,15 @@ def render(template_name: str, fragment_name: str | None = None, status: int = 2
 
 
 def get_or_404(model, obj_id: int):
-    """The object if it is inside the current user's scope; 404 otherwise, so nothing leaks."""
+    """The object if it is inside the current user's scope; 404 otherwise, so nothing leaks. On a request that
+    writes, its row is locked until the commit (database.lock_for_write): posts to one record take turns."""
+    from .database import lock_for_write
     from .services.scope import get_in_scope
 
     obj = get_in_scope(current_user, model, obj_id)
     if obj is None:
         abort(404)
-    return obj
+    return lock_for_write(db.session, obj)
 
 
 def htmx_redirects(response: Response) -> Response:
@@ -108,9 +112,38 @@ def current_config(key: str):
     return current_app.config[key]
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every URL: ASCII digits that fit an id column. Anything else (a 40-digit number, "١٢")
+    matches no route, so it is a plain 404 rather than an overflow in the database."""
+
+    regex = r"[0-9]{1,10}"
+
+    def to_python(self, value: str) -> int:
+        number = parse_int(value, 0, MAX_ID)
+        if number is None:
+            raise ValidationError()
+        return number
+
+
+def int_arg(name: str, default=None, lo: int = 1, hi: int = MAX_ID, source=None):
+    """A whole number from the query string (or `source`, e.g. request.form): ASCII digits within [lo, hi], else
+    `default`. The one way routes read numbers from ?page=, ?posyandu=, ?ibu= and posted ids."""
+    value = parse_int((source if source is not None else request.args).get(name), lo, hi)
+    return default if value is None else value
+
+
 def page_number() -> int:
     """The ?page= of a list, kept within sane bounds."""
-    return max(1, min(request.values.get("page", 1, type=int), 10_000))
+    return int_arg("page", 1, 1, 10_000, source=request.values)
+
+
+def refuse_nul_bytes():
+    """No person types a NUL byte: refuse it anywhere in the query or the form (PostgreSQL cannot even store
+    it in text, and a search for it used to end in a server error)."""
+    for multi in (request.args, request.form if request.method in ("POST", "PUT", "PATCH", "DELETE") else {}):
+        for key, values in multi.lists() if multi else ():
+            if "\x00" in key or any("\x00" in v for v in values):
+                abort(400)
 
 
 def search_query() -> tuple[str, int]:

@@ -11,7 +11,7 @@ from posyandu.models import AuditLog, IdempotencyKey, Person, Pregnancy
 
 def baby(tree, **over):
     data = {"posyandu_id": tree.posyandu["A1"].id, "name": "Bayi Baru Lahir", "sex": "P",
-            "birth_date": (date.today() - timedelta(days=3)).isoformat(), "idempotency_key": "k-" + over.get("name", "x"),
+            "birth_date": (date.today() - timedelta(days=3)).isoformat(), "idempotency_key": "k-" + over.get("name", "x")[:40],
             "consent": "y", "consent_by": "Ibu A1"}
     data.update(over)
     return data

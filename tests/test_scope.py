@@ -3,6 +3,7 @@
 The test walks the app's URL map, so a new route with an id parameter fails here until it is mapped below.
 """
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from posyandu.models import Kecamatan
 
@@ -45,7 +46,7 @@ USERS = {
 def id_routes(app):
     out = []
     for rule in app.url_map.iter_rules():
-        ints = [a for a in rule.arguments if rule._converters[a].__class__.__name__ == "IntegerConverter"]
+        ints = [a for a in rule.arguments if isinstance(rule._converters[a], IntegerConverter)]
         if ints:
             out.append(rule)
     return out

@@ -28,11 +28,11 @@ def text_hash(text: str) -> str:
 
 def parse_strokes(raw: str | None) -> list[list[tuple[int, int]]]:
     """Strokes from the pad's JSON ([[x, y, x, y, …], …] in pad units); raises SignatureError when not a drawing."""
-    if not raw or len(raw) > 64_000:
+    if not raw or not isinstance(raw, str) or len(raw) > 64_000:
         raise SignatureError("empty" if not raw else "too_large")
     try:
         data = json.loads(raw)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: "[[[[…" nested deeper than the parser goes
         raise SignatureError("invalid") from e
     if not isinstance(data, list) or not data or len(data) > MAX_STROKES:
         raise SignatureError("invalid")
@@ -45,7 +45,7 @@ def parse_strokes(raw: str | None) -> list[list[tuple[int, int]]]:
             x, y = stroke[i], stroke[i + 1]
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x, y)):
                 raise SignatureError("invalid")
-            if not (0 <= x <= PAD_W and 0 <= y <= PAD_H):
+            if not (0 <= x <= PAD_W and 0 <= y <= PAD_H):  # also refuses NaN and infinities
                 raise SignatureError("invalid")
             pts.append((int(round(x)), int(round(y))))
         points += len(pts)

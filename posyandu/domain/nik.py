@@ -2,7 +2,7 @@
 import re
 from datetime import date
 
-_DIGITS16 = re.compile(r"^\d{16}$")
+_DIGITS16 = re.compile(r"^[0-9]{16}$")
 
 
 def normalise(value: str | None) -> str | None:

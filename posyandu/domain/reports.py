@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from .immunisation import add_months
 from .lifecycle import age_in_months
 from .rules import KEK_MUAC_CM, Z_MODERATE, Z_SEVERE  # noqa: F401 - KEK_MUAC_CM: the SQL builders read it here
+from ..parsing import parse_int
 
 # (label, first month, last month)
 AGE_BANDS = (("0-5", 0, 5), ("6-11", 6, 11), ("12-23", 12, 23), ("24-35", 24, 35), ("36-59", 36, 59))
@@ -50,12 +51,12 @@ def months_back(month: date, n: int) -> list[date]:
 
 
 def parse_month(text: str | None, default: date) -> date:
-    """'2026-11' → date(2026, 11, 1); anything else → the default month."""
-    try:
-        y, m = (int(x) for x in (text or "").split("-"))
-        return date(y, m, 1)
-    except ValueError:
+    """'2026-11' → date(2026, 11, 1); anything else (or a year outside 2000–2100) → the default month."""
+    y, _sep, m = (text or "").partition("-")
+    year, month = parse_int(y, 2000, 2100), parse_int(m, 1, 12)
+    if year is None or month is None:
         return month_start(default)
+    return date(year, month, 1)
 
 
 def latest_birth_for_age(on: date, months: int) -> date:

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -51,6 +51,7 @@ class AuthSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str | None] = mapped_column(String(200))
+    flashes: Mapped[list | None] = mapped_column(JSON)  # messages waiting for the next page (posyandu.flashes)
 
 
 class Throttle(db.Model):

@@ -5,7 +5,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import FieldRecord, utcnow
+from .base import Audited, FieldRecord, utcnow
 from .kader import Kader
 from .people import Person
 from .places import Posyandu
@@ -118,10 +118,13 @@ class ScreeningRecord(FieldRecord, db.Model):
     __table_args__ = (UniqueConstraint("visit_id", "questionnaire", name="uq_screening_visit_questionnaire"),)
 
 
-class KbmTable(db.Model):
-    """A version of the KBM (kenaikan berat badan minimal) table: grams by month of age, editable by admins."""
+class KbmTable(Audited, db.Model):
+    """A version of the KBM (kenaikan berat badan minimal) table: grams by month of age. A district's admins add
+    versions for their district; a version without a district is installation-wide (shipped with the app, not
+    editable from any district). Every change is in the audit log."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     valid_from: Mapped[date]
     grams: Mapped[dict] = mapped_column(JSON)  # {"1": 800, "2": 900, …, "60": 200}

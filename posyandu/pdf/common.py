@@ -27,8 +27,32 @@ def register_fonts() -> None:
 
 
 def nfc(text) -> str:
-    """User text as one form of Unicode (a name typed with combining marks prints as one glyph)."""
-    return unicodedata.normalize("NFC", "" if text is None else str(text))
+    """User text as one form of Unicode (a name typed with combining marks prints as one glyph), in characters
+    the font can draw. reportlab maps a character beyond the BMP (an emoji, 𝔄) to the wrong glyph (😀 printed
+    as ὠ); such a character becomes its plain compatibility form when the font has it (𝔄 → A), else "?"."""
+    text = unicodedata.normalize("NFC", "" if text is None else str(text))
+    covered = _covered()
+    if all(_drawable(c, covered) for c in text):
+        return text
+    return "".join(c if _drawable(c, covered) else _fallback(c, covered) for c in text)
+
+
+def _covered() -> dict:
+    register_fonts()
+    return pdfmetrics.getFont(FONT).face.charToGlyph
+
+
+def _drawable(char: str, covered) -> bool:
+    return char in "\n\r\t" or (ord(char) <= 0xFFFF and ord(char) in covered and char not in "\u200d\ufe0f")
+
+
+def _fallback(char: str, covered) -> str:
+    if char in "\u200d\ufe0f" or 0x1F3FB <= ord(char) <= 0x1F3FF:
+        return ""  # joiners, emoji presentation and skin-tone modifiers: nothing of their own to draw
+    plain = unicodedata.normalize("NFKC", char)
+    if plain != char and all(_drawable(c, covered) for c in plain):
+        return plain
+    return "?"
 
 
 def para(text) -> str:

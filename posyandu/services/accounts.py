@@ -7,6 +7,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from ..models import AuthSession, User
@@ -99,6 +100,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _commit_touch() -> None:
+    """Commit a session's last-seen time. On a page load (a deferred read on SQLite) the write can lose to a
+    meja saving at that moment (SQLITE_BUSY_SNAPSHOT); the touch is only bookkeeping, so it waits for the next
+    request rather than failing this one."""
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+
+
 def user_for_token(token: str | None, idle_minutes: int) -> User | None:
     """The user of a live session; touches it at most once a minute so reads stay cheap."""
     if not token:
@@ -109,11 +120,11 @@ def user_for_token(token: str | None, idle_minutes: int) -> User | None:
         return None
     if now - auth.last_seen_at > timedelta(minutes=idle_minutes):
         auth.revoked_at = now
-        db.session.commit()
+        _commit_touch()
         return None
     if now - auth.last_seen_at > timedelta(minutes=1):
         auth.last_seen_at = now
-        db.session.commit()
+        _commit_touch()
     user = db.session.get(User, auth.user_id)
     return user if user is not None and user.active else None
 

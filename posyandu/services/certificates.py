@@ -55,7 +55,7 @@ def issue(actor: User, type_code: str, kelurahan: Kelurahan, issued_on: date, is
           kader: Kader | None = None, stratum: str | None = None, key: str | None = None) -> Certificate:
     """Issue one certificate; its number is unique (type, year, running id). A repeated post (same key) returns
     the certificate the first one issued."""
-    earlier = idempotency.seen(key)
+    earlier = idempotency.seen(key, user_id=actor.id, entity="certificate")
     if earlier is not None:
         return db.session.get(Certificate, earlier.entity_id)
     t = types().get(type_code)
@@ -82,7 +82,7 @@ def issue(actor: User, type_code: str, kelurahan: Kelurahan, issued_on: date, is
     row = idempotency.claim(key, actor.id, "certificate")
     if row is not None:
         row.entity_id = cert.id
-    twin = idempotency.commit_once(key)
+    twin = idempotency.commit_once(key, user_id=actor.id, entity="certificate")
     return db.session.get(Certificate, twin.entity_id) if twin else cert
 
 

@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.commitment import canonical_text, dump_strokes, parse_strokes, text_hash
+from ..domain.commitment import SignatureError, canonical_text, dump_strokes, parse_strokes, text_hash
 from ..extensions import db
 from ..models import Commitment, CommitmentTemplate, Kader, KaderRole, Kelurahan, Posyandu, User
 from ..models.base import utcnow
@@ -62,7 +62,10 @@ def commitment_of(kader_id: int, year: int) -> Commitment | None:
 
 def _signature(kind: str, drawn: str | None, typed: str | None) -> str:
     if kind == "drawn":
-        return dump_strokes(parse_strokes(drawn))
+        try:
+            return dump_strokes(parse_strokes(drawn))
+        except SignatureError as e:  # not a drawing (malformed, a dot, too many points): a form error
+            raise CommitmentError("drawing") from e
     if kind == "typed" and typed and typed.strip():
         return canonical_text(typed)[:100]
     raise CommitmentError("signature")

@@ -217,7 +217,7 @@ def recent_visits(posyandu_id: int, limit: int = 20) -> list[HomeVisit]:
 
 def record(actor: User, person: Person, data: dict, key: str | None = None) -> HomeVisit:
     """Record a home visit; a task key in `data` closes that task. Posted twice, it is recorded once."""
-    twin = idempotency.seen(key)
+    twin = idempotency.seen(key, user_id=actor.id, entity="home_visit")
     if twin is not None:
         return db.session.get(HomeVisit, twin.entity_id)
     acting(db.session, actor)
@@ -232,7 +232,7 @@ def record(actor: User, person: Person, data: dict, key: str | None = None) -> H
     claimed = idempotency.claim(key, actor.id, "home_visit")
     if claimed is not None:
         claimed.entity_id = visit.id
-    twin = idempotency.commit_once(key)
+    twin = idempotency.commit_once(key, user_id=actor.id, entity="home_visit")
     if twin is not None:
         return db.session.get(HomeVisit, twin.entity_id)
     return visit

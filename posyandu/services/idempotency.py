@@ -1,34 +1,65 @@
-"""A form posted twice (double tap, retried request) is handled once."""
+"""A form posted twice (double tap, retried request) is handled once.
+
+A key answers only the account that claimed it, for the kind of record it was claimed for: a key posted by
+someone else, or for another kind of record, is refused (KeyConflict) rather than answered with a record the
+poster may not see. A key longer than its column or holding control characters (NUL) is refused (KeyInvalid).
+"""
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import IdempotencyKey
 
+MAX_KEY = 64  # IdempotencyKey.key
 
-def seen(key: str | None) -> IdempotencyKey | None:
-    """The earlier result of this submission, if it was already handled."""
+
+class KeyInvalid(ValueError):
+    """Not a key a form of ours could have sent (too long, too short, NUL bytes, other characters)."""
+
+
+class KeyConflict(ValueError):
+    """The key was already used by another account or for another kind of record."""
+
+
+def _valid(key: str | None) -> str | None:
     if not key:
         return None
-    return db.session.get(IdempotencyKey, key)
+    if not isinstance(key, str) or len(key) > MAX_KEY or not key.isprintable():
+        raise KeyInvalid(key)
+    return key
+
+
+def _owned(row: IdempotencyKey | None, user_id: int | None, entity: str) -> IdempotencyKey | None:
+    if row is not None and (row.user_id != user_id or row.entity != entity):
+        raise KeyConflict(row.key)
+    return row
+
+
+def seen(key: str | None, *, user_id: int | None, entity: str) -> IdempotencyKey | None:
+    """The earlier result of this submission by this user for this kind of record, if it was already handled."""
+    key = _valid(key)
+    if key is None:
+        return None
+    return _owned(db.session.get(IdempotencyKey, key), user_id, entity)
 
 
 def claim(key: str | None, user_id: int | None, entity: str) -> IdempotencyKey | None:
     """Record the key in the current transaction; its unique constraint stops a concurrent twin."""
-    if not key:
+    key = _valid(key)
+    if key is None:
         return None
     row = IdempotencyKey(key=key, user_id=user_id, entity=entity)
     db.session.add(row)
     return row
 
 
-def commit_once(key: str | None) -> IdempotencyKey | None:
+def commit_once(key: str | None, *, user_id: int | None, entity: str) -> IdempotencyKey | None:
     """Commit; if a twin request committed the same key first, roll back and return its row."""
     try:
         db.session.commit()
         return None
     except IntegrityError:
         db.session.rollback()
-        twin = seen(key)
+        twin = seen(key, user_id=user_id, entity=entity)
         if twin is None:
             raise
         return twin

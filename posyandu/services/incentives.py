@@ -79,7 +79,7 @@ def save_policy(actor: User, data: dict, policy: IncentivePolicy | None = None,
                 key: str | None = None) -> IncentivePolicy:
     """Create a policy for the actor's district, or correct one no batch has used yet (a used policy is history:
     a change is a new policy from a later month)."""
-    if policy is None and (earlier := idempotency.seen(key)) is not None:
+    if policy is None and (earlier := idempotency.seen(key, user_id=actor.id, entity="incentive_policy")) is not None:
         return db.session.get(IncentivePolicy, earlier.entity_id)
     data = {"hold_unverified": False, "board_amount": None, **data, "valid_from": dom.month_start(data["valid_from"])}
     if policy is not None and policy_in_use(policy):
@@ -100,7 +100,7 @@ def save_policy(actor: User, data: dict, policy: IncentivePolicy | None = None,
     row = idempotency.claim(key, actor.id, "incentive_policy")
     if row is not None:
         row.entity_id = policy.id
-    twin = idempotency.commit_once(key)
+    twin = idempotency.commit_once(key, user_id=actor.id, entity="incentive_policy")
     return db.session.get(IncentivePolicy, twin.entity_id) if twin else policy
 
 
@@ -223,7 +223,7 @@ def compute(actor: User, kelurahan: Kelurahan, month: date, pph21_bp: int | None
     """Compute the kelurahan's regular batch for the month as a draft. One per kelurahan and month: a repeated post
     (same key) or a second compute returns the batch that exists (use `recompute` to refresh a draft)."""
     _require(actor, COMPUTE)
-    if (earlier := idempotency.seen(key)) is not None:
+    if (earlier := idempotency.seen(key, user_id=actor.id, entity="incentive_batch")) is not None:
         return db.session.get(IncentiveBatch, earlier.entity_id)
     month = dom.month_start(month)
     existing = db.session.scalar(select(IncentiveBatch).where(
@@ -242,7 +242,7 @@ def compute(actor: User, kelurahan: Kelurahan, month: date, pph21_bp: int | None
     row = idempotency.claim(key, actor.id, "incentive_batch")
     if row is not None:
         row.entity_id = batch.id
-    twin = idempotency.commit_once(key)
+    twin = idempotency.commit_once(key, user_id=actor.id, entity="incentive_batch")
     if twin is not None:
         return db.session.get(IncentiveBatch, twin.entity_id)
     return batch
@@ -375,7 +375,7 @@ def correct(actor: User, batch: IncentiveBatch, key: str | None = None, home_vis
     """A correction of a paid month: a new adjusting batch whose lines are today's figures minus everything already
     paid for the kelurahan and month (negative = to recover). An open correction is returned rather than doubled."""
     _require(actor, COMPUTE)
-    if (earlier := idempotency.seen(key)) is not None:
+    if (earlier := idempotency.seen(key, user_id=actor.id, entity="incentive_batch")) is not None:
         return db.session.get(IncentiveBatch, earlier.entity_id)
     if batch.status != "paid":
         raise IncentiveError("state")
@@ -422,7 +422,7 @@ def correct(actor: User, batch: IncentiveBatch, key: str | None = None, home_vis
     row = idempotency.claim(key, actor.id, "incentive_batch")
     if row is not None:
         row.entity_id = adj.id
-    twin = idempotency.commit_once(key)
+    twin = idempotency.commit_once(key, user_id=actor.id, entity="incentive_batch")
     return db.session.get(IncentiveBatch, twin.entity_id) if twin else adj
 
 

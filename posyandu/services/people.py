@@ -10,6 +10,7 @@ from ..domain.lifecycle import group_for, hpl_from_hpht, pregnancy_is_active
 from ..extensions import db
 from ..models import Person, Pregnancy, User
 from ..models.base import utcnow
+from ..parsing import is_digits
 from . import idempotency, scope
 from .audit import acting
 
@@ -42,7 +43,7 @@ class Registered:
 
 def register(actor: User, data: dict, pregnancy: dict | None, key: str | None) -> Registered:
     """Create a person (and a pregnancy for an ibu hamil) once per idempotency key."""
-    earlier = idempotency.seen(key)
+    earlier = idempotency.seen(key, user_id=actor.id, entity="person")
     if earlier is not None:
         return Registered(db.session.get(Person, earlier.entity_id), repeated=True)
     acting(db.session, actor)
@@ -54,7 +55,7 @@ def register(actor: User, data: dict, pregnancy: dict | None, key: str | None) -
     db.session.flush()
     if row is not None:
         row.entity_id = person.id
-    twin = idempotency.commit_once(key)
+    twin = idempotency.commit_once(key, user_id=actor.id, entity="person")
     if twin is not None:
         return Registered(db.session.get(Person, twin.entity_id), repeated=True)
     return Registered(person)
@@ -121,7 +122,7 @@ def search(user: User, text: str, page: int, per_page: int,
         mother = aliased(Person)
         like = "%" + _escape_like(text.lower()) + "%"
         conds = [func.lower(Person.name).like(like, escape="\\"), func.lower(mother.name).like(like, escape="\\")]
-        if text.isdigit():
+        if is_digits(text):
             conds.append(Person.nik.like(f"{text}%"))
         q = q.outerjoin(mother, Person.mother_id == mother.id).where(or_(*conds))
     q = (q.options(selectinload(Person.mother), selectinload(Person.posyandu), selectinload(Person.pregnancies))

@@ -6,6 +6,7 @@ they are read by import tools and operators, not by this app's users.
 """
 import csv
 import io
+import re
 from datetime import date
 
 from openpyxl import Workbook
@@ -37,9 +38,13 @@ CATEGORY_ID = {
 POSITION_ID = {"l": "Terlentang", "h": "Berdiri"}
 
 
+_NUMBER = re.compile(r"[-+]?[0-9]+([.,][0-9]+)?", re.ASCII)
+
+
 def safe_cell(value):
-    """A spreadsheet cell that cannot run as a formula (CSV injection): text starting with = + - @ gets a '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A spreadsheet cell that cannot run as a formula (CSV injection): text starting with = + - @ gets a '.
+    A number stays a number, negative ones too (a z-score of -1,20 is not a formula)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 

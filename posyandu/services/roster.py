@@ -14,6 +14,7 @@ from ..domain.nik import nik_problem
 from ..extensions import db
 from ..models import Kader, KaderAssessment, KaderRole, Kecamatan, Kelurahan, Posyandu, Puskesmas, User
 from ..models.base import utcnow
+from ..parsing import is_digits
 from .audit import acting
 from .scope import posyandu_ids
 
@@ -51,7 +52,7 @@ def search(user: User, q: str, posyandu_id: int | None, page: int, size: int, on
     q = (q or "").strip()
     if q:
         digits = q.replace(" ", "").replace(".", "")
-        if digits.isdigit() and len(digits) >= 4:
+        if is_digits(digits) and len(digits) >= 4:
             stmt = stmt.where(Kader.nik.startswith(digits) if len(digits) < 16 else Kader.nik == digits)
         else:
             stmt = stmt.where(func.lower(Kader.name).contains(q.lower(), autoescape=True))

@@ -2,14 +2,14 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import assessment, growth, kms, rules
 from ..domain.lifecycle import age_in_months
 from ..extensions import db
-from ..models import (Duty, HariBuka, KbmTable, Measurement, Person, ScreeningRecord, ServiceRecord, User,
-                      Visit)
+from ..models import (Duty, HariBuka, KbmTable, Kecamatan, Kelurahan, Measurement, Person, Posyandu,
+                      ScreeningRecord, ServiceRecord, User, Visit)
 from ..models.base import utcnow
 from . import places
 from .audit import acting
@@ -86,9 +86,29 @@ def advance(actor: User, visit: Visit, from_step: int) -> None:
     db.session.commit()
 
 
-def current_kbm(on: date) -> KbmTable | None:
-    return db.session.scalar(select(KbmTable).where(KbmTable.valid_from <= on)
+def kbm_versions(district_id: int):
+    """The KBM versions a district uses: its own and the installation-wide ones."""
+    return select(KbmTable).where(or_(KbmTable.district_id == district_id, KbmTable.district_id.is_(None)))
+
+
+def district_of_posyandu(posyandu_id: int) -> int:
+    return db.session.scalar(select(Kecamatan.district_id).join(Kelurahan, Kelurahan.kecamatan_id == Kecamatan.id)
+                             .join(Posyandu, Posyandu.kelurahan_id == Kelurahan.id).where(Posyandu.id == posyandu_id))
+
+
+def current_kbm(on: date, district_id: int) -> KbmTable | None:
+    """The district's KBM version in force on a date (another district's versions never apply)."""
+    return db.session.scalar(kbm_versions(district_id).where(KbmTable.valid_from <= on)
                              .order_by(KbmTable.valid_from.desc(), KbmTable.id.desc()).limit(1))
+
+
+def add_kbm_version(actor: User, name: str, valid_from: date, grams: dict) -> KbmTable:
+    """A new KBM version for the actor's district, from its date on (audited)."""
+    acting(db.session, actor)
+    version = KbmTable(district_id=actor.district_id, name=name, valid_from=valid_from, grams=grams)
+    db.session.add(version)
+    db.session.commit()
+    return version
 
 
 @dataclass
@@ -142,7 +162,7 @@ def assess(person: Person, on: date, values: dict, exclude_visit_id: int | None 
             prev.measured_on, prev.weight_kg, _as_lying(prev.length_cm, prev.position), on,
             values.get("weight_kg"), _as_lying(values.get("length_cm"), values.get("position")))
     if age_days < rules.WHO_2006_LAST_DAY and values.get("weight_kg") is not None:
-        kbm = current_kbm(on)
+        kbm = current_kbm(on, district_of_posyandu(person.posyandu_id))
         history = [kms.Weighing(m.measured_on, m.weight_kg, m.ntob) for m in recent]
         months = rules.months_from_days(age_days)
         code = kms.ntob(history, on, values["weight_kg"], months, kbm.grams if kbm else kms.KBM_KMS_2010)

@@ -8,7 +8,7 @@ from ...extensions import db
 from ...models import Kelurahan, Posyandu, Puskesmas, User
 from ...roles import role_required
 from ...services import accounts, scope
-from ...web import get_or_404, render
+from ...web import get_or_404, int_arg, render
 from . import bp
 from .forms import UserForm
 
@@ -23,7 +23,7 @@ def _admins_only():
 @bp.route("/akun/")
 def list_users():
     """The accounts of the district."""
-    page = max(1, request.args.get("page", 1, type=int))
+    page = int_arg("page", 1, 1, 10_000)
     size = current_app.config["PAGE_SIZE"]
     rows = list(db.session.scalars(select(User).where(User.district_id == current_user.district_id)
                                    .order_by(User.username).offset((page - 1) * size).limit(size + 1)))

@@ -12,7 +12,7 @@ from ...models import Kader, KaderRole, Person, Posyandu
 from ...services import home_visits as svc
 from ...services import scope
 from ...services.report_exports import safe_cell
-from ...web import get_or_404, render
+from ...web import get_or_404, int_arg, render
 from . import bp
 from .forms import HomeVisitForm
 
@@ -33,7 +33,7 @@ def _login():
 def _posyandu() -> Posyandu | None:
     if current_user.posyandu_id:
         return get_or_404(Posyandu, current_user.posyandu_id)
-    pid = request.args.get("posyandu", type=int)
+    pid = int_arg("posyandu")
     return get_or_404(Posyandu, pid) if pid else None
 
 
@@ -62,7 +62,7 @@ def tasks():
         resp = Response(stream_with_context(lines()), mimetype="text/csv")
         resp.headers["Content-Disposition"] = f'attachment; filename="kunjungan-rumah-{pos.id}-{today}.csv"'
         return resp
-    page = max(1, min(request.args.get("page", 1, type=int), 1000))
+    page = int_arg("page", 1, 1, 1000)
     rows = open_[(page - 1) * PAGE: page * PAGE]
     return render("home_visits/tasks.html", pos=pos, rows=rows, persons=persons, total=len(open_), page=page,
                   more=len(open_) > page * PAGE, labels_tasks=TASKS, visits=svc.recent_visits(pos.id),
@@ -82,6 +82,7 @@ def record(person_id: int):
     """Record a home visit to a person; a task named in `?tugas=` is closed by it."""
     person = get_or_404(Person, person_id)
     form = HomeVisitForm()
+    form.born = person.birth_date
     form.kader_id.choices = _kader_choices(person.posyandu_id, date.today())
     task_key = request.values.get("tugas") or form.task_key.data or ""
     if task_key and task_key.split(":", 1)[0] not in TASKS:

@@ -1,5 +1,6 @@
 """Incentive forms. Money is typed as people write it ("Rp1.000.000", "1.000.000") and kept as whole Rupiah;
 rates as percentages ("2,5") kept as basis points."""
+import re
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -8,6 +9,7 @@ from wtforms.validators import Optional, ValidationError
 
 from ...domain.incentives import CONDITIONS, FUNDING_SOURCES
 from ...forms import BaseForm, IdempotentForm, not_before_1900, present, required, text_field
+from ...parsing import is_digits, parse_int
 
 MAX_RUPIAH = 1_000_000_000
 
@@ -22,7 +24,7 @@ def parse_rupiah(text: str | None, signed: bool = False) -> int | None:
     t = t.removeprefix("Rp").removeprefix("rp").replace(".", "")
     if t.endswith(",00"):
         t = t[:-3]
-    if not t.isdigit() or int(t) > MAX_RUPIAH:
+    if not is_digits(t, 15) or int(t) > MAX_RUPIAH:
         raise ValueError(t)
     return sign * int(t)
 
@@ -32,6 +34,8 @@ def parse_percent_bp(text: str | None) -> int | None:
     t = (text or "").strip().rstrip("%").strip().replace(",", ".")
     if not t:
         return None
+    if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,4})?", t, re.ASCII):
+        raise ValueError(t)
     try:
         value = Decimal(t) * 100
     except InvalidOperation as e:
@@ -87,7 +91,7 @@ class PolicyForm(IdempotentForm):
                                blank=True)
 
     def validate_min_home_visits(self, field):
-        if not (field.data or "").strip().isdigit() or int(field.data) > 100:
+        if parse_int(field.data, 0, 100) is None:
             raise ValidationError(_l("Isi bilangan bulat 0 sampai 100."))
 
 

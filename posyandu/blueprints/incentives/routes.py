@@ -14,7 +14,8 @@ from ...models import IncentiveBatch, IncentiveLine, IncentivePolicy, Kelurahan,
 from ...pdf.incentives import daftar_pdf, kuitansi_pdf, slips_pdf
 from ...roles import role_required
 from ...services import incentive_exports, incentives, scope
-from ...web import get_or_404, render
+from ...parsing import parse_id
+from ...web import get_or_404, int_arg, render
 from . import bp
 from .forms import (AdjustForm, ComputeForm, CorrectForm, PaidForm, PolicyForm, condition_values)
 
@@ -157,8 +158,8 @@ def batches():
 def compute():
     """Compute a kelurahan's batch for a month as a draft (a double click computes one batch)."""
     kels = _kelurahan_in_scope()
-    posted = request.form.get("kelurahan_id", "")
-    if posted.isdigit() and int(posted) not in {k.id for k in kels}:
+    posted = parse_id(request.form.get("kelurahan_id"))
+    if posted is not None and posted not in {k.id for k in kels}:
         abort(404)  # another kelurahan's batch: not found, as for any object outside the scope
     form = _compute_form(kels)
     error = None
@@ -183,7 +184,7 @@ def _batch_page(batch: IncentiveBatch, status: int = 200, paid_form=None):
     if paid_form is None:
         paid_form = PaidForm()
         paid_form.paid_on.data = date.today()
-    page = max(1, min(request.args.get("page", 1, type=int), 1000))
+    page = int_arg("page", 1, 1, 1000)
     lines = batch.lines[(page - 1) * LINES_PER_PAGE: page * LINES_PER_PAGE]
     preparers = sorted(incentives.preparer_ids(batch))
     return render("incentives/batch.html", status=status, batch=batch, totals=incentives.batch_totals(batch),
@@ -341,7 +342,7 @@ def _name(batch: IncentiveBatch, what: str, ext: str) -> str:
 def slips(batch_id: int):
     """Every slip of the batch; ?per=1…4 slips on an A4 page (3 by default)."""
     batch = get_or_404(IncentiveBatch, batch_id)
-    per = max(1, min(request.args.get("per", 3, type=int), 4))
+    per = int_arg("per", 3, 1, 4)
     return _download(slips_pdf(_doc(batch), per), "application/pdf", _name(batch, "slip-insentif", "pdf"), True)
 
 

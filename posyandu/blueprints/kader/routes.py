@@ -16,8 +16,9 @@ from ...models import Certificate, Commitment, Kader, KaderRole, Kelurahan, User
 from ...pdf.certificates import certificates_pdf, qr_svg_path
 from ...pdf.commitment import commitment_pdf
 from ...roles import role_required
+from ...parsing import parse_id
 from ...services import certificates, commitments, roster, scope, signers
-from ...web import get_or_404, render, search_query
+from ...web import get_or_404, int_arg, render, search_query
 from . import bp
 from .forms import (
     AssessmentForm,
@@ -52,12 +53,12 @@ def _login():
 
 
 def _year() -> int:
-    return max(2020, min(request.args.get("tahun", date.today().year, type=int), 2100))
+    return int_arg("tahun", date.today().year, 2020, 2100)
 
 
 def _posyandu_filter() -> int | None:
     """A Posyandu chosen in a list filter, only if in scope (else no filter)."""
-    pid = request.values.get("posyandu", type=int)
+    pid = int_arg("posyandu", source=request.values)
     return pid if pid and pid in {p.id for p in scope.visible_posyandu(current_user)} else None
 
 
@@ -227,7 +228,8 @@ def end_role(kader_id: int):
     """End one of the kader's roles on a date."""
     kader = get_or_404(Kader, kader_id)
     form = EndRoleForm()
-    role = db.session.get(KaderRole, int(form.role_id.data)) if (form.role_id.data or "").isdigit() else None
+    role_id = parse_id(form.role_id.data)
+    role = db.session.get(KaderRole, role_id) if role_id else None
     if role is None or role.kader_id != kader.id or role.posyandu_id not in {p.id for p in scope.visible_posyandu(current_user)}:
         abort(404)
     if form.validate_on_submit():
@@ -392,6 +394,8 @@ def _sign_error(code: str, name: str = "") -> str:
         return _("Posyandu ini belum mencatat ketua. Catat peran ketua di data kader, atau minta lurah menandatangani.")
     if code == "own":
         return _("Ketua tidak menandatangani komitmennya sendiri sebagai yang mengetahui; lurah yang menandatangani.")
+    if code == "drawing":
+        return _("Tanda tangan tidak terbaca atau terlalu kecil. Hapus lalu gambar ulang di kotak.")
     return _("Tanda tangan belum dibuat. Gambar tanda tangan di kotak (atau ketik nama lengkap).")
 
 
@@ -524,7 +528,7 @@ def _cert_data(cert: Certificate) -> dict:
 def certificates_list():
     """Certificates of a kelurahan (issued and revoked), a form for kelurahan awards, and printing all as one PDF."""
     kels = _kelurahan_in_scope()
-    kel_id = request.args.get("kelurahan", type=int)
+    kel_id = int_arg("kelurahan")
     kel = next((k for k in kels if k.id == kel_id), kels[0] if kels else None)
     rows = certificates.of_kelurahan(kel.id, include_revoked=True) if kel else []
     form = None

@@ -10,7 +10,8 @@ from ...extensions import db
 from ...models import AuditLog, HariBuka, Person, Pregnancy, User
 from ...services import idempotency, people, person_card, scope, session_day
 from ...services.scope import get_in_scope
-from ...web import get_or_404, render, search_query
+from ...parsing import parse_id
+from ...web import get_or_404, int_arg, render, search_query
 from . import bp
 from .forms import DeleteForm, PersonForm, PregnancyForm, RegisterForm
 
@@ -67,7 +68,7 @@ def register_person():
     _posyandu_choices(form)
     mother = None
     if request.method == "GET":
-        mother_id = request.args.get("ibu", type=int)
+        mother_id = int_arg("ibu")
         mother = get_or_404(Person, mother_id) if mother_id else None
         if mother is not None:
             form.mother_id.data = str(mother.id)
@@ -78,7 +79,7 @@ def register_person():
             form.posyandu_id.data = current_user.posyandu_id
         form.antri.data = request.args.get("antri", "")
         return render("people/register.html", "people/_register_form.html", form=form, mother=mother, duplicates=[])
-    earlier = idempotency.seen(form.idempotency_key.data)
+    earlier = idempotency.seen(form.idempotency_key.data, user_id=current_user.id, entity="person")
     if earlier is not None:  # a re-post of a form already handled: show what it made
         return redirect(url_for("people.view_person", person_id=earlier.entity_id), 303)
     duplicates = []
@@ -100,7 +101,8 @@ def register_person():
 
 def _after_register(person: Person, antri: str | None):
     """Show the new person, or — when registered from meja 1 — queue them for the hari buka."""
-    hb = get_in_scope(current_user, HariBuka, int(antri)) if (antri or "").isdigit() else None
+    hb_id = parse_id(antri)
+    hb = get_in_scope(current_user, HariBuka, hb_id) if hb_id else None
     if hb is not None and hb.closed_at is None:
         session_day.add_to_queue(current_user, hb, person)
         return redirect(url_for("sessions.meja", hb_id=hb.id, meja=1), 303)

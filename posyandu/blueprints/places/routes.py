@@ -10,7 +10,7 @@ from ...extensions import db
 from ...models import Kader, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas
 from ...roles import role_required
 from ...services import places, scope
-from ...web import get_or_404, render
+from ...web import get_or_404, int_arg, render
 from . import bp
 from .forms import KaderForm, KecamatanForm, KelurahanForm, PositionForm, PosyanduForm, PuskesmasForm
 
@@ -63,7 +63,7 @@ def _edit_place(kind: str, obj_id: int | None):
     form = form_cls(obj=obj if obj_id else None)
     _choices(form)
     if not obj_id and request.method == "GET" and hasattr(form, "kecamatan_id"):
-        form.kecamatan_id.data = request.args.get("kecamatan", type=int)
+        form.kecamatan_id.data = int_arg("kecamatan")
     if form.validate_on_submit():
         data = {f.name: f.data for f in form if f.name not in ("csrf_token",)}
         if kind == "kecamatan":
@@ -123,7 +123,7 @@ def edit_posyandu(posyandu_id: int | None = None):
     form = PosyanduForm(obj=pos if posyandu_id else None)
     _choices(form)
     if not posyandu_id and request.method == "GET":
-        form.kelurahan_id.data = request.args.get("kelurahan", type=int)
+        form.kelurahan_id.data = int_arg("kelurahan")
     if form.validate_on_submit():
         data = {f.name: f.data for f in form if f.name != "csrf_token"}
         if data["schedule_kind"] == "day_of_month":

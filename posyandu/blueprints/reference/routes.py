@@ -2,12 +2,11 @@
 from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ...extensions import db
 from ...models import KbmTable
 from ...roles import role_required
-from ...services.audit import acting
+from ...services import session_day
 from ...web import render
 from . import bp
 from .forms import KbmForm
@@ -22,13 +21,13 @@ def _admins_only():
 
 @bp.route("/kbm", methods=["GET", "POST"])
 def kbm():
-    """The KBM versions; a new version applies to weighings from its date on (older codes keep theirs)."""
-    versions = list(db.session.scalars(select(KbmTable).order_by(KbmTable.valid_from.desc(), KbmTable.id.desc())))
+    """The KBM versions the district uses (its own and the installation-wide ones); a new version is the
+    district's and applies to its weighings from its date on (older codes keep theirs)."""
+    versions = list(db.session.scalars(session_day.kbm_versions(current_user.district_id)
+                                       .order_by(KbmTable.valid_from.desc(), KbmTable.id.desc())))
     form = KbmForm()
     if form.validate_on_submit():
-        acting(db.session, current_user)
-        db.session.add(KbmTable(name=form.name.data, valid_from=form.valid_from.data, grams=form.parsed))
-        db.session.commit()
+        session_day.add_kbm_version(current_user, form.name.data, form.valid_from.data, form.parsed)
         flash(_("Versi KBM baru disimpan."), "success")
         return redirect(url_for("reference.kbm"), 303)
     if not form.is_submitted() and versions:

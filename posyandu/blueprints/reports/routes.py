@@ -15,7 +15,7 @@ from ...models import Kecamatan, Kelurahan, Posyandu, Puskesmas
 from ...roles import role_required
 from ...services import report_exports
 from ...services import reports as svc
-from ...web import get_or_404, render
+from ...web import get_or_404, int_arg, render
 from . import bp
 from .document import report_data
 from .labels import KINDS, METRICS, RANK_KEYS, RISK, SKDN_ROWS, metric_label
@@ -122,7 +122,7 @@ def area(kind: str | None = None, obj_id: int | None = None, posyandu_id: int | 
         ctx["parts"] = svc.roll_up(by_pos, rows, sub)
         key = request.args.get("urut") if request.args.get("urut") in RANK_KEYS else "stunting_pct"
         ranked = dom.rank([((pid, name), a_.total()) for pid, name, a_ in svc.roll_up(by_pos, rows, "posyandu")], key)
-        page = max(1, min(request.args.get("hal", 1, type=int), 1000))
+        page = int_arg("hal", 1, 1, 1000)
         ctx.update(rank_key=key, rank_keys=RANK_KEYS, rank_page=page, rank_offset=(page - 1) * RANK_PAGE,
                    ranked=ranked[(page - 1) * RANK_PAGE: page * RANK_PAGE],
                    rank_more=len(ranked) > page * RANK_PAGE)
@@ -160,7 +160,7 @@ def people_list(metric: str, kind: str | None = None, obj_id: int | None = None,
         resp.headers["Content-Disposition"] = (f'attachment; filename="{metric}-{a.kind}-{a.id or "kab"}-'
                                                f'{_month_arg(month)}.csv"')
         return resp
-    page = max(1, min(request.args.get("page", 1, type=int), 10_000))
+    page = int_arg("page", 1, 1, 10_000)
     rows, more = svc.page_of(q, page, 25)
     return render("reports/list.html", a=a, month=month, month_arg=_month_arg(month), metric=metric, title=title,
                   rows=rows, more=more, page=page, total=svc.count_of(q), band=band, sex=sex,

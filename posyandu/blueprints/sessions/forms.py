@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, TextAreaField
@@ -10,6 +12,16 @@ from ...forms import BaseForm, MeasureField, clean_text, in_range, max_len, pres
 class OpenForm(BaseForm):
     posyandu_id = SelectField(_l("Posyandu"), coerce=int, validators=[required()])
     held_on = DateField(_l("Tanggal"), validators=[present()])
+
+    # A hari buka is opened on the day, or entered afterwards from the paper register (the reports look two
+    # years back); never years ahead.
+    DAYS_BACK, DAYS_AHEAD = 2 * 366, 31
+
+    def validate_held_on(self, field):
+        today = date.today()
+        if field.data and not (today - timedelta(days=self.DAYS_BACK) <= field.data
+                               <= today + timedelta(days=self.DAYS_AHEAD)):
+            raise ValidationError(_l("Tanggal hari buka harus dalam dua tahun terakhir atau bulan depan."))
 
 
 class EnqueueForm(BaseForm):

@@ -10,7 +10,7 @@ from ...forms import CsrfForm
 from ...models import HariBuka, Person, Posyandu, Visit
 from ...roles import role_required
 from ...services import scope, session_day, session_views
-from ...web import get_or_404, render
+from ...web import get_or_404, int_arg, render
 from . import bp
 from .forms import CounsellingForm, EnqueueForm, MeasureForm, OpenForm, PastImmunisationForm, ServicesForm
 
@@ -48,7 +48,7 @@ def index():
     form.held_on.data = date.today()
     if current_user.posyandu_id:
         form.posyandu_id.data = current_user.posyandu_id
-    page = max(1, request.args.get("page", 1, type=int))
+    page = int_arg("page", 1, 1, 10_000)
     rows, more = session_views.recent_sessions(current_user, page, 20)
     return render("sessions/index.html", form=form, rows=rows, more=more, page=page,
                   can_open=current_user.role in ("ketua", "nakes", "district_admin"))
@@ -84,7 +84,7 @@ def save_duties(hb_id: int):
         abort(400)
     assignments = {}
     for duty in hb.duties:
-        meja = request.form.get(f"meja-{duty.kader_id}", type=int)
+        meja = int_arg(f"meja-{duty.kader_id}", source=request.form)
         assignments[duty.kader_id] = (meja if meja in MEJA else None, request.form.get(f"hadir-{duty.kader_id}") == "y")
     session_day.set_duties(current_user, hb, assignments)
     flash(_("Petugas disimpan."), "success")
@@ -133,7 +133,7 @@ def poll_queue(hb_id: int, meja: int):
     hb = _session(hb_id)
     if meja not in MEJA:
         abort(404)
-    if request.args.get("v", type=int) == hb.version:
+    if int_arg("v", lo=0) == hb.version:
         return "", 200, {"HX-Reswap": "none"}
     return render("sessions/_queue.html", "sessions/_queue.html", hb=hb, meja=meja, queue=session_views.queue(hb, meja))
 
