@@ -34,6 +34,7 @@ def test_forty_digit_ids_in_urls_are_not_found(tree, login, url):
     f"/sasaran/?page={HUGE}", f"/kader/?page={HUGE}", f"/kader/?posyandu={HUGE}", f"/kunjungan-rumah/?posyandu={HUGE}",
     f"/sasaran/baru?ibu={HUGE}", f"/akun/?page={HUGE}", f"/hari-buka/?page={HUGE}", "/sasaran/baru?ibu=%C2%B2",
     f"/kader/komitmen/?posyandu={HUGE}", f"/kader/sertifikat/?kelurahan={HUGE}", f"/kader/komitmen/?tahun={HUGE}",
+    f"/hari-buka/1/meja/2?lanjut={HUGE}", f"/laporan/?bulan=0001-01", f"/laporan/?bulan=9999-12",
 ])
 def test_forty_digit_query_numbers_are_handled(tree, login, url):
     _no_5xx(login("admin_d").get(url))
@@ -120,22 +121,25 @@ def test_long_or_strange_keys_are_refused(tree, login, key):
     json.dumps([[1e309, 5, 5, 5]]), "null", "[[true, 1, 2, 3]]", "{}", "[[]]",
 ])
 def test_malformed_drawn_signatures_are_a_form_error(tree, login, signature):
-    kader = kader_factories.kader_of(tree, "A1")
+    kader = kader_factories.with_pin(kader_factories.kader_of(tree, "A1"))
+    from posyandu.models import Commitment
     from posyandu.services import commitments
 
     t = commitments.ensure_template(tree.users["admin_d"], tree.districts["D"].id, date.today().year)
     c = login("ketua_a1")
-    resp = c.post(f"/kader/{kader.id}/komitmen", {"posyandu_id": tree.posyandu["A1"].id, "agree": "y",
-                                                   "text_sha256": t.body_sha256, "signature": signature,
-                                                   "idempotency_key": "s" * 32})
-    assert _no_5xx(resp).status_code == 422
+    form = {"posyandu_id": tree.posyandu["A1"].id, "agree": "y", "text_sha256": t.body_sha256,
+            "idempotency_key": "s" * 32, "pin": kader_factories.PIN}
+    resp = c.post(f"/kader/{kader.id}/komitmen", dict(form, signature=signature))
+    assert _no_5xx(resp).status_code == 422 and "Tanda tangan tidak terbaca" in resp.get_data(as_text=True)
+    assert c.post(f"/kader/{kader.id}/komitmen", dict(form, signature=kader_factories.STROKES)).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Commitment)) == 1
 
 
 def test_malformed_countersignature_is_a_form_error(tree, login):
     commitment = kader_factories.commitment_of(tree, "A1")
-    resp = login("ketua_a1").post(f"/kader/komitmen/{commitment.id}/ketahui",
-                                  {"name": "Bu Ketua", "title": "Ketua", "signature": "[" * 20000})
-    assert _no_5xx(resp).status_code == 422
+    resp = login("clerk_a").post(f"/kader/komitmen/{commitment.id}/ketahui",
+                                 {"name": "Andi Baso", "title": "Lurah Kelurahan A", "signature": "[" * 20000})
+    assert _no_5xx(resp).status_code == 422 and "Tanda tangan tidak terbaca" in resp.get_data(as_text=True)
 
 
 # --- dates ----------------------------------------------------------------------------------------------------

@@ -152,24 +152,24 @@ def test_replayed_incentive_steps_happen_once(app, tree, login):
 
 
 def test_replayed_signatures_and_certificates_happen_once(app, tree, login):
-    kader = kader_factories.kader_of(tree, "A1")
+    kader = kader_factories.with_pin(kader_factories.kader_of(tree, "A1"))
     template = commitments.ensure_template(tree.users["admin_d"], tree.districts["D"].id, date.today().year)
-    ketua = login("ketua_a1")
+    ketua, clerk = login("ketua_a1"), login("clerk_a")
     mark = last_audit()
-    no_5xx(replay(app, ketua, f"/kader/{kader.id}/komitmen", {
+    no_5xx(replay(app, ketua, f"/kader/{kader.id}/komitmen", {  # on the Posyandu laptop, with her PIN
         "posyandu_id": tree.posyandu["A1"].id, "agree": "y", "text_sha256": template.body_sha256,
-        "signature": kader_factories.STROKES, "idempotency_key": "replay-sign-0001"}))
+        "signature": kader_factories.STROKES, "pin": kader_factories.PIN, "idempotency_key": "replay-sign-0001"}))
     c = db.session.scalar(select(Commitment).where(Commitment.kader_id == kader.id))
     assert c is not None and audit_rows("commitment", c.id, "create", after=mark) == 1
 
     mark = last_audit()
-    no_5xx(replay(app, ketua, f"/kader/komitmen/{c.id}/ketahui", {
-        "name": "Bu Ketua", "title": "Ketua Posyandu A1", "signature": kader_factories.STROKES}))
+    no_5xx(replay(app, clerk, f"/kader/komitmen/{c.id}/ketahui", {  # the kelurahan enters the lurah's name
+        "name": "Andi Baso", "title": "Lurah Kelurahan A", "signature": kader_factories.STROKES}))
     db.session.refresh(c)
     assert c.countersigned_at is not None and audit_rows("commitment", c.id, after=mark) == 1
 
     mark = last_audit()
-    no_5xx(replay(app, login("clerk_a"), f"/kader/{kader.id}/sertifikat", {
+    no_5xx(replay(app, clerk, f"/kader/{kader.id}/sertifikat", {
         "type_code": "piagam", "issued_on": date.today().isoformat(), "issuer_name": "dr. Kepala",
         "issuer_title": "Kepala Dinas", "idempotency_key": "replay-cert-0001"}))
     assert count(Certificate, Certificate.kader_id == kader.id) == 1

@@ -612,7 +612,7 @@ def certificate_pdf(certificate_id: int):
 
 def _chosen(kel: Kelurahan) -> list[Certificate]:
     """The certificates ticked on the list (?id=…, only this kelurahan's), or all valid ones if none is."""
-    ids = set(request.args.getlist("id", type=int))
+    ids = {i for i in map(parse_id, request.args.getlist("id")) if i}
     if not ids:
         return certificates.of_kelurahan(kel.id)
     return [c for c in certificates.of_kelurahan(kel.id, include_revoked=True) if c.id in ids]

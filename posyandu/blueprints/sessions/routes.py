@@ -166,7 +166,7 @@ def work(hb_id: int, visit_id: int, meja: int):
 
 def _next_offer(hb: HariBuka) -> Visit | None:
     """The person just served here (`?lanjut=<visit id>`), offered at their next meja beside the queue."""
-    visit_id = request.args.get("lanjut", type=int)
+    visit_id = int_arg("lanjut")
     visit = db.session.get(Visit, visit_id) if visit_id else None
     if visit is None or visit.hari_buka_id != hb.id or visit.step not in (2, 3, 4, 5) or hb.closed_at is not None:
         return None
