@@ -187,3 +187,20 @@ def test_production_argon2_parameters_meet_owasp():
 def test_htmx_request_without_login_gets_hx_redirect(tree, client):
     resp = client.get("/sasaran/", headers={"HX-Request": "true"})
     assert resp.status_code == 401 and resp.headers["HX-Redirect"].startswith("/masuk")
+
+
+def test_idle_counters_are_forgotten_and_a_stale_count_starts_over(app, tree):
+    import time
+
+    from posyandu.services import throttle
+
+    rule = throttle.Rule(free=2, base=10, cap=40, window=60)
+    now = time.time()
+    assert [throttle.attempt("x", rule, now).allowed for _ in range(3)] == [True, True, False]
+    assert throttle.attempt("x", rule, now + 5).retry_after == 5  # 10 s after the second failure
+    assert throttle.attempt("x", rule, now + 11).allowed  # the wait is over: counted, and the next wait doubles
+    assert throttle.attempt("x", rule, now + 12).retry_after == 19
+    assert throttle.attempt("x", rule, now + 100).allowed  # idle longer than the window: starts over at 1
+    assert db.session.scalar(select(Throttle.failures).where(Throttle.key == "x")) == 1
+    db.session.execute(update(Throttle).values(last_at=Throttle.last_at - 2 * 86400))
+    assert throttle.prune(86400) == 1

@@ -90,6 +90,8 @@ def login(username: str, password: str, client: str, user_agent: str, cfg, known
     throttle.clear(keys[0][0])
     throttle.clear(f"login:{username}")
     throttle.refund(keys[1][0])  # a success is not a failure of the client
+    if secrets.randbelow(50) == 0:  # now and then, forget counters idle for a day (they start over anyway)
+        throttle.prune(86400)
     token = secrets.token_urlsafe(32)
     db.session.add(AuthSession(token_hash=_digest(token), user_id=user.id, user_agent=(user_agent or "")[:200]))
     db.session.commit()

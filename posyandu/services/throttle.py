@@ -82,7 +82,5 @@ def clear(key: str) -> None:
 
 
 def prune(older_than: float) -> int:
-    """Drop counters idle longer than `older_than` seconds (they would start over anyway)."""
-    n = db.session.execute(delete(Throttle).where(Throttle.last_at < time.time() - older_than)).rowcount
-    db.session.commit()
-    return n
+    """Drop counters idle longer than `older_than` seconds (they would start over anyway); the caller commits."""
+    return db.session.execute(delete(Throttle).where(Throttle.last_at < time.time() - older_than)).rowcount
