@@ -134,6 +134,7 @@ def _register_hooks(app: Flask) -> None:
 
     from . import labels
 
+    from .domain.identity import initial
     from .services.people import group_of
 
     from .nav import items_for
@@ -142,6 +143,7 @@ def _register_hooks(app: Flask) -> None:
     app.jinja_env.globals.update(labels=labels, age_text=labels.age_text, group_of=group_of,
                                  nav_items=lambda user: items_for(user, app.view_functions), may_open=may_open)
     app.jinja_env.filters["masked_nik"] = labels.masked_nik
+    app.jinja_env.filters["initial"] = initial
 
     @app.context_processor
     def _globals():

@@ -30,7 +30,7 @@ POSITIONS = {
     "bidang_sosial": _l("Ketua bidang sosial"),
 }
 OUTCOMES = {"lahir_hidup": _l("Lahir hidup"), "lahir_mati": _l("Lahir mati"), "keguguran": _l("Keguguran")}
-ACTIONS = {"create": _l("dibuat"), "update": _l("diubah"), "delete": _l("dihapus")}
+ACTIONS = {"create": _l("dibuat"), "update": _l("diubah"), "delete": _l("dihapus"), "merge": _l("digabung")}
 WEEKDAYS = [_l("Senin"), _l("Selasa"), _l("Rabu"), _l("Kamis"), _l("Jumat"), _l("Sabtu"), _l("Minggu")]
 FIELD_NAMES = {
     "name": _l("Nama"), "nik": _l("NIK"), "kk_number": _l("No. KK"), "sex": _l("Jenis kelamin"),
@@ -39,6 +39,8 @@ FIELD_NAMES = {
     "father_nik": _l("NIK ayah"), "birth_order": _l("Anak ke-"), "birth_weight_kg": _l("Berat lahir"),
     "birth_length_cm": _l("Panjang lahir"), "has_kia_book": _l("Buku KIA"), "consent": _l("Persetujuan"),
     "consent_by": _l("Pemberi persetujuan"), "posyandu_id": _l("Posyandu"), "deleted_at": _l("Dihapus"),
+    "left_on": _l("Keluar sejak"), "left_reason": _l("Alasan keluar"), "left_note": _l("Keterangan keluar"),
+    "merged_into_id": _l("Digabung ke"),
 }
 
 
@@ -103,3 +105,7 @@ CHECKS = {"waz_flag": _l("BB/U di luar batas wajar WHO"), "lhaz_flag": _l("PB/TB
 
 CARD_FLAGS = {**FINDINGS, "flagged": _l("Nilai terakhir ditandai tidak wajar"),
               "imunisasi_overdue": _l("Imunisasi terlambat"), "screening_refer": _l("Skrining: perlu rujuk")}
+
+# Why a person left the roll (domain.identity.LEAVE_REASONS).
+LEAVE_REASONS = {"pindah": _l("Pindah"), "meninggal": _l("Meninggal"), "lainnya": _l("Bukan sasaran lagi / lainnya")}
+TRANSFER_STATES = {"requested": _l("menunggu persetujuan"), "approved": _l("disetujui"), "rejected": _l("ditolak")}

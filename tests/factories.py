@@ -82,3 +82,15 @@ def build_tree() -> Tree:
         t.users[username] = u
     db.session.commit()
     return t
+
+
+def transfer_of(t: Tree, key: str):
+    """An open transfer request of the Posyandu's child (from and to that Posyandu, so it lies wholly inside it)."""
+    from posyandu.models import PersonTransfer
+
+    child = t.people[f"child_{key}"]
+    tr = PersonTransfer(person_id=child.id, from_posyandu_id=child.posyandu_id, to_posyandu_id=child.posyandu_id,
+                        moved_on=date.today())
+    db.session.add(tr)
+    db.session.commit()
+    return tr

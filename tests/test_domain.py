@@ -164,3 +164,16 @@ def test_person_card_reads_findings_by_the_group_at_the_measurement(app, tree):
     db.session.commit()
     assert card(nenek, today)["flags"] == []
     assert card(teen, today)["flags"] == ["wasted"]
+
+
+def test_identity_rules():
+    from posyandu.domain.identity import initial, nik_disagrees, on_roll
+
+    assert not nik_disagrees("6474011506250001", date(2025, 6, 15), "L")
+    assert nik_disagrees("6474011506250001", date(2025, 6, 15), "P")
+    assert nik_disagrees("6474015506250001", date(2025, 6, 16), "P")
+    assert not nik_disagrees("6474015506250001", date(2025, 6, 15), "P")
+    assert not nik_disagrees(None, date(2025, 6, 15), "P") and not nik_disagrees("123", date(2025, 6, 15), "P")
+    assert on_roll(None, date(2026, 2, 1)) and on_roll(date(2026, 3, 10), date(2026, 3, 1))
+    assert on_roll(date(2026, 3, 10), date(2026, 2, 1)) and not on_roll(date(2026, 3, 10), date(2026, 4, 1))
+    assert initial(" siti aminah") == "S." and initial("") == "—"

@@ -7,7 +7,7 @@ from werkzeug.routing import IntegerConverter
 
 from posyandu.models import Kecamatan
 
-from . import incentive_factories, kader_factories
+from . import factories, incentive_factories, kader_factories
 
 # What each id parameter names, as a function of a Posyandu: the object of that Posyandu (or around it).
 ID_PARAMS = {
@@ -23,6 +23,7 @@ ID_PARAMS = {
     "policy_id": lambda t, key: incentive_factories.policy_of(t, key).id,
     "batch_id": lambda t, key: incentive_factories.batch_of(t, key).id,
     "line_id": lambda t, key: incentive_factories.batch_of(t, key).lines[0].id,
+    "transfer_id": lambda t, key: factories.transfer_of(t, key).id,
     "user_id": lambda t, key: next(u.id for u in t.users.values()
                                    if u.district_id == t.posyandu[key].kelurahan.kecamatan.district_id),
 }

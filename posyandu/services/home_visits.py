@@ -14,6 +14,7 @@ from ..domain import reports as dom
 from ..extensions import db
 from ..models import HariBuka, HomeVisit, Measurement, Person, Pregnancy, ScreeningRecord, ServiceRecord, User, Visit
 from . import idempotency
+from .people import on_roll
 from .audit import acting
 
 TASK_CODES = ("absent", "T", "2T", "BGM", "new_stunting", "at_risk", "kek", "danger", "danger_adult", "rujukan",
@@ -47,7 +48,7 @@ def home_visits_count(kader_id: int, month: date) -> int:
 
 
 def _balita(posyandu_id: int, on: date):
-    return and_(Person.posyandu_id == posyandu_id, Person.deleted_at.is_(None), Person.birth_date <= on,
+    return and_(Person.posyandu_id == posyandu_id, on_roll(on), Person.birth_date <= on,
                 Person.birth_date > dom.latest_birth_for_age(on, 60))
 
 
@@ -62,7 +63,7 @@ def tasks(posyandu_id: int, on: date) -> list[Task]:
     out: list[Task] = []
     preg = _pregnant(on)
     mothers = select(Person.id).join(preg, preg.c.person_id == Person.id).where(
-        Person.posyandu_id == posyandu_id, Person.deleted_at.is_(None))
+        Person.posyandu_id == posyandu_id, on_roll(on))
     # absent from the last hari buka held: balita and ibu hamil without a visit there. Absence is known only once
     # the day is over: closed by the ketua, or its date has passed — never while it is still open today.
     last_hb = db.session.execute(select(HariBuka.id, HariBuka.held_on).where(
@@ -146,7 +147,7 @@ def _adult_tasks(posyandu_id: int, on: date, mothers) -> list[Task]:
     sugar, KEK — domain.findings, the rule meja 3 shows), and referrals made at meja 5 or by a screening."""
     out: list[Task] = []
     since = on - timedelta(days=RECENT_DAYS)
-    people = select(Person.id).where(Person.posyandu_id == posyandu_id, Person.deleted_at.is_(None),
+    people = select(Person.id).where(Person.posyandu_id == posyandu_id, on_roll(on),
                                      Person.id.not_in(mothers))
     lm = (select(Measurement, Visit.group.label("grp"), Person.sex.label("sex"),
                  func.row_number().over(partition_by=Measurement.person_id,

@@ -3,12 +3,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
+from ..domain.identity import TRANSFER_APPROVED
 from ..domain.lifecycle import group_for, hpl_from_hpht, pregnancy_is_active
 from ..extensions import db
-from ..models import Person, Pregnancy, User
+from ..models import Person, PersonTransfer, Pregnancy, User
 from ..models.base import utcnow
 from ..parsing import is_digits
 from . import idempotency, scope
@@ -21,18 +23,57 @@ PERSON_FIELDS = (
 )
 
 
-def likely_duplicates(user: User, data: dict, exclude_id: int | None = None) -> list[Person]:
-    """People in the user's scope who are probably this person: same NIK, or same name and birth date,
-    or same mother and birth date."""
+class NikTaken(Exception):
+    """The NIK already belongs to a live person somewhere in the installation."""
+
+
+def live() -> object:
+    """A person who is not deleted and has not left the roll."""
+    return and_(Person.deleted_at.is_(None), Person.left_on.is_(None))
+
+
+def on_roll(first_day: date):
+    """On the roll in the period from first_day (a report month's first day, or today): not deleted, and not
+    left before it — someone who left in March still counts in February. domain.identity.on_roll, in SQL."""
+    return and_(Person.deleted_at.is_(None), or_(Person.left_on.is_(None), Person.left_on > first_day))
+
+
+@dataclass
+class Match:
+    """A live person who is probably the one being registered; `visible` when inside the user's scope (else the
+    page shows only the name's initial and "registered at another Posyandu")."""
+
+    person: Person
+    visible: bool
+    same_nik: bool
+
+
+def likely_duplicates(user: User, data: dict, exclude_id: int | None = None) -> list[Match]:
+    """Live people anywhere in the installation who are probably this person: same NIK, or same name and birth
+    date, or same mother and birth date. Same-NIK matches first."""
     conds = [and_(func.lower(Person.name) == data["name"].strip().lower(), Person.birth_date == data["birth_date"])]
-    if data.get("nik"):
-        conds.append(Person.nik == data["nik"])
+    nik = data.get("nik")
+    if nik:
+        conds.append(Person.nik == nik)
     if data.get("mother_id"):
         conds.append(and_(Person.mother_id == data["mother_id"], Person.birth_date == data["birth_date"]))
-    q = scope.people(user).where(or_(*conds)).order_by(Person.name).limit(10)
+    visible = Person.posyandu_id.in_(scope.posyandu_ids(user))
+    q = (select(Person, visible).where(live(), or_(*conds))
+         .options(selectinload(Person.posyandu)).order_by(Person.name, Person.id).limit(10))
     if exclude_id:
         q = q.where(Person.id != exclude_id)
-    return list(db.session.scalars(q))
+    out = [Match(p, bool(v), bool(nik) and p.nik == nik) for p, v in db.session.execute(q)]
+    return sorted(out, key=lambda m: not m.same_nik)
+
+
+def live_with_nik(nik: str | None, exclude_id: int | None = None) -> Person | None:
+    """The live person holding this NIK, anywhere in the installation."""
+    if not nik:
+        return None
+    q = select(Person).where(Person.nik == nik, live())
+    if exclude_id:
+        q = q.where(Person.id != exclude_id)
+    return db.session.scalar(q.limit(1))
 
 
 @dataclass
@@ -42,7 +83,8 @@ class Registered:
 
 
 def register(actor: User, data: dict, pregnancy: dict | None, key: str | None) -> Registered:
-    """Create a person (and a pregnancy for an ibu hamil) once per idempotency key."""
+    """Create a person (and a pregnancy for an ibu hamil) once per idempotency key. Raises NikTaken when the NIK
+    is live elsewhere — also when a concurrent request registered it first (the unique index on live NIKs)."""
     earlier = idempotency.seen(key, user_id=actor.id, entity="person")
     if earlier is not None:
         return Registered(db.session.get(Person, earlier.entity_id), repeated=True)
@@ -52,10 +94,18 @@ def register(actor: User, data: dict, pregnancy: dict | None, key: str | None) -
     if pregnancy and pregnancy.get("hpht"):
         person.pregnancies.append(_pregnancy(pregnancy))
     row = idempotency.claim(key, actor.id, "person")
-    db.session.flush()
-    if row is not None:
-        row.entity_id = person.id
-    twin = idempotency.commit_once(key, user_id=actor.id, entity="person")
+    try:
+        db.session.flush()
+        if row is not None:
+            row.entity_id = person.id
+        twin = idempotency.commit_once(key, user_id=actor.id, entity="person")
+    except IntegrityError:
+        db.session.rollback()
+        twin = idempotency.seen(key, user_id=actor.id, entity="person")
+        if twin is None:
+            if live_with_nik(data.get("nik")) is not None:
+                raise NikTaken() from None
+            raise
     if twin is not None:
         return Registered(db.session.get(Person, twin.entity_id), repeated=True)
     return Registered(person)
@@ -67,13 +117,46 @@ def _pregnancy(data: dict) -> Pregnancy:
 
 
 def update(actor: User, person: Person, data: dict) -> Person:
-    """Change a person's fields; the audit trail keeps the old values."""
+    """Change a person's fields; the audit trail keeps the old values. A change of Posyandu is a transfer dated
+    today (approved at once: only a user who sees both Posyandu can choose the new one). Raises NikTaken."""
     acting(db.session, actor)
+    moved_from = person.posyandu_id
     for k in PERSON_FIELDS:
         if k in data:
             setattr(person, k, data[k])
-    db.session.commit()
+    if person.posyandu_id != moved_from:
+        db.session.add(PersonTransfer(person_id=person.id, from_posyandu_id=moved_from,
+                                      to_posyandu_id=person.posyandu_id, moved_on=date.today(),
+                                      status=TRANSFER_APPROVED, decided_by_id=actor.id, decided_at=utcnow()))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if live_with_nik(data.get("nik"), exclude_id=person.id) is not None:
+            raise NikTaken() from None
+        raise
     return person
+
+
+def leave(actor: User, person: Person, reason: str, on: date, note: str | None) -> None:
+    """Take a person off the roll (moved away, died, no longer a sasaran) from a date; lists and reports from
+    that month on leave them out, earlier months still count them."""
+    acting(db.session, actor)
+    person.left_on, person.left_reason, person.left_note = on, reason, note
+    db.session.commit()
+
+
+def rejoin(actor: User, person: Person) -> None:
+    """Undo a leave (entered in error, or the person came back). Raises NikTaken if the NIK went live again."""
+    if live_with_nik(person.nik, exclude_id=person.id) is not None:
+        raise NikTaken()
+    acting(db.session, actor)
+    person.left_on = person.left_reason = person.left_note = None
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise NikTaken() from None
 
 
 def soft_delete(actor: User, person: Person) -> None:
@@ -113,11 +196,13 @@ def group_of(person: Person, on: date) -> str:
 def search(user: User, text: str, page: int, per_page: int,
            posyandu_id: int | None = None) -> tuple[list[Person], bool]:
     """People in scope (of one Posyandu, if given) whose name, NIK or mother's name contains the text;
-    (rows, has_more)."""
+    (rows, has_more). The plain list is the roll of today; a search also finds those who left (their page says so)."""
     q = scope.people(user)
     if posyandu_id is not None:
         q = q.where(Person.posyandu_id == posyandu_id)
     text = unicodedata.normalize("NFC", (text or "").strip())
+    if not text or posyandu_id is not None:  # meja 1 queues only people on the roll
+        q = q.where(on_roll(date.today()))
     if text:
         mother = aliased(Person)
         like = "%" + _escape_like(text.lower()) + "%"
@@ -133,6 +218,15 @@ def search(user: User, text: str, page: int, per_page: int,
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def visible_ids(user: User, ids) -> set[int]:
+    """Which of these people the user may see (e.g. the mothers shown beside children)."""
+    ids = {i for i in ids if i}
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Person.id).where(Person.id.in_(ids),
+                                                          Person.posyandu_id.in_(scope.posyandu_ids(user)))))
 
 
 def find_by_nik_in_scope(user: User, nik: str) -> Person | None:

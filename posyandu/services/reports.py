@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import (Duty, HariBuka, Kader, KaderRole, Kecamatan, Kelurahan, Measurement, Person, Posyandu,
                       Pregnancy, Puskesmas, ServiceRecord, User, Visit)
 from . import scope
+from .people import on_roll
 
 KINDS = ("posyandu", "kelurahan", "puskesmas", "kecamatan", "district")
 MODELS = {"posyandu": Posyandu, "kelurahan": Kelurahan, "puskesmas": Puskesmas, "kecamatan": Kecamatan}
@@ -78,9 +79,10 @@ def _band_expr(column, last: date):
 
 
 def balita_filter(pos: Select, last: date):
-    """S: live balita 0–59 months at the month's end, registered at a Posyandu of the area."""
+    """S: balita 0–59 months at the month's end, registered at a Posyandu of the area and on its roll in the month
+    (someone who left in March still counts in February and March)."""
     oldest = dom.latest_birth_for_age(last, 60)
-    return and_(Person.posyandu_id.in_(pos), Person.deleted_at.is_(None), Person.birth_date <= last,
+    return and_(Person.posyandu_id.in_(pos), on_roll(dom.month_start(last)), Person.birth_date <= last,
                 Person.birth_date > oldest)
 
 
@@ -221,7 +223,7 @@ def mothers_by_posyandu(pos: Select, month: date) -> dict[int, tuple[int, int, i
                func.count(func.distinct(Measurement.person_id)),
                func.count(func.distinct(case((Measurement.muac_cm < dom.KEK_MUAC_CM, Measurement.person_id)))))
         .join(Person, Person.id == Pregnancy.person_id).outerjoin(Measurement, lila)
-        .where(_active_pregnancy(first, last), Person.posyandu_id.in_(pos), Person.deleted_at.is_(None))
+        .where(_active_pregnancy(first, last), Person.posyandu_id.in_(pos), on_roll(first))
         .group_by(Person.posyandu_id)).all()
     return {pid: (int(a), int(b), int(c)) for pid, a, b, c in rows}
 
@@ -233,7 +235,7 @@ def vitamin_a_by_posyandu(pos: Select, month: date) -> dict[int, dict[str, int]]
         .join(Person, Person.id == ServiceRecord.person_id)
         .where(ServiceRecord.kind == "vitamin_a", ServiceRecord.deleted_at.is_(None),
                ServiceRecord.given_on >= first, ServiceRecord.given_on <= last,
-               Person.posyandu_id.in_(pos), Person.deleted_at.is_(None))
+               Person.posyandu_id.in_(pos), on_roll(first))
         .group_by(Person.posyandu_id, ServiceRecord.code)).all()
     out: dict = defaultdict(dict)
     for pid, code, n in rows:
@@ -258,7 +260,7 @@ def _group_expr(last: date):
 def _registered(pos: Select, last: date):
     return (select(Person.id.label("person_id"), Person.posyandu_id.label("posyandu_id"),
                    _group_expr(last).label("grp"))
-            .where(Person.posyandu_id.in_(pos), Person.deleted_at.is_(None), Person.birth_date <= last)
+            .where(Person.posyandu_id.in_(pos), on_roll(dom.month_start(last)), Person.birth_date <= last)
             .subquery("r"))
 
 
@@ -267,7 +269,7 @@ def _visited(pos: Select, first: date, last: date):
                    Visit.group.label("grp"))
             .join(HariBuka, HariBuka.id == Visit.hari_buka_id).join(Person, Person.id == Visit.person_id)
             .where(HariBuka.held_on >= first, HariBuka.held_on <= last, Person.posyandu_id.in_(pos),
-                   Person.deleted_at.is_(None)).subquery("v"))
+                   on_roll(first)).subquery("v"))
 
 
 def ilp_by_posyandu(pos: Select, month: date) -> tuple[dict, dict]:
@@ -448,7 +450,7 @@ def people_behind(pos: Select, month: date, metric: str, band: str | None = None
             q = select(Person, seen.c.n.label("detail")).join(seen, seen.c.person_id == Person.id)
     else:
         raise ValueError(metric)
-    return (q.where(Person.posyandu_id.in_(pos), Person.deleted_at.is_(None))
+    return (q.where(Person.posyandu_id.in_(pos), on_roll(first))
             .order_by(Person.posyandu_id, Person.name, Person.id))
 
 

@@ -6,7 +6,7 @@ which answers None (404 in a view) for anything outside the user's node.
 from sqlalchemy import Select, and_, or_, select
 
 from ..extensions import db
-from ..models import Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas, User
+from ..models import Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, PersonTransfer, Posyandu, Puskesmas, User
 
 
 def kelurahan_ids(user: User) -> Select:
@@ -53,6 +53,10 @@ def people(user: User) -> Select:
 _SCOPE_OF = {
     Person: lambda u, obj_id: select(Person.id).where(
         Person.id == obj_id, Person.posyandu_id.in_(posyandu_ids(u)), Person.deleted_at.is_(None)),
+    # A transfer is seen by both ends: the sending and the receiving Posyandu.
+    PersonTransfer: lambda u, obj_id: select(PersonTransfer.id).where(
+        PersonTransfer.id == obj_id, or_(PersonTransfer.from_posyandu_id.in_(posyandu_ids(u)),
+                                         PersonTransfer.to_posyandu_id.in_(posyandu_ids(u)))),
     Posyandu: lambda u, obj_id: select(Posyandu.id).where(Posyandu.id == obj_id, Posyandu.id.in_(posyandu_ids(u))),
     Kelurahan: lambda u, obj_id: select(Kelurahan.id).where(Kelurahan.id == obj_id, Kelurahan.id.in_(kelurahan_ids(u))),
     Kecamatan: lambda u, obj_id: select(Kecamatan.id).where(Kecamatan.id == obj_id, Kecamatan.id.in_(kecamatan_ids(u))),

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import (Duty, HariBuka, KbmTable, Measurement, Person, Posyandu, Pregnancy, ScreeningRecord,
                       ServiceRecord, User, Visit)
 from . import people, scope
+from .people import on_roll
 
 LONG_ABSENCE_DAYS = 62
 
@@ -107,7 +108,7 @@ def expected_not_come(hb: HariBuka, limit: int) -> dict:
     pregnant = select(Pregnancy.person_id).where(Pregnancy.deleted_at.is_(None), Pregnancy.ended_on.is_(None),
                                                  Pregnancy.hpht <= hb.held_on,
                                                  Pregnancy.hpht >= hb.held_on - timedelta(weeks=44))
-    cond = and_(Person.posyandu_id == hb.posyandu_id, Person.deleted_at.is_(None), Person.id.not_in(queued),
+    cond = and_(Person.posyandu_id == hb.posyandu_id, on_roll(hb.held_on), Person.id.not_in(queued),
                 (Person.birth_date > five_years_ago) | Person.id.in_(pregnant))
     total = db.session.scalar(select(func.count()).select_from(Person).where(cond))
     persons = list(db.session.scalars(select(Person).where(cond).options(selectinload(Person.pregnancies))

@@ -6,6 +6,7 @@ from sqlalchemy import case, func, select
 from ..extensions import db
 from ..models import Person, Posyandu, Pregnancy, User
 from . import scope
+from .people import on_roll
 
 
 def _months_before(on: date, months: int) -> date:
@@ -23,11 +24,11 @@ def group_counts(user: User, on: date) -> dict[str, int]:
             func.sum(case(((Person.birth_date <= b5) & (Person.birth_date > b19), 1), else_=0)),
             func.sum(case(((Person.birth_date <= b19) & (Person.birth_date > b60), 1), else_=0)),
             func.sum(case((Person.birth_date <= b60, 1), else_=0)),
-        ).where(Person.posyandu_id.in_(scope.posyandu_ids(user)), Person.deleted_at.is_(None))
+        ).where(Person.posyandu_id.in_(scope.posyandu_ids(user)), on_roll(on))
     ).one()
     pregnant = db.session.scalar(
         select(func.count(func.distinct(Pregnancy.person_id))).join(Person)
-        .where(Person.posyandu_id.in_(scope.posyandu_ids(user)), Person.deleted_at.is_(None),
+        .where(Person.posyandu_id.in_(scope.posyandu_ids(user)), on_roll(on),
                Pregnancy.deleted_at.is_(None), Pregnancy.ended_on.is_(None),
                Pregnancy.hpht <= on, Pregnancy.hpht >= on - timedelta(weeks=44)))
     total, balita, remaja, dewasa, lansia = (int(v or 0) for v in row)

@@ -8,6 +8,7 @@ from ...domain import lifecycle
 from ...domain.nik import nik_birth_date, normalise
 from ...forms import (BaseForm, CsrfForm, IdempotentForm, MeasureField, TypedDateField, digits, in_range, nik_field,
                       not_before_1900, not_in_future, present, required, text_field, valid_kk)
+from ...labels import LEAVE_REASONS
 
 
 class PersonForm(BaseForm):
@@ -35,6 +36,7 @@ class PersonForm(BaseForm):
     has_kia_book = BooleanField(_l("Punya Buku KIA / KMS"), default=True)
     consent = BooleanField(_l("Setuju datanya dicatat (untuk anak: persetujuan orang tua/wali)"))
     consent_by = text_field(_l("Nama yang memberi persetujuan"), 100)
+    confirm_nik = BooleanField(_l("Data sudah benar walau tidak sama dengan NIK"))
 
     # For the template (and register.js): which fieldsets belong to which people, from the life-cycle rule.
     CHILD_UNTIL_MONTHS = lifecycle.CHILD_UNTIL_MONTHS
@@ -70,6 +72,33 @@ class PregnancyForm(IdempotentForm):
     gravida = IntegerField(_l("Kehamilan ke- (gravida)"), validators=[Optional(), in_range(1, 20)])
     para = IntegerField(_l("Persalinan (para)"), validators=[Optional(), in_range(0, 20)])
     abortus = IntegerField(_l("Keguguran (abortus)"), validators=[Optional(), in_range(0, 20)])
+
+
+class LeaveForm(BaseForm):
+    """Leaving the roll: why and since when."""
+
+    reason = SelectField(_l("Alasan"), choices=[(k, v) for k, v in LEAVE_REASONS.items()], validators=[required()])
+    left_on = TypedDateField(_l("Sejak tanggal"), validators=[present(), not_in_future, not_before_1900])
+    note = text_field(_l("Keterangan"), 200)
+
+
+class TransferForm(BaseForm):
+    """A request to move a person registered elsewhere (found by NIK) to a Posyandu of the user's scope."""
+
+    nik = nik_field(_l("NIK"))
+    posyandu_id = SelectField(_l("Pindah ke Posyandu"), coerce=int, validators=[required()])
+    moved_on = TypedDateField(_l("Tanggal pindah"), validators=[present(), not_before_1900])
+    note = text_field(_l("Keterangan"), 200)
+
+    def validate_nik(self, field):
+        if not field.data:
+            raise ValidationError(_l("Wajib diisi."))
+
+
+class MergeForm(BaseForm):
+    """Choose the other record of the same person."""
+
+    other_id = RadioField(_l("Data ganda yang digabung ke data ini"), coerce=int, validators=[required()])
 
 
 DeleteForm = CsrfForm

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...domain.identity import nik_disagrees
 from ...extensions import db
 from ...models import AuditLog, HariBuka, Person, Pregnancy, User
 from ...services import idempotency, people, person_card, scope, session_day
@@ -13,7 +14,7 @@ from ...services.scope import get_in_scope
 from ...parsing import parse_id
 from ...web import get_or_404, int_arg, render, search_query
 from . import bp
-from .forms import DeleteForm, PersonForm, PregnancyForm, RegisterForm
+from .forms import DeleteForm, LeaveForm, PersonForm, PregnancyForm, RegisterForm
 
 PERSON_DATA = [f for f in people.PERSON_FIELDS if f != "mother_id"]
 
@@ -33,7 +34,7 @@ def list_people():
     q, page = search_query()
     rows, more = people.search(current_user, q, page, current_app.config["PAGE_SIZE"])
     return render("people/list.html", "people/_results.html", rows=rows, more=more, q=q, page=page,
-                  today=date.today())
+                  today=date.today(), visible=people.visible_ids(current_user, [p.mother_id for p in rows]))
 
 
 def _posyandu_choices(form):
@@ -44,9 +45,9 @@ def _person_data(form) -> dict:
     return {k: getattr(form, k).data for k in PERSON_DATA}
 
 
-def _resolve_mother(form) -> Person | None | bool:
+def _resolve_mother(form, by_id: bool = True) -> Person | None | bool:
     """The mother named by the hidden id or by NIK, within scope; False (with an error) when not found."""
-    if form.mother_id.data:
+    if by_id and form.mother_id.data:
         mother = people.get_mother(current_user, form.mother_id.data)
         if mother is None:
             form.mother_nik.errors.append(_("Ibu tidak ditemukan."))
@@ -82,21 +83,46 @@ def register_person():
     earlier = idempotency.seen(form.idempotency_key.data, user_id=current_user.id, entity="person")
     if earlier is not None:  # a re-post of a form already handled: show what it made
         return redirect(url_for("people.view_person", person_id=earlier.entity_id), 303)
-    duplicates = []
+    duplicates, mismatch = [], False
     if form.validate_on_submit():
         mother = _resolve_mother(form)
         if mother is not False:
             data = _person_data(form)
             data["mother_id"] = mother.id if mother else None
-            duplicates = [] if form.confirm_new.data else people.likely_duplicates(current_user, data)
-            if not duplicates:
+            # Looked up across the whole installation; a live NIK can never be registered twice.
+            duplicates = people.likely_duplicates(current_user, data)
+            if any(d.same_nik for d in duplicates):
+                _nik_taken(form)
+            elif form.confirm_new.data:
+                duplicates = []
+            mismatch = _nik_mismatch(form)
+            if not duplicates and not mismatch:
                 pregnancy = {"hpht": form.hpht.data, "gravida": form.gravida.data}
-                result = people.register(current_user, data, pregnancy, form.idempotency_key.data)
-                if not result.repeated:
-                    flash(_("%(name)s terdaftar.", name=result.person.name), "success")
-                return _after_register(result.person, form.antri.data)
+                try:
+                    result = people.register(current_user, data, pregnancy, form.idempotency_key.data)
+                except people.NikTaken:  # a concurrent request registered it first
+                    _nik_taken(form)
+                    duplicates = people.likely_duplicates(current_user, data)
+                else:
+                    if not result.repeated:
+                        flash(_("%(name)s terdaftar.", name=result.person.name), "success")
+                    return _after_register(result.person, form.antri.data)
     return render("people/register.html", "people/_register_form.html", status=422, form=form,
-                  mother=mother or None, duplicates=duplicates)
+                  mother=mother or None, duplicates=duplicates, nik_mismatch=mismatch)
+
+
+def _nik_taken(form) -> None:
+    form.nik.errors.append(_("NIK ini sudah terdaftar."))
+
+
+def _nik_mismatch(form) -> bool:
+    """The birth date or sex coded in the NIK differ from the form: a warning to confirm (the NIK or the date
+    may be mistyped, but some NIKs really were issued so)."""
+    if form.confirm_nik.data or not nik_disagrees(form.nik.data, form.birth_date.data, form.sex.data):
+        return False
+    form.nik.errors.append(_("Tanggal lahir atau jenis kelamin tidak sama dengan NIK. Periksa lagi, atau "
+                             "centang bahwa data sudah benar."))
+    return True
 
 
 def _after_register(person: Person, antri: str | None):
@@ -118,8 +144,10 @@ def view_person(person_id: int):
         .where(AuditLog.entity == "person", AuditLog.entity_id == person.id).order_by(AuditLog.id.desc()).limit(50)
     ).all()
     today = date.today()
-    children = [c for c in person.children if c.deleted_at is None]
+    visible = people.visible_ids(current_user, [person.mother_id] + [c.id for c in person.children])
+    children = [c for c in person.children if c.deleted_at is None and c.id in visible]
     return render("people/view.html", person=person, history=history, today=today, children=children,
+                  mother_visible=person.mother_id in visible, leave_form=LeaveForm(),
                   card=person_card.card(person, today),
                   group=people.group_of(person, today), pregnancy=people.active_pregnancy(person, today),
                   delete_form=DeleteForm(), pregnancy_form=PregnancyForm())
@@ -131,21 +159,32 @@ def edit_person(person_id: int):
     person = get_or_404(Person, person_id)
     form = PersonForm(obj=person)
     _posyandu_choices(form)
-    if request.method == "GET" and person.mother is not None:
+    # A mother registered at a Posyandu outside the user's scope: shown by initial only, and kept on save.
+    mother_elsewhere = person.mother if person.mother_id not in people.visible_ids(current_user, [person.mother_id]) else None
+    if request.method == "GET" and person.mother is not None and mother_elsewhere is None:
         form.mother_nik.data = person.mother.nik
+    mismatch = False
     if form.validate_on_submit():
-        mother = _resolve_mother(form) if form.mother_nik.data else None
+        mother = _resolve_mother(form, by_id=False) if form.mother_nik.data else None
         if mother is not False:
             data = _person_data(form)
             data["mother_id"] = mother.id if mother else person.mother_id
+            mismatch = _nik_mismatch(form)
             if data["mother_id"] == person.id:
                 form.mother_nik.errors.append(_("Seseorang tidak bisa menjadi ibunya sendiri."))
-            else:
-                people.update(current_user, person, data)
-                flash(_("Perubahan disimpan."), "success")
-                return redirect(url_for("people.view_person", person_id=person.id), 303)
+            elif people.live_with_nik(data["nik"], exclude_id=person.id) is not None:
+                _nik_taken(form)
+            elif not mismatch:
+                try:
+                    people.update(current_user, person, data)
+                except people.NikTaken:
+                    _nik_taken(form)
+                else:
+                    flash(_("Perubahan disimpan."), "success")
+                    return redirect(url_for("people.view_person", person_id=person.id), 303)
     status = 422 if form.is_submitted() else 200
-    return render("people/edit.html", "people/_edit_form.html", status=status, form=form, person=person)
+    return render("people/edit.html", "people/_edit_form.html", status=status, form=form, person=person,
+                  mother_elsewhere=mother_elsewhere, nik_mismatch=mismatch)
 
 
 @bp.route("/sasaran/<int:person_id>/hapus", methods=["POST"])

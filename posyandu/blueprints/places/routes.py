@@ -10,6 +10,7 @@ from ...extensions import db
 from ...models import Kader, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas
 from ...roles import role_required
 from ...services import places, scope
+from ...services.people import on_roll
 from ...web import get_or_404, int_arg, render
 from . import bp
 from .forms import KaderForm, KecamatanForm, KelurahanForm, PositionForm, PosyanduForm, PuskesmasForm
@@ -104,7 +105,7 @@ def view_posyandu(posyandu_id: int):
     """A Posyandu: its registration, schedule, board and kader."""
     pos = get_or_404(Posyandu, posyandu_id)
     today = date.today()
-    people_count = db.session.scalar(select(func.count()).where(Person.posyandu_id == pos.id, Person.deleted_at.is_(None)))
+    people_count = db.session.scalar(select(func.count()).where(Person.posyandu_id == pos.id, on_roll(today)))
     position_form = PositionForm()
     kader = places.kader_of(pos.id, today)
     position_form.kader_id.choices = [(k.id, k.name) for k in kader]
