@@ -4,7 +4,7 @@ A NIK held by several live people before this revision stays on the oldest recor
 so a kelurahan clerk can find and merge them).
 
 Revision ID: 68d01ea4783c
-Revises: b7e2c41d9a05
+Revises: b7d41e6a9c25
 Create Date: 2026-12-01 03:03:55.499042
 
 """
@@ -18,7 +18,7 @@ LIVE_NIK = 'nik IS NOT NULL AND deleted_at IS NULL AND left_on IS NULL'
 
 # revision identifiers, used by Alembic.
 revision = '68d01ea4783c'
-down_revision = 'b7e2c41d9a05'
+down_revision = 'b7d41e6a9c25'
 branch_labels = None
 depends_on = None
 
