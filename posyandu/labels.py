@@ -10,6 +10,7 @@ GROUPS = {
     "lansia": _l("Lansia"),
 }
 SEX = {"L": _l("Laki-laki"), "P": _l("Perempuan")}
+BATCH_STATUS = {"draft": _l("draf"), "approved": _l("disetujui"), "paid": _l("dibayar")}
 ROLES = {
     "district_admin": _l("Admin kabupaten/kota"),
     "kelurahan_clerk": _l("Petugas kelurahan/desa"),

@@ -140,7 +140,7 @@ def test_transfer_csv_has_bank_lines_only_and_defuses_formulas():
     d = doc_data(4)
     d["lines"][2]["bank_account_holder"] = "=HYPERLINK(\"http://x\")"
     rows = list(csv.reader(io.StringIO(transfer_csv(d).decode("utf-8"))))
-    assert rows[0] == ["account", "holder", "bank", "amount", "reference"]
+    assert rows[0] == ["No. rekening", "Nama pemilik rekening", "Bank", "Jumlah (Rp)", "Berita transfer"]
     assert [r[0] for r in rows[1:]] == ["0012300001", "0012300003", "0012300004"]  # the cash line is left out
     assert rows[1][1] == NAME and rows[1][3] == "975000" and rows[1][4] == "INSENTIF KADER 2025-11 API-API 1"
     assert rows[2][1].startswith("'=")
@@ -154,6 +154,7 @@ def test_xlsx_has_every_line_reasons_and_sum_formulas():
     ws = wb.active
     values = [[c.value for c in row] for row in ws.iter_rows()]
     header = values.index(next(r for r in values if r[0] == "No"))
+    assert values[1][0].endswith("Status Disetujui")  # the state in Indonesian, not the code "approved"
     body = values[header + 1: header + 5]
     assert [r[1] for r in body] == [NAME, "Siti Rahmawati", "Kader Nomor 3", "Kader Nomor 4"]
     assert body[1][9].startswith("Tidak hadir pada hari buka") and body[1][11] == "Hadir di posbindu pengganti"

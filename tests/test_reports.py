@@ -1,4 +1,5 @@
 """Report figures against hand-counted data (tests/report_factories.py), and the arithmetic behind them."""
+import re
 from dataclasses import asdict
 from datetime import date, timedelta
 
@@ -16,7 +17,7 @@ def test_ratios_are_percentages_with_one_decimal():
     c = dom.Cell(S=6, K=5, D=5, N=2)
     assert (c.ks, c.ds, c.dk, c.nd) == (83.3, 83.3, 100.0, 40.0)
     assert dom.Cell().ds is None and dom.pct(1, 3) == 33.3 and dom.pct(2, 3) == 66.7 and dom.pct(1, 8) == 12.5
-    assert dom.fmt_pct(12.5) == "12,5 %" and dom.fmt_pct(None) == "–"
+    assert dom.fmt_pct(12.5) == "12,5%" and dom.fmt_pct(None) == "–"  # Indonesian style: no space before %
 
 
 @pytest.mark.parametrize("on", [date(2026, 2, 28), date(2024, 2, 29), date(2026, 3, 31), date(2026, 11, 30)])
@@ -177,3 +178,18 @@ def test_gizi_buruk_is_bb_tb_below_minus_3_by_hand(tree, month):
     names = lambda metric: [p.name for p, _ in svc.page_of(svc.people_behind(_pos(tree, "A1"), M, metric), 1, 50)[0]]
     assert names("gizi_buruk") == buruk and names("gizi_kurang") == kurang
     assert "Anak Dua" in names("underweight") and "Anak Dua" not in names("gizi_kurang")
+
+
+def test_trend_chart_labels_the_vertical_axis_along_it():
+    from datetime import date
+
+    from posyandu.domain.report_chart import trend_chart
+
+    svg = trend_chart([(date(2026, m, 1), 20.0 + m, 8.0, 15.0) for m in range(1, 7)], title="Prevalensi",
+                      series=("Stunting", "Gizi kurang/buruk", "BB kurang"), y_label="% balita diukur")
+    label = re.search(r'<text ([^>]*)>% balita diukur</text>', svg).group(1)
+    assert 'transform="rotate(-90)"' in label  # along the y axis, not under the month names
+    x_of_ticks = {float(x) for x in re.findall(r'<text x="([\d.]+)" y="[\d.]+">\d+</text>', svg)}
+    y_along = float(re.search(r'\by="([\d.]+)"', label).group(1))
+    assert y_along < min(x_of_ticks) - 20  # left of the tick numbers, clear of them
+    assert all(name in svg for name in ("Stunting", "Gizi kurang/buruk", "BB kurang"))

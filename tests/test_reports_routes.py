@@ -213,3 +213,34 @@ def test_eppgbm_one_row_per_child_from_its_own_posyandu(tree, month, login):
     flagged = next(r for r in rows if r[col["Nama Anak"]] == "Anak Tandai")
     assert flagged[col["Catatan"]] and flagged[col["Tanggal Pengukuran"]].day == 12
     assert [r[col["No"]] for r in rows] == list(range(1, 8))
+
+
+def test_report_words_are_indonesian_and_percent_has_no_space(tree, month, login):
+    """Issue 11: 'wasting', 'underweight' and the batch state 'paid' were shown untranslated; '84,7 %' spaced;
+    the PDF said 'Kabupaten/Kota Kota D'."""
+    import re
+
+    from . import incentive_factories as inf
+
+    batch = inf.batch_of(tree, "A1")  # last month's draft
+    c = login("admin_d")
+    html = c.get(f"/laporan/kelurahan/{tree.kelurahan['A'].id}?bulan={MONTH}").get_data(as_text=True)
+    cards = re.sub(r"<[^>]+>", " ", re.search(r'<ul class="stats">.*?</ul>', html, re.S).group(0))  # the words
+    for english in ("wasting", "underweight", "approved", "paid", "draft"):
+        assert english not in cards.lower(), english
+    assert "gizi kurang/buruk" in cards and "berat badan kurang" in cards
+    last = f"{batch.month.year:04d}-{batch.month.month:02d}"
+    cards = re.sub(r"<[^>]+>", " ", c.get(f"/laporan/kelurahan/{tree.kelurahan['A'].id}?bulan={last}")
+                   .get_data(as_text=True))
+    assert "insentif draf" in cards and "insentif draft" not in cards
+    assert "Wasting" not in html and "Underweight" not in html  # table heads and ranking
+    assert re.search(r"\d,\d%", html) and not re.search(r"\d,\d %", html)
+    svg = c.get(f"/laporan/kabupaten/tren.svg?bulan={MONTH}").get_data(as_text=True)
+    assert "Gizi kurang/buruk" in svg and "BB kurang" in svg and "Wasting" not in svg
+    pdf = PdfReader(io.BytesIO(c.get(f"/laporan/kabupaten/laporan.pdf?bulan={MONTH}").data)).pages[0].extract_text()
+    assert "Laporan bulanan Kota D" in pdf and "Kabupaten/Kota Kota" not in pdf
+    pos_pdf = c.get(f"/laporan/posyandu/{tree.posyandu['A1'].id}/laporan.pdf?bulan={MONTH}").data
+    assert "Posyandu Posyandu" not in PdfReader(io.BytesIO(pos_pdf)).pages[0].extract_text()
+    xlsx = load_workbook(io.BytesIO(c.get(f"/laporan/kabupaten/laporan.xlsx?bulan={MONTH}").data))
+    head = next(xlsx["Per Posyandu"].iter_rows(values_only=True))
+    assert "Wasting %" not in head and "Gizi kurang/buruk %" in head

@@ -40,6 +40,8 @@ FULL_BP = 10_000
 KADER_DUTY_ROLES = ("kader", "ketua")  # roles that work the hari buka; the other board positions do not
 VERIFIED = ("terverifikasi", "tervalidasi")  # kader review states that count as verified
 HOLD_REASON = "Menunggu verifikasi"
+# A batch's state as the Indonesian documents (XLSX) name it; the screens use labels.BATCH_STATUS.
+STATUS_NAMES = {"draft": "Draf", "approved": "Disetujui", "paid": "Dibayar"}
 
 
 def floor_part(amount: int, numerator: int, denominator: int) -> int:

@@ -23,7 +23,7 @@ def trend_chart(points: list[tuple[date, float | None, ...]], *, title: str, ser
     top_value = max([10.0] + values)
     step = next(s for s in (2, 5, 10, 20, 25) if top_value / s <= 6)
     y_max = step * (int(top_value // step) + 1)
-    left, right, top, bottom = 44, 12, 36, 40
+    left, right, top, bottom = 56, 12, 36, 24
     pw, ph = width - left - right, height - top - bottom
     n = max(len(points), 1)
     dx = pw / max(n - 1, 1)
@@ -47,8 +47,10 @@ def trend_chart(points: list[tuple[date, float | None, ...]], *, title: str, ser
     for i, p in enumerate(points):
         label = MONTHS[p[0].month - 1] + (f" {p[0].year % 100:02d}" if p[0].month == 1 or i == 0 else "")
         out.append(f'<text x="{_n(x(i))}" y="{top + ph + 16}">{label}</text>')
-    out.append(f'<text x="{_n(left + pw / 2)}" y="{height - 6}" font-weight="bold">{escape(y_label)}</text>')
     out.append("</g>")
+    # The unit names the vertical axis, so it runs along it (it sat under the months, as if it named them).
+    out.append(f'<text transform="rotate(-90)" x="{_n(-(top + ph / 2))}" y="14" text-anchor="middle" '
+               f'font-weight="bold">{escape(y_label)}</text>')
     for k, name in enumerate(series):
         colour, dash = COLOURS[k % 3], DASHES[k % 3]
         segs, cur = [], []

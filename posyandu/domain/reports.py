@@ -95,8 +95,8 @@ def pct(num: int | None, den: int | None) -> float | None:
 
 
 def fmt_pct(value: float | None) -> str:
-    """12.5 → '12,5 %' (Indonesian decimal comma); None → '–'."""
-    return "–" if value is None else f"{value:.1f}".replace(".", ",") + " %"
+    """12.5 → '12,5%' (Indonesian decimal comma, no space before the sign); None → '–'."""
+    return "–" if value is None else f"{value:.1f}".replace(".", ",") + "%"
 
 
 @dataclass

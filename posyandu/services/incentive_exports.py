@@ -5,6 +5,8 @@ a formula (CSV/formula injection), so such a value gets a leading apostrophe."""
 import csv
 import io
 
+from ..domain import incentives as dom
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -19,12 +21,15 @@ def transfer_reference(d: dict, line: dict) -> str:
     return f"INSENTIF KADER {d['month_code']} {kel} {line['position']}"[:50]
 
 
+TRANSFER_HEADER = ["No. rekening", "Nama pemilik rekening", "Bank", "Jumlah (Rp)", "Berita transfer"]
+
+
 def transfer_csv(d: dict) -> bytes:
-    """account, holder, amount, reference — one row per person paid to a bank account (cash lines are left out,
-    and so are lines with nothing to pay)."""
+    """No. rekening, pemilik, bank, jumlah, berita — one row per person paid to a bank account (cash lines are
+    left out, and so are lines with nothing to pay). Indonesian headers, like the rest of the documents."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(["account", "holder", "bank", "amount", "reference"])
+    w.writerow(TRANSFER_HEADER)
     for ln in d["lines"]:
         if ln.get("bank_account") and ln["net"] > 0:
             w.writerow([safe(ln["bank_account"]), safe(ln.get("bank_account_holder") or ln["name"]),
@@ -50,7 +55,7 @@ def batch_xlsx(d: dict) -> bytes:
     ws.append([f"Insentif kader Posyandu — {d['kelurahan_kind']} {d['kelurahan']}, Kecamatan {d['kecamatan']}, "
                f"{d['district']}"])
     ws.append([f"Bulan {d['month']} · No. {d['batch_number']} · Sumber dana {d['funding_source']} · "
-               f"PPh 21 {d['pph21_rate']} · Status {d['status']}"])
+               f"PPh 21 {d['pph21_rate']} · Status {dom.STATUS_NAMES.get(d['status'], d['status'])}"])
     ws.append([])
     ws.append([c for c, _ in COLUMNS])
     header_row = ws.max_row

@@ -12,6 +12,13 @@ KIND_TITLES = {"posyandu": "Posyandu", "kelurahan": "Kelurahan/Desa", "puskesmas
                "kecamatan": "Kecamatan", "district": "Kabupaten/Kota"}
 
 
+def area_title(kind: str, name: str) -> str:
+    """'Kelurahan/Desa Api-Api', but 'Kota Bontang' and 'Puskesmas Bontang Utara' as they are: a name that already
+    says its kind is not prefixed again ('Kabupaten/Kota Kota Bontang')."""
+    words = {w.lower() for w in KIND_TITLES[kind].split("/")}
+    return name if name.split(" ", 1)[0].lower() in words else f"{KIND_TITLES[kind]} {name}"
+
+
 def report_data(kind: str, name: str, month: date, area: dom.Area) -> dict:
     """Every table of the monthly report: header and rows, numbers as numbers, percentages with one decimal."""
     t = area.total()
@@ -25,8 +32,8 @@ def report_data(kind: str, name: str, month: date, area: dom.Area) -> dict:
         skdn.append(row)
     ratios = [[label, getattr(t, attr)] for label, attr in
               (("K/S", "ks"), ("D/S", "ds"), ("D/K", "dk"), ("N/D", "nd"),
-               (_("Stunting (TB/U < −2 SD)"), "stunting_pct"), (_("Wasting (BB/TB < −2 SD)"), "wasting_pct"),
-               (_("Underweight (BB/U < −2 SD)"), "underweight_pct"))]
+               (_("Stunting (TB/U < −2 SD)"), "stunting_pct"), (_("Gizi kurang/buruk (BB/TB < −2 SD)"), "wasting_pct"),
+               (_("BB kurang (BB/U < −2 SD)"), "underweight_pct"))]
     other = [[str(METRICS["vita_biru"]), area.vitamin_a.get("biru", 0)],
              [str(METRICS["vita_merah"]), area.vitamin_a.get("merah", 0)],
              [str(METRICS["ibu_hamil"]), area.ibu_hamil], [_("Ibu hamil diukur LILA"), area.lila_measured],
@@ -37,7 +44,7 @@ def report_data(kind: str, name: str, month: date, area: dom.Area) -> dict:
            for g in GROUPS]
     month_name = format_date(month, "MMMM yyyy")
     return {
-        "title": _("Laporan bulanan %(kind)s %(name)s", kind=KIND_TITLES[kind], name=name),
+        "title": _("Laporan bulanan %(area)s", area=area_title(kind, name)),
         "subtitle": _("Bulan %(month)s · dibuat %(today)s", month=month_name, today=format_date(date.today(), "d MMMM yyyy")),
         "month_name": month_name,
         "skdn": {"header": header, "rows": skdn},
@@ -46,7 +53,7 @@ def report_data(kind: str, name: str, month: date, area: dom.Area) -> dict:
         "ilp": {"header": [_("Kelompok ILP"), _("Terdaftar"), _("Berkunjung"), _("Cakupan (%)")], "rows": ilp},
         "sheets": [("skdn", "SKDN"), ("ratios", _("Indikator")), ("other", _("Kegiatan")), ("ilp", "ILP")],
         "per_posyandu_header": ["Posyandu", "S", "K", "D", "N", "T", "O", "B", _("Tidak hadir"), "BGM", "2T", "K/S",
-                                "D/S", "D/K", "N/D", "Stunting %", "Wasting %", "Underweight %"],
+                                "D/S", "D/K", "N/D", "Stunting %", _("Gizi kurang/buruk %"), _("BB kurang %")],
         "consistent": t.consistent(),
         "ratios_title": _("Indikator"), "other_title": _("Kegiatan"), "ilp_title": _("Cakupan ILP per kelompok"),
         "note": _("S: balita 0–59 bulan terdaftar pada akhir bulan (umur dalam bulan penuh pada akhir bulan). "

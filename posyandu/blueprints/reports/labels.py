@@ -21,8 +21,9 @@ SKDN_ROWS = ("S", "K", "D", "N", "T", "O", "B", "tidak_hadir", "bgm", "two_t", "
 RISK = {"2T": _l("2T"), "T_low_whz": _l("T dengan BB/TB rendah"), "falling_lhaz": _l("TB/U terus turun")}
 KINDS = {"posyandu": _l("Posyandu"), "kelurahan": _l("Kelurahan/desa"), "puskesmas": _l("Puskesmas"),
          "kecamatan": _l("Kecamatan"), "district": _l("Kabupaten/kota")}
-RANK_KEYS = {"stunting_pct": _l("Stunting"), "wasting_pct": _l("Wasting"), "underweight_pct": _l("Underweight"),
-             "ds": _l("D/S"), "nd": _l("N/D")}
+# The three prevalences in short, for cards, table heads and the chart legend (the long names are in METRICS).
+PREVALENCE = {"stunting_pct": _l("Stunting"), "wasting_pct": _l("Gizi kurang/buruk"), "underweight_pct": _l("BB kurang")}
+RANK_KEYS = {**PREVALENCE, "ds": _l("D/S"), "nd": _l("N/D")}
 
 
 def metric_label(metric: str) -> str:

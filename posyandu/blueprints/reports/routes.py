@@ -18,7 +18,7 @@ from ...services import reports as svc
 from ...web import get_or_404, int_arg, render
 from . import bp
 from .document import report_data
-from .labels import KINDS, METRICS, RANK_KEYS, RISK, SKDN_ROWS, metric_label
+from .labels import KINDS, METRICS, PREVALENCE, RANK_KEYS, RISK, SKDN_ROWS, metric_label
 
 MODELS = {"kelurahan": Kelurahan, "puskesmas": Puskesmas, "kecamatan": Kecamatan}
 SUB_LEVEL = {"district": "kecamatan", "kecamatan": "kelurahan", "puskesmas": "kelurahan", "kelurahan": "posyandu"}
@@ -112,7 +112,7 @@ def area(kind: str | None = None, obj_id: int | None = None, posyandu_id: int | 
     whole = svc.total(by_pos.values())
     ctx = {"a": a, "month": month, "month_arg": _month_arg(month), "months": _month_choices(), "r": whole,
            "t": whole.total(), "bands": dom.AGE_BANDS, "skdn_rows": SKDN_ROWS, "metrics": METRICS, "kinds": KINDS,
-           "fmt": dom.fmt_pct, "risk_counted": not a.wide}
+           "fmt": dom.fmt_pct, "risk_counted": not a.wide, "prevalence": PREVALENCE}
     kader_total, kader_trained = svc.trained_kader(a.pos, min(dom.month_end(month), date.today()))
     ctx.update(kader_total=kader_total, kader_trained=kader_trained, trained_pct=dom.pct(kader_trained, kader_total),
                incentives=svc.incentive_totals(a.pos, month))
@@ -137,7 +137,7 @@ def trend_svg(kind: str | None = None, obj_id: int | None = None, posyandu_id: i
     trend = svc.prevalence_trend(a.pos, month, 12, a.wide)
     svg = trend_chart([(m, c.stunting_pct, c.wasting_pct, c.underweight_pct) for m, c in trend],
                       title=_("Prevalensi per bulan: %(area)s", area=a.name),
-                      series=(_("Stunting"), _("Wasting"), _("Underweight")), y_label=_("% balita diukur"))
+                      series=tuple(str(v) for v in PREVALENCE.values()), y_label=_("% balita diukur"))
     resp = Response(svg, mimetype="image/svg+xml")
     return resp
 
