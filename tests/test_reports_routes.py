@@ -244,3 +244,14 @@ def test_report_words_are_indonesian_and_percent_has_no_space(tree, month, login
     xlsx = load_workbook(io.BytesIO(c.get(f"/laporan/kabupaten/laporan.xlsx?bulan={MONTH}").data))
     head = next(xlsx["Per Posyandu"].iter_rows(values_only=True))
     assert "Wasting %" not in head and "Gizi kurang/buruk %" in head
+
+
+def test_every_figure_in_report_tables_carries_its_label_for_phones(tree, month, login):
+    """At 360 px a table row becomes a stack of cells: a number without data-label is a bare count."""
+    import re
+
+    html = login("admin_d").get(f"/laporan/kabupaten?bulan={MONTH}").get_data(as_text=True)
+    cells = re.findall(r'<td class="num"[^>]*>', html)
+    assert cells and all("data-label=" in td for td in cells), [td for td in cells if "data-label=" not in td][:3]
+    ranking = html[html.index('id="peringkat"'):]
+    assert 'data-label="Peringkat"' in ranking

@@ -160,7 +160,9 @@ def test_ibu_hamil_kek_and_blood_pressure_referral(tree, login):
     c.post(f"{url}/4", {})
     page = c.get(f"{url}/5").get_data(as_text=True)
     assert 'name="ttd"' in page and 'name="rujuk" value="y" checked' in page
-    assert c.post(f"{url}/5", {"ttd": "y", "rujuk": "y"}).status_code == 303
+    assert 'name="kb_method"' not in page  # no contraception offered in pregnancy, and none recorded if posted
+    assert c.post(f"{url}/5", {"ttd": "y", "rujuk": "y", "kb_method": "pil"}).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(ServiceRecord).where(ServiceRecord.kind == "kb")) == 0
     note = db.session.scalar(select(ServiceRecord.note).where(ServiceRecord.kind == "rujukan"))
     assert "kek" in note and "high_bp" in note
 
@@ -364,3 +366,18 @@ def test_server_refuses_measurements_that_do_not_apply_to_the_group(tree, login)
     # what applies is kept
     assert c.post(url, {"weight_kg": "52", "muac_cm": "24", "systolic": "110", "diastolic": "70"}).status_code == 303
     assert c.post(url_c, {"weight_kg": "9", "length_cm": "75", "position": "l"}).status_code == 303
+
+
+def test_kb_is_offered_to_a_woman_of_productive_age_and_recorded(tree, login):
+    from .factories import person
+
+    woman = person(tree.posyandu["A1"], "Ibu Produktif", sex="P", birth=date.today() - timedelta(days=30 * 365))
+    db.session.commit()
+    c = login("kader_a1")
+    hb = open_day(login("ketua_a1"), tree)
+    visit = enqueue(c, hb, woman)
+    assert visit.group == "dewasa"
+    url = f"/hari-buka/{hb.id}/kunjungan/{visit.id}/meja"
+    assert 'name="kb_method"' in c.get(f"{url}/5").get_data(as_text=True)
+    assert c.post(f"{url}/5", {"kb_method": "suntik"}).status_code == 303
+    assert db.session.scalar(select(ServiceRecord.code).where(ServiceRecord.kind == "kb")) == "suntik"

@@ -71,3 +71,12 @@ def not_applicable(group: str, age_months: int, values: dict) -> list[str]:
     """The fields given a value that do not apply to this group and age (the server refuses them)."""
     allowed = measures_for(group, age_months)
     return [k for k in MEASURES if k not in allowed and _given(values.get(k))]
+
+
+# --- family planning (meja 5) ------------------------------------------------------------------------------------
+KB_GROUPS = ("nifas", "dewasa")  # contraception is offered after delivery and to women of child-bearing age
+
+
+def kb_offered(sex: str, group: str) -> bool:
+    """Whether meja 5 offers a KB method: to a woman in nifas or of productive age, never during pregnancy."""
+    return sex == "P" and group in KB_GROUPS

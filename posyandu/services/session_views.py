@@ -247,7 +247,7 @@ def services_context(visit: Visit) -> dict:
     return {"person": p, "doses": doses, "vitamin_a": vitamin_a, "deworming": deworming, "given_today": today,
             "referral_reasons": findings.referral_reasons(codes), "codes": codes, "questionnaires": qs,
             "screened": done, "pregnant": visit.group == "ibu_hamil",
-            "woman": p.sex == "P" and visit.group in ("ibu_hamil", "nifas", "dewasa")}
+            "kb": rules.kb_offered(p.sex, visit.group)}
 
 
 def services_from_form(form, ctx: dict) -> list[tuple[str, str, str | None]]:

@@ -170,3 +170,41 @@ def test_clerk_certificate_and_incentive_pages_at_laptop_size(new_page, shot):
     expect(page).to_have_url(re.compile(r"/insentif/\d+$"))
     shot(page, "clerk-incentive-batch", "laptop")
     assert not page.problems, page.problems
+
+
+def test_tap_targets_are_44px_on_a_phone(new_page, live_server):
+    """Issue 11: meja-5 vaccine rows were 25 px tall, report number links 16-19 px, the language switch 19 px."""
+    from datetime import date, timedelta
+
+    from posyandu.extensions import db
+    from posyandu.models import HariBuka, Person, User
+    from posyandu.services import session_day
+
+    def queue_a_baby():
+        kader = db.session.scalar(select(User).where(User.username == "kader"))
+        baby = Person(posyandu_id=kader.posyandu_id, name="Bayi Uji Sentuh", sex="L",
+                      birth_date=date.today() - timedelta(days=300))
+        db.session.add(baby)
+        db.session.commit()
+        hb = db.session.scalar(select(HariBuka).where(HariBuka.posyandu_id == kader.posyandu_id,
+                                                      HariBuka.held_on == date.today()))
+        return hb.id, session_day.add_to_queue(kader, hb, baby).id
+
+    app = live_server[0].flask_app
+    with app.app_context():
+        hb_id, visit_id = queue_a_baby()
+        db.session.remove()
+    page = new_page("phone")
+    log_in(page, "kader")
+    small = "els => els.filter(e => e.offsetParent).map(e => e.getBoundingClientRect())" \
+            ".filter(r => r.height < 44 || r.width < 44).length"
+    page.goto(f"/hari-buka/{hb_id}/kunjungan/{visit_id}/meja/5")
+    rows = page.locator("main label.check")
+    assert rows.count() >= 3  # doses due, PMT, rujuk
+    assert rows.evaluate_all(small) == 0
+    assert page.locator("footer button").evaluate_all(small) == 0  # the language switch
+    page.goto("/laporan/")
+    numbers = page.locator("ul.stats a, table.skdn td a")
+    assert numbers.count() >= 10
+    assert numbers.evaluate_all(small) == 0
+    assert not page.problems, page.problems

@@ -247,7 +247,7 @@ def _meja5(hb, visit):
     ctx = session_views.services_context(visit)
     if form.validate_on_submit():
         items = session_views.services_from_form(request.form, ctx)
-        if form.kb_method.data:
+        if ctx["kb"] and form.kb_method.data:  # only where it was offered (never to an ibu hamil)
             items.append(("kb", form.kb_method.data, None))
         if request.form.get("rujuk") == "y":
             reason = form.referral_reason.data or ", ".join(ctx["referral_reasons"]) or None
