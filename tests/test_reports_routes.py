@@ -255,3 +255,15 @@ def test_every_figure_in_report_tables_carries_its_label_for_phones(tree, month,
     assert cells and all("data-label=" in td for td in cells), [td for td in cells if "data-label=" not in td][:3]
     ranking = html[html.index('id="peringkat"'):]
     assert 'data-label="Peringkat"' in ranking
+
+
+def test_list_of_new_stunting_names_the_indicator_of_its_figures(tree, month, login):
+    c = login("admin_d")
+    a1 = tree.posyandu["A1"].id
+    html = c.get(f"/laporan/posyandu/{a1}/daftar/new_stunting?bulan={MONTH}").get_data(as_text=True)
+    assert "<th>z-skor PB/U atau TB/U</th>" in html and "Anak Dua" in html and "-2,50" in html
+    rows = list(csv.reader(io.StringIO(c.get(f"/laporan/posyandu/{a1}/daftar/new_stunting?bulan={MONTH}&format=csv")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][-1] == "z-skor PB/U atau TB/U" and rows[1][-1] == "-2,50"
+    risk = c.get(f"/laporan/posyandu/{a1}/daftar/at_risk?bulan={MONTH}").get_data(as_text=True)
+    assert "<th>Alasan</th>" in risk and risk.index("Anak Tiga") < risk.index("Anak Satu")  # most urgent first

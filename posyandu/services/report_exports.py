@@ -165,6 +165,7 @@ def people_csv(q: Select, header: list[str], detail_text, names: dict[int, str])
     for i, (p, detail) in enumerate(_stream(q), 1):
         buf.seek(0)
         buf.truncate()
+        # The detail is ours (a z-score such as -2,50, a code, a date), not typed by anyone: no formula guard.
         writer.writerow([i, safe_cell(p.name), safe_cell(p.nik or ""), p.sex, p.birth_date.isoformat(),
-                         safe_cell(names.get(p.posyandu_id, "")), safe_cell(detail_text(detail))])
+                         safe_cell(names.get(p.posyandu_id, "")), detail_text(detail)])
         yield buf.getvalue()

@@ -181,6 +181,12 @@ def _risk_reason(c):
                 else_=literal("falling_lhaz"))
 
 
+def _risk_severity(c):
+    """Most urgent first: not gaining while already thin (acute), then two months without gain, then a slowly
+    falling TB/U."""
+    return case((and_(c.c.ntob == "T", c.c.whz < dom.LOW_WHZ), 0), (c.c.two_t == 1, 1), else_=2)
+
+
 def _n(cond):
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
@@ -409,8 +415,11 @@ def people_behind(pos: Select, month: date, metric: str, band: str | None = None
                   wide: bool = False) -> Select:
     """The people behind one number: a select of (Person, detail) ordered by Posyandu and name."""
     first, last = dom.month_start(month), dom.month_end(month)
+    order = [Person.posyandu_id, Person.name, Person.id]
     if metric in CHILD_METRICS:
         c = child_month(pos, month, wide, risk=metric == "at_risk")
+        if metric == "at_risk":
+            order.insert(0, _risk_severity(c))
         detail = {"stunted": c.c.lhaz, "new_stunting": c.c.lhaz, "at_risk": _risk_reason(c)}.get(
             metric, c.c.whz if metric in ("wasted", "gizi_buruk", "gizi_kurang") else
             c.c.waz if metric in ("underweight", "bgm") else c.c.ntob)
@@ -450,8 +459,7 @@ def people_behind(pos: Select, month: date, metric: str, band: str | None = None
             q = select(Person, seen.c.n.label("detail")).join(seen, seen.c.person_id == Person.id)
     else:
         raise ValueError(metric)
-    return (q.where(Person.posyandu_id.in_(pos), on_roll(first))
-            .order_by(Person.posyandu_id, Person.name, Person.id))
+    return q.where(Person.posyandu_id.in_(pos), on_roll(first)).order_by(*order)
 
 
 def page_of(q: Select, page: int, size: int) -> tuple[list, bool]:

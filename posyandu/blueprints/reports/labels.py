@@ -33,3 +33,17 @@ def metric_label(metric: str) -> str:
         _, which, grp = metric.split("-", 2)
         return f"{GROUPS.get(grp, grp)} · " + str(_l("terdaftar") if which == "reg" else _l("berkunjung bulan ini"))
     return str(METRICS.get(metric, metric))
+
+
+# What the last column of a list behind a number holds: a z-score names its indicator ("Stunting baru" listed
+# bare numbers, and a reader could not tell they were TB/U).
+_Z_LHAZ, _Z_WHZ, _Z_WAZ = _l("z-skor PB/U atau TB/U"), _l("z-skor BB/PB atau BB/TB"), _l("z-skor BB/U")
+DETAIL = {"stunted": _Z_LHAZ, "new_stunting": _Z_LHAZ, "wasted": _Z_WHZ, "gizi_buruk": _Z_WHZ, "gizi_kurang": _Z_WHZ,
+          "underweight": _Z_WAZ, "bgm": _Z_WAZ, "at_risk": _l("Alasan"), "vita_biru": _l("Tanggal diberi"),
+          "vita_merah": _l("Tanggal diberi"), "ibu_hamil": _l("HPHT"), "kek": _l("LILA (cm)")}
+
+
+def detail_label(metric: str) -> str:
+    if metric.startswith("ilp-"):
+        return str(_l("Kelompok") if metric.startswith("ilp-reg-") else _l("Kunjungan bulan ini"))
+    return str(DETAIL.get(metric, _l("N/T/O/B")))

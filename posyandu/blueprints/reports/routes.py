@@ -18,7 +18,7 @@ from ...services import reports as svc
 from ...web import get_or_404, int_arg, render
 from . import bp
 from .document import report_data
-from .labels import KINDS, METRICS, PREVALENCE, RANK_KEYS, RISK, SKDN_ROWS, metric_label
+from .labels import KINDS, METRICS, PREVALENCE, RANK_KEYS, RISK, SKDN_ROWS, detail_label, metric_label
 
 MODELS = {"kelurahan": Kelurahan, "puskesmas": Puskesmas, "kecamatan": Kecamatan}
 SUB_LEVEL = {"district": "kecamatan", "kecamatan": "kelurahan", "puskesmas": "kelurahan", "kelurahan": "posyandu"}
@@ -154,7 +154,7 @@ def people_list(metric: str, kind: str | None = None, obj_id: int | None = None,
     q = svc.people_behind(a.pos, month, metric, band, sex, a.wide)
     title = metric_label(metric)
     if request.args.get("format") == "csv":
-        header = ["No", _("Nama"), "NIK", _("JK"), _("Tanggal lahir"), _("Posyandu"), title]
+        header = ["No", _("Nama"), "NIK", _("JK"), _("Tanggal lahir"), _("Posyandu"), detail_label(metric)]
         lines = report_exports.people_csv(q, header, lambda d: _detail(metric, d), svc.posyandu_names(a.pos))
         resp = Response(stream_with_context(lines), mimetype="text/csv")
         resp.headers["Content-Disposition"] = (f'attachment; filename="{metric}-{a.kind}-{a.id or "kab"}-'
@@ -164,6 +164,7 @@ def people_list(metric: str, kind: str | None = None, obj_id: int | None = None,
     rows, more = svc.page_of(q, page, 25)
     return render("reports/list.html", a=a, month=month, month_arg=_month_arg(month), metric=metric, title=title,
                   rows=rows, more=more, page=page, total=svc.count_of(q), band=band, sex=sex,
+                  detail_label=detail_label(metric),
                   names=svc.posyandu_names(a.pos) if a.kind != "posyandu" else {}, detail=_detail,
                   today=date.today())
 
