@@ -86,7 +86,8 @@ def serve(host, port, threads):
     click.echo(f"Posyandu at http://{'127.0.0.1' if host == '127.0.0.1' else host}:{port}")
     if demo:
         click.echo(f"Demo accounts: {', '.join(demo)} — password {DEMO_PASSWORD}")
-    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    # ident="": no "Server: waitress" header on every response (every queue poll of every phone carries it)
+    waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="")
 
 
 @click.command("backup")

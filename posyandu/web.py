@@ -48,7 +48,22 @@ def htmx_redirects(response: Response) -> Response:
     return response
 
 
+def unchanged() -> Response:
+    """Nothing to swap (a poll whose answer has not changed): an empty 200 that tells htmx to leave the page as it
+    is. Not a 204: waitress closes the connection after a response without Content-Length. It carries only what it
+    needs — there is no document for CSP or framing rules to protect, and every byte of it comes back every few
+    seconds to every phone at the Posyandu."""
+    resp = Response(b"", status=200)
+    del resp.headers["Content-Type"]
+    resp.headers["HX-Reswap"] = "none"
+    resp.headers["Cache-Control"] = "no-store"  # the same URL answers with the queue once it changes
+    resp.nothing_to_render = True
+    return resp
+
+
 def security_headers(response: Response) -> Response:
+    if getattr(response, "nothing_to_render", False):
+        return response
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

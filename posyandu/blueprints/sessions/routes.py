@@ -10,7 +10,7 @@ from ...forms import CsrfForm
 from ...models import HariBuka, Person, Posyandu, Visit
 from ...roles import role_required
 from ...services import scope, session_day, session_views
-from ...web import get_or_404, int_arg, render
+from ...web import get_or_404, int_arg, render, unchanged
 from . import bp
 from .forms import CounsellingForm, EnqueueForm, MeasureForm, OpenForm, PastImmunisationForm, ServicesForm
 
@@ -128,13 +128,12 @@ def meja(hb_id: int, meja: int):
 def poll_queue(hb_id: int, meja: int):
     """The queue of a meja for polling: an empty answer (nothing to swap) while the day's version is unchanged.
 
-    An empty 200 with HX-Reswap: none rather than a 204: waitress closes the connection after any response
-    without a Content-Length, so a 204 would cost each phone a new TCP connection every poll."""
+    See web.unchanged for why the unchanged answer is an empty 200 with as few headers as it can have."""
     hb = _session(hb_id)
     if meja not in MEJA:
         abort(404)
     if int_arg("v", lo=0) == hb.version:
-        return "", 200, {"HX-Reswap": "none"}
+        return unchanged()
     return render("sessions/_queue.html", "sessions/_queue.html", hb=hb, meja=meja, queue=session_views.queue(hb, meja))
 
 
