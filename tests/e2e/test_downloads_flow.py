@@ -208,3 +208,25 @@ def test_tap_targets_are_44px_on_a_phone(new_page, live_server):
     assert numbers.count() >= 10
     assert numbers.evaluate_all(small) == 0
     assert not page.problems, page.problems
+
+
+@pytest.mark.parametrize("viewport", ["laptop", "phone"])
+def test_opening_the_report_costs_three_requests(new_page, viewport):
+    """Issue 11: the report page made 4 requests (the trend chart, as costly as the page, below the fold)."""
+    page = new_page(viewport)
+    log_in(page, "admin")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.clearBrowserCache")  # a first visit: the CSS and JS are fetched again
+    seen = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto("/laporan/", wait_until="networkidle")
+    expect(page.locator("table.skdn")).to_be_visible()
+    assert len(seen) <= 3, seen
+    with page.expect_response(lambda r: "/tren.svg" in r.url, timeout=20_000) as chart:
+        page.locator("details.trend summary").click()  # the chart comes when it is asked for
+    assert chart.value.ok
+    img = page.locator("figure.chart img")
+    expect(img).to_have_js_property("complete", True, timeout=20_000)
+    assert img.evaluate("i => i.naturalWidth") > 0
+    assert any("/tren.svg" in u for u in seen)
+    assert not page.problems, page.problems
