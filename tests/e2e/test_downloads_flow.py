@@ -177,17 +177,22 @@ def test_tap_targets_are_44px_on_a_phone(new_page, live_server):
     from datetime import date, timedelta
 
     from posyandu.extensions import db
-    from posyandu.models import HariBuka, Person, User
+    from posyandu.models import Person, Posyandu, User
     from posyandu.services import session_day
+    from posyandu.services.accounts import hash_password
+
+    from .test_reports_flow import PASSWORD
 
     def queue_a_baby():
-        kader = db.session.scalar(select(User).where(User.username == "kader"))
-        baby = Person(posyandu_id=kader.posyandu_id, name="Bayi Uji Sentuh", sex="L",
-                      birth_date=date.today() - timedelta(days=300))
-        db.session.add(baby)
+        # at a Posyandu of its own (the last one), so the session-day tests keep the demo Posyandu's queue
+        demo = db.session.scalar(select(User).where(User.username == "kader"))
+        pos = db.session.scalar(select(Posyandu).order_by(Posyandu.id.desc()).limit(1))
+        kader = User(username="kader-sentuh", display_name=f"Kader {pos.name}", role="kader",
+                     password_hash=hash_password(PASSWORD), district_id=demo.district_id, posyandu_id=pos.id)
+        baby = Person(posyandu_id=pos.id, name="Bayi Uji Sentuh", sex="L", birth_date=date.today() - timedelta(days=300))
+        db.session.add_all([kader, baby])
         db.session.commit()
-        hb = db.session.scalar(select(HariBuka).where(HariBuka.posyandu_id == kader.posyandu_id,
-                                                      HariBuka.held_on == date.today()))
+        hb = session_day.open_session(kader, pos, date.today())
         return hb.id, session_day.add_to_queue(kader, hb, baby).id
 
     app = live_server[0].flask_app
@@ -195,7 +200,7 @@ def test_tap_targets_are_44px_on_a_phone(new_page, live_server):
         hb_id, visit_id = queue_a_baby()
         db.session.remove()
     page = new_page("phone")
-    log_in(page, "kader")
+    log_in(page, "kader-sentuh")
     small = "els => els.filter(e => e.offsetParent).map(e => e.getBoundingClientRect())" \
             ".filter(r => r.height < 44 || r.width < 44).length"
     page.goto(f"/hari-buka/{hb_id}/kunjungan/{visit_id}/meja/5")
@@ -203,6 +208,9 @@ def test_tap_targets_are_44px_on_a_phone(new_page, live_server):
     assert rows.count() >= 3  # doses due, PMT, rujuk
     assert rows.evaluate_all(small) == 0
     assert page.locator("footer button").evaluate_all(small) == 0  # the language switch
+    assert not page.problems, page.problems
+    page = new_page("phone")
+    log_in(page, "admin")
     page.goto("/laporan/")
     numbers = page.locator("ul.stats a, table.skdn td a")
     assert numbers.count() >= 10
