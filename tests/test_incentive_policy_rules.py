@@ -85,3 +85,5 @@ def test_policy_form_saves_the_hold_and_the_board_amount(app, tree, login):
     bad = c.post("/insentif/kebijakan", dict(POLICY, valid_from="2025-12", board_amount="dua ratus",
                                              idempotency_key="pb2"))
     assert bad.status_code == 422
+    html = c.get("/insentif/kebijakan").get_data(as_text=True)
+    assert "tahan yang belum diverifikasi" in html and "pengurus Rp250.000" in html
