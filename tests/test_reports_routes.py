@@ -267,3 +267,34 @@ def test_list_of_new_stunting_names_the_indicator_of_its_figures(tree, month, lo
     assert rows[0][-1] == "z-skor PB/U atau TB/U" and rows[1][-1] == "-2,50"
     risk = c.get(f"/laporan/posyandu/{a1}/daftar/at_risk?bulan={MONTH}").get_data(as_text=True)
     assert "<th>Alasan</th>" in risk and risk.index("Anak Tiga") < risk.index("Anak Satu")  # most urgent first
+
+
+def test_eppgbm_follows_the_posyandu_of_the_month_after_a_transfer(tree, month, login):
+    """A child who moved from A1 to A2 after the month is exported for that month by A1 (where it belonged),
+    once, and not by A2."""
+    from posyandu.models import PersonTransfer
+
+    c1 = month["c1"]
+    after = dom.shift_month(M, 1).replace(day=5)
+    db.session.add(PersonTransfer(person_id=c1.id, from_posyandu_id=tree.posyandu["A1"].id,
+                                  to_posyandu_id=tree.posyandu["A2"].id, moved_on=after, status="approved"))
+    c1.posyandu_id = tree.posyandu["A2"].id
+    db.session.commit()
+    c = login("admin_d")
+
+    def names(url):
+        wb = load_workbook(io.BytesIO(c.get(url).data), read_only=True)
+        out = {}
+        for sheet in ("Data Dasar", "Pertumbuhan"):
+            rows = list(wb[sheet].iter_rows(values_only=True))
+            col = {n: i for i, n in enumerate(rows[0])}
+            out[sheet] = [(r[col["Nama Anak"]], r[col["Posyandu"]]) for r in rows[1:]]
+        return out
+
+    a1 = names(f"/laporan/posyandu/{tree.posyandu['A1'].id}/eppgbm.xlsx?bulan={MONTH}")
+    a2 = names(f"/laporan/posyandu/{tree.posyandu['A2'].id}/eppgbm.xlsx?bulan={MONTH}")
+    whole = names(f"/laporan/kabupaten/eppgbm.xlsx?bulan={MONTH}")
+    for sheet in ("Data Dasar", "Pertumbuhan"):
+        assert ("Anak Satu", "Posyandu A1") in a1[sheet]
+        assert "Anak Satu" not in [n for n, _ in a2[sheet]]
+        assert [n for n, _ in whole[sheet]].count("Anak Satu") == 1

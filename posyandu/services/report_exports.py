@@ -11,13 +11,13 @@ from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from ..domain import growth, rules
 from ..domain import reports as dom
 from ..extensions import db
-from ..models import Kelurahan, Measurement, Person, Posyandu, Puskesmas
+from ..models import Kelurahan, Measurement, Person, PersonTransfer, Posyandu, Puskesmas
 from .reports import balita_filter
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,6 +55,21 @@ def _stream(q: Select):
 
 # --- e-PPGBM --------------------------------------------------------------------------------------------------
 
+def posyandu_at(last: date):
+    """The Posyandu a person belonged to at a month's end: the one she moved away from in the first approved
+    transfer (pindah) after that day, else her current one."""
+    later = (select(PersonTransfer.from_posyandu_id)
+             .where(PersonTransfer.person_id == Person.id, PersonTransfer.status == "approved",
+                    PersonTransfer.moved_on > last)
+             .order_by(PersonTransfer.moved_on, PersonTransfer.id).limit(1).scalar_subquery())
+    return func.coalesce(later, Person.posyandu_id)
+
+
+def _balita_of_month(pos: Select, last: date, at):
+    """S of the month (age and roll as balita_filter), by the Posyandu the child belonged to that month."""
+    return and_(at.in_(pos), balita_filter(select(Posyandu.id), last))
+
+
 def eppgbm_xlsx(pos: Select, month: date, out) -> None:
     """Write the e-PPGBM workbook for the balita of the area (S at the month's end) and their measurements of the
     month into `out` (a path or a binary file; rows stream from the database in batches)."""
@@ -74,34 +89,35 @@ def eppgbm_xlsx(pos: Select, month: date, out) -> None:
             row.append(c)
         ws.append(row)
 
+    at = posyandu_at(last)
     base = wb.create_sheet("Data Dasar")
     header(base, EPPGBM_BASE)
     q = (select(Person.kk_number, Person.nik, Person.name, Person.birth_date, Person.sex, Person.birth_order,
                 Person.birth_weight_kg, Person.birth_length_cm, mother.nik, mother.name, Person.father_nik,
                 Person.father_name, Person.address, Person.rt, Person.rw, Kelurahan.name, Posyandu.name,
                 Puskesmas.name)
-         .join(Posyandu, Posyandu.id == Person.posyandu_id).join(Kelurahan, Kelurahan.id == Posyandu.kelurahan_id)
+         .select_from(Person).join(Posyandu, Posyandu.id == at).join(Kelurahan, Kelurahan.id == Posyandu.kelurahan_id)
          .outerjoin(Puskesmas, Puskesmas.id == Kelurahan.puskesmas_id)
          .outerjoin(mother, mother.id == Person.mother_id)
-         .where(balita_filter(pos, last)).order_by(Posyandu.name, Person.name, Person.id))
+         .where(_balita_of_month(pos, last, at)).order_by(Posyandu.name, Person.name, Person.id))
     for i, r in enumerate(_stream(q), 1):
         base.append([i] + [safe_cell(v) for v in r])
 
     gm = wb.create_sheet("Pertumbuhan")
     header(gm, EPPGBM_GROWTH)
     # One row per child of S: the month's last valid weighing (a flagged one only when there is no valid one),
-    # under the Posyandu the child belongs to that month (S's own), wherever the weighing took place.
+    # under the Posyandu the child belonged to that month (posyandu_at), wherever the weighing took place.
     pick = func.row_number().over(partition_by=Measurement.person_id, order_by=(
         case((Measurement.flagged.is_(True), 1), else_=0), Measurement.measured_on.desc(), Measurement.id.desc()))
-    kids = select(Person.id).where(balita_filter(pos, last))
+    kids = select(Person.id).where(_balita_of_month(pos, last, at))
     m = (select(Measurement, pick.label("pick"))
          .where(Measurement.person_id.in_(kids), Measurement.measured_on >= first, Measurement.measured_on <= last,
                 Measurement.weight_kg.is_not(None)).subquery("m"))
     q = (select(Person.nik, Person.name, Person.sex, Person.birth_date, m.c.measured_on, m.c.age_days,
                 m.c.weight_kg, m.c.length_cm, m.c.head_cm, m.c.muac_cm, m.c.position, m.c.waz, m.c.lhaz, m.c.whz,
                 m.c.ntob, Posyandu.name, m.c.flagged)
-         .join(Person, Person.id == m.c.person_id).join(Posyandu, Posyandu.id == Person.posyandu_id)
-         .where(m.c.pick == 1, balita_filter(pos, last))
+         .select_from(m).join(Person, Person.id == m.c.person_id).join(Posyandu, Posyandu.id == at)
+         .where(m.c.pick == 1, _balita_of_month(pos, last, at))
          .order_by(Posyandu.name, Person.name, Person.id))
     month_text = f"{month.year:04d}-{month.month:02d}"
     for i, r in enumerate(_stream(q), 1):
