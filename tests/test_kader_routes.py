@@ -217,6 +217,8 @@ def test_a_kader_signs_from_her_own_linked_account_and_only_for_herself(tree, lo
     assert _sign(own, ayu, t, tree, signature=kf.STROKES).status_code == 303
     com = db.session.scalar(select(Commitment).where(Commitment.kader_id == ayu.id))
     assert com.signer_method == "account" and com.signature_kind == "drawn"
+    accounts = login("admin_d").get("/akun/").get_data(as_text=True)
+    assert f"akun kader {NAME}" in accounts  # the admins see whose personal account it is
     satu = db.session.scalar(select(Kader).where(Kader.name == "Kader Satu"))
     no_pin = _sign(own, satu, t, tree, signature=kf.STROKES)
     assert no_pin.status_code == 422 and 'id="no-pin"' in no_pin.get_data(as_text=True)

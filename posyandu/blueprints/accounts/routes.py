@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Kelurahan, Posyandu, Puskesmas, User
+from ...models import Kader, KaderSigner, Kelurahan, Posyandu, Puskesmas, User
 from ...roles import role_required
 from ...services import accounts, scope
 from ...web import get_or_404, int_arg, render
@@ -22,12 +22,16 @@ def _admins_only():
 
 @bp.route("/akun/")
 def list_users():
-    """The accounts of the district."""
+    """The accounts of the district, with the kader each personal account belongs to."""
     page = int_arg("page", 1, 1, 10_000)
     size = current_app.config["PAGE_SIZE"]
     rows = list(db.session.scalars(select(User).where(User.district_id == current_user.district_id)
                                    .order_by(User.username).offset((page - 1) * size).limit(size + 1)))
-    return render("accounts/list.html", rows=rows[:size], more=len(rows) > size, page=page)
+    ids = [u.id for u in rows[:size]]
+    kader_of = {uid: (kid, name) for uid, kid, name in db.session.execute(
+        select(KaderSigner.user_id, Kader.id, Kader.name).join(Kader, Kader.id == KaderSigner.kader_id)
+        .where(KaderSigner.user_id.in_(ids)))} if ids else {}
+    return render("accounts/list.html", rows=rows[:size], more=len(rows) > size, page=page, kader_of=kader_of)
 
 
 def _choices(form):
