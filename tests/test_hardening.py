@@ -294,3 +294,14 @@ def test_demo_seed_leaves_planner_statistics_on_postgresql(app):
     assert result.exit_code == 0, result.output
     reltuples = db.session.scalar(text("SELECT reltuples FROM pg_class WHERE oid = 'person'::regclass"))
     assert reltuples > 0
+
+
+@pytest.mark.parametrize("weight", ["9" * 40, "-" + "9" * 40, "٩,٥", "１２"])
+def test_meja_2_measurements_take_ascii_numbers_of_sane_length(tree, login, weight):
+    """Found by bench/fuzz_inputs.py: a 40-digit weight reached the unit-slip message and Babel's number format
+    raised InvalidOperation (500)."""
+    hb = tree.sessions["A1"]
+    resp = login("kader_a1").post(f"/hari-buka/{hb.id}/kunjungan/{hb.visits[0].id}/meja/2",
+                                  {"weight_kg": weight, "length_cm": "76", "position": "l"})
+    assert _no_5xx(resp).status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(Measurement)) == 0

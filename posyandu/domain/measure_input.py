@@ -7,7 +7,9 @@ likely value, before any WHO plausibility check calls it an implausible child.
 import re
 from dataclasses import dataclass
 
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+# ASCII digits (Python's \d also takes "٩" and "１"), at most six before the separator and four after: every real
+# measurement and any unit slip of one fit, a 40-digit number (which no formatter can show back) does not.
+_NUMBER = re.compile(r"^[+-]?([0-9]{1,6}([.,][0-9]{0,4})?|[.,][0-9]{1,4})$", re.ASCII)
 
 # What each field can hold, by life-cycle group: (low, high). Wide enough for every real person of the group,
 # narrow enough to catch a unit slip. Unit per field below.
