@@ -1,7 +1,7 @@
 """One person, one record: a NIK is live in one place only, leaving the roll, transfers, merges, the NIK's own
 birth date and sex, and a mother seen from another Posyandu."""
 import threading
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -354,3 +354,71 @@ def test_records_seen_on_the_same_hari_buka_are_not_merged_blindly(tree, login):
     resp = login("admin_d").post(f"/sasaran/{keep.id}/gabung", {"other_id": dup.id})
     assert resp.status_code == 422 and "hari buka yang sama" in resp.get_data(as_text=True)
     assert db.session.get(Person, dup.id).deleted_at is None
+
+
+# --- the migration: NIKs held twice before the constraint ------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bare_app(request, tmp_path):
+    """An app on an empty database of its own (not migrated), on each backend."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from posyandu import create_app
+    from posyandu.config import normalise_database_url
+
+    from .conftest import PG_URL, base_config
+
+    if request.param == "sqlite":
+        yield create_app(base_config(f"sqlite:///{tmp_path / 'm.sqlite'}"))
+        return
+    if not PG_URL:
+        pytest.skip("no TEST_DATABASE_URL")
+    url, schema = normalise_database_url(PG_URL), f"m_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield create_app(base_config(url, SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": f"-csearch_path={schema}"}}))
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _insert(conn, table, **values):
+    """A row with the given values and a plain value in every other NOT NULL column (the schema of that revision)."""
+    from sqlalchemy import Boolean, Date, DateTime, Integer, MetaData, Numeric, Table
+
+    t = Table(table, MetaData(), autoload_with=conn)
+    for c in t.columns:
+        if c.name in values or c.nullable or c.server_default is not None:
+            continue
+        values[c.name] = (1 if c.foreign_keys else 0) if isinstance(c.type, (Integer, Numeric)) else \
+            False if isinstance(c.type, Boolean) else datetime(2026, 1, 1) if isinstance(c.type, DateTime) else \
+            date(2026, 1, 1) if isinstance(c.type, Date) else f"{table}-{c.name}"[: getattr(c.type, "length", None) or 99]
+    conn.execute(t.insert().values(**values))
+
+
+def test_migration_keeps_a_repeated_nik_on_the_oldest_live_record_and_audits_the_others(bare_app):
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from .conftest import ROOT
+
+    here = str(ROOT / "migrations")
+    with bare_app.app_context():
+        upgrade(directory=here, revision="68d01ea4783c-1")
+        with db.engine.begin() as conn:
+            for table in ("district", "kecamatan", "kelurahan", "posyandu"):
+                _insert(conn, table, id=1)
+            for pid, nik, deleted in ((1, NIK, None), (2, NIK, None), (3, NIK, datetime(2026, 1, 1)),
+                                      (4, "6474011506250002", None)):
+                _insert(conn, "person", id=pid, uuid=f"u{pid}", nik=nik, name="Bima", sex="L",
+                        birth_date=date(2025, 6, 15), deleted_at=deleted)
+        upgrade(directory=here)
+        niks = dict(db.session.execute(select(Person.id, Person.nik).order_by(Person.id)).all())
+        assert niks == {1: NIK, 2: None, 3: NIK, 4: "6474011506250002"}
+        log = db.session.scalar(select(AuditLog).where(AuditLog.entity == "person"))
+        assert (log.entity_id, log.action, log.changes) == (2, "update", {"nik": [NIK, None]})
+        db.session.remove()
+        db.engine.dispose()
