@@ -63,9 +63,15 @@ def _stamp() -> dict:
     return {"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now}
 
 
-def _nik(rng: random.Random, kec_code: str, birth: date, sex: str) -> str:
+def _nik(rng: random.Random, kec_code: str, birth: date, sex: str, used: set | None = None) -> str:
+    """A plausible NIK; with `used`, one not handed out before (a NIK is live for one person only)."""
     day = birth.day + (40 if sex == "P" else 0)
-    return f"6474{kec_code}{day:02d}{birth.month:02d}{birth.year % 100:02d}{rng.randint(1, 9999):04d}"
+    while True:
+        nik = f"6474{kec_code}{day:02d}{birth.month:02d}{birth.year % 100:02d}{rng.randint(1, 9999):04d}"
+        if used is None or nik not in used:
+            if used is not None:
+                used.add(nik)
+            return nik
 
 
 def _name(rng, sex: str) -> str:
@@ -175,13 +181,14 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
                for i in range(len(posyandu_list))]
     first_month = date(today.year, today.month, 1)
     open_days_cache = {}
+    niks: set[str] = set()
     for (pos, kec_code), n_children in zip(posyandu_list, per_pos):
         base = {"posyandu_id": pos.id}
 
         def person(sex, birth, mother_id=None, with_nik=True):
             pid = person_ids.take()
             row = {**base, **_stamp(), "id": pid, "sex": sex, "birth_date": birth, "name": _name(rng, sex),
-                   "nik": _nik(rng, kec_code, birth, sex) if with_nik else None, "mother_id": mother_id,
+                   "nik": _nik(rng, kec_code, birth, sex, niks) if with_nik else None, "mother_id": mother_id,
                    "address": pos.address, "rw": pos.rw, "rt": f"{rng.randint(1, 12):02d}", "has_kia_book": True,
                    "consent": True, "kk_number": f"6474{kec_code}{rng.randint(10**9, 10**10 - 1)}"}
             people.append(row)

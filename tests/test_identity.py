@@ -422,3 +422,19 @@ def test_migration_keeps_a_repeated_nik_on_the_oldest_live_record_and_audits_the
         assert (log.entity_id, log.action, log.changes) == (2, "update", {"nik": [NIK, None]})
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_demo_seed_never_hands_out_a_nik_twice():
+    """With 150 000 children the demo seed drew the same NIK for two people (same birth date, sex and serial)."""
+    from posyandu.seed import _nik
+
+    class Repeating:  # a random source that draws the same serial twice in a row
+        draws = iter([7, 7, 8])
+
+        @classmethod
+        def randint(cls, lo, hi):
+            return next(cls.draws)
+
+    used: set[str] = set()
+    first = _nik(Repeating, "01", BIRTH, "L", used)
+    assert _nik(Repeating, "01", BIRTH, "L", used) != first == "6474011506250007"
