@@ -47,8 +47,13 @@ def home_visits_count(kader_id: int, month: date) -> int:
     return home_visits_by_kader([kader_id], month).get(kader_id, 0)
 
 
-def _balita(posyandu_id: int, on: date):
-    return and_(Person.posyandu_id == posyandu_id, on_roll(on), Person.birth_date <= on,
+def _ids(posyandu_ids) -> list[int]:
+    """One Posyandu (a kader's) or several (a bidan's or a clerk's whole area)."""
+    return [posyandu_ids] if isinstance(posyandu_ids, int) else list(posyandu_ids)
+
+
+def _balita(posyandu_ids: list[int], on: date):
+    return and_(Person.posyandu_id.in_(posyandu_ids), on_roll(on), Person.birth_date <= on,
                 Person.birth_date > dom.latest_birth_for_age(on, 60))
 
 
@@ -58,23 +63,34 @@ def _pregnant(on: date):
         Pregnancy.hpht >= on - timedelta(weeks=44)).subquery("preg")
 
 
-def tasks(posyandu_id: int, on: date) -> list[Task]:
-    """Every task the data gives a Posyandu's kader on a date (open and closed): a handful of queries."""
+def tasks(posyandu_ids, on: date) -> list[Task]:
+    """Every task the data gives the kader of one Posyandu (or of several: a whole area) on a date, open and
+    closed: a handful of queries, however many Posyandu."""
+    posyandu_id = _ids(posyandu_ids)
     out: list[Task] = []
     preg = _pregnant(on)
     mothers = select(Person.id).join(preg, preg.c.person_id == Person.id).where(
-        Person.posyandu_id == posyandu_id, on_roll(on))
+        Person.posyandu_id.in_(posyandu_id), on_roll(on))
     # absent from the last hari buka held: balita and ibu hamil without a visit there. Absence is known only once
     # the day is over: closed by the ketua, or its date has passed — never while it is still open today.
-    last_hb = db.session.execute(select(HariBuka.id, HariBuka.held_on).where(
-        HariBuka.posyandu_id == posyandu_id, HariBuka.held_on <= on,
-        or_(HariBuka.closed_at.is_not(None), HariBuka.held_on < on))
-        .order_by(HariBuka.held_on.desc()).limit(1)).first()
-    if last_hb:
-        came = select(Visit.person_id).where(Visit.hari_buka_id == last_hb.id)
-        for pid in db.session.scalars(select(Person.id).where(
-                or_(_balita(posyandu_id, last_hb.held_on), Person.id.in_(mothers)), Person.id.not_in(came))):
-            out.append(Task(pid, "absent", f"absent:{last_hb.held_on}", last_hb.held_on))
+    held = select(HariBuka.id, HariBuka.posyandu_id, HariBuka.held_on, func.row_number().over(
+        partition_by=HariBuka.posyandu_id, order_by=(HariBuka.held_on.desc(), HariBuka.id.desc())).label("rn")).where(
+        HariBuka.posyandu_id.in_(posyandu_id), HariBuka.held_on <= on,
+        or_(HariBuka.closed_at.is_not(None), HariBuka.held_on < on)).subquery("held")
+    last_hbs = {pos: (hb_id, held_on) for hb_id, pos, held_on in db.session.execute(
+        select(held.c.id, held.c.posyandu_id, held.c.held_on).where(held.c.rn == 1))}
+    if last_hbs:
+        # one query for every Posyandu: who did not come to their own Posyandu's last day (a balita's age is
+        # checked at that day below, so the candidates are born after the earliest such day's five-year mark)
+        earliest = min(d for _hb, d in last_hbs.values())
+        came = select(Visit.id).where(Visit.person_id == Person.id, Visit.hari_buka_id == held.c.id)
+        for pid, pos, birth, mother in db.session.execute(
+                select(Person.id, Person.posyandu_id, Person.birth_date, Person.id.in_(mothers))
+                .join(held, and_(held.c.posyandu_id == Person.posyandu_id, held.c.rn == 1))
+                .where(or_(_balita(list(last_hbs), earliest), Person.id.in_(mothers)), ~came.exists())):
+            held_on = last_hbs[pos][1]
+            if mother or dom.latest_birth_for_age(held_on, 60) < birth <= held_on:
+                out.append(Task(pid, "absent", f"absent:{held_on}", held_on))
     # growth: each balita's latest weighing, if recent
     latest = (select(Measurement.person_id, Measurement.measured_on, Measurement.ntob, Measurement.two_t,
                      Measurement.bgm, Measurement.new_stunting,
@@ -98,7 +114,7 @@ def tasks(posyandu_id: int, on: date) -> list[Task]:
     from . import reports
 
     month = dom.month_start(on)
-    pos = select(reports.Posyandu.id).where(reports.Posyandu.id == posyandu_id)
+    pos = select(reports.Posyandu.id).where(reports.Posyandu.id.in_(posyandu_id))
     flagged = {t.person_id for t in out if t.code in ("2T", "T")}
     for p, reason in db.session.execute(reports.people_behind(pos, month, "at_risk")):
         if p.id not in flagged:
@@ -142,12 +158,12 @@ def tasks(posyandu_id: int, on: date) -> list[Task]:
     return out
 
 
-def _adult_tasks(posyandu_id: int, on: date, mothers) -> list[Task]:
+def _adult_tasks(posyandu_id: list[int], on: date, mothers) -> list[Task]:
     """Nifas, remaja, dewasa and lansia: danger findings of their latest recent measurement (blood pressure, blood
     sugar, KEK — domain.findings, the rule meja 3 shows), and referrals made at meja 5 or by a screening."""
     out: list[Task] = []
     since = on - timedelta(days=RECENT_DAYS)
-    people = select(Person.id).where(Person.posyandu_id == posyandu_id, on_roll(on),
+    people = select(Person.id).where(Person.posyandu_id.in_(posyandu_id), on_roll(on),
                                      Person.id.not_in(mothers))
     lm = (select(Measurement, Visit.group.label("grp"), Person.sex.label("sex"),
                  func.row_number().over(partition_by=Measurement.person_id,
@@ -188,30 +204,42 @@ def _adult_tasks(posyandu_id: int, on: date, mothers) -> list[Task]:
     return out
 
 
-def closed_keys(posyandu_id: int, person_ids) -> set[tuple[int, str]]:
+def closed_keys(posyandu_ids, person_ids) -> set[tuple[int, str]]:
     rows = db.session.execute(select(HomeVisit.person_id, HomeVisit.task_key).where(
-        HomeVisit.posyandu_id == posyandu_id, HomeVisit.deleted_at.is_(None), HomeVisit.task_key.is_not(None)))
+        HomeVisit.posyandu_id.in_(_ids(posyandu_ids)), HomeVisit.deleted_at.is_(None),
+        HomeVisit.task_key.is_not(None)))
     return {(pid, key) for pid, key in rows}
 
 
-def open_tasks(posyandu_id: int, on: date) -> list[Task]:
-    """The tasks no home visit has closed yet, most recent first, then by person."""
-    all_tasks = tasks(posyandu_id, on)
-    done = closed_keys(posyandu_id, {t.person_id for t in all_tasks})
+# What a kader should visit first: a child who did not gain twice, a danger sign or a referral to follow up,
+# then the other growth findings (T with low BB/TB is "at_risk"), then overdue immunisation, then plain absence.
+URGENCY = {"2T": 0, "danger": 0, "danger_adult": 0, "rujukan": 0, "BGM": 1, "at_risk": 1, "new_stunting": 1,
+           "kek": 1, "T": 2, "imunisasi": 3, "absent": 4}
+
+
+def open_tasks(posyandu_ids, on: date) -> list[Task]:
+    """The tasks no home visit has closed yet: the urgent first, then the most recent, then by person."""
+    all_tasks = tasks(posyandu_ids, on)
+    done = closed_keys(posyandu_ids, {t.person_id for t in all_tasks})
     return sorted((t for t in all_tasks if (t.person_id, t.key) not in done),
-                  key=lambda t: (-t.since.toordinal(), t.person_id, t.code))
+                  key=lambda t: (URGENCY.get(t.code, 5), -t.since.toordinal(), t.person_id, t.code))
 
 
 def people(ids) -> dict[int, Person]:
+    """The people of the tasks, with what a visit needs: address, RT/RW, phone, the mother (and her phone) and
+    the Posyandu."""
+    from sqlalchemy.orm import selectinload
+
     ids = list(ids)
-    return {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    return {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)).options(
+        selectinload(Person.mother), selectinload(Person.posyandu)))} if ids else {}
 
 
-def recent_visits(posyandu_id: int, limit: int = 20) -> list[HomeVisit]:
+def recent_visits(posyandu_ids, limit: int = 20) -> list[HomeVisit]:
     from sqlalchemy.orm import selectinload
 
     return list(db.session.scalars(
-        select(HomeVisit).where(HomeVisit.posyandu_id == posyandu_id, HomeVisit.deleted_at.is_(None))
+        select(HomeVisit).where(HomeVisit.posyandu_id.in_(_ids(posyandu_ids)), HomeVisit.deleted_at.is_(None))
         .options(selectinload(HomeVisit.person), selectinload(HomeVisit.kader))
         .order_by(HomeVisit.visited_on.desc(), HomeVisit.id.desc()).limit(limit)))
 

@@ -30,23 +30,28 @@ def _login():
     """Every page here needs a login."""
 
 
-def _posyandu() -> Posyandu | None:
+def _area() -> tuple[Posyandu | None, list[Posyandu]]:
+    """Whose tasks: the user's own Posyandu; otherwise the one chosen, or every Posyandu of the user's area (a
+    bidan sees her whole Puskesmas without first picking one of 25). Also the choices for the filter."""
     if current_user.posyandu_id:
-        return get_or_404(Posyandu, current_user.posyandu_id)
+        pos = get_or_404(Posyandu, current_user.posyandu_id)
+        return pos, [pos]
+    choices = scope.visible_posyandu(current_user)[:300]
     pid = int_arg("posyandu")
-    return get_or_404(Posyandu, pid) if pid else None
+    return (get_or_404(Posyandu, pid) if pid else None), choices
 
 
 @bp.route("/")
 def tasks():
-    """The open home-visit tasks of a Posyandu (the user's own, or one chosen), paginated; `?format=csv`."""
-    pos = _posyandu()
-    if pos is None:
-        return render("home_visits/choose.html", choices=scope.visible_posyandu(current_user)[:300])
+    """The open home-visit tasks, urgent first, with what a visit needs (address, RT/RW, phone, mother), of the
+    user's Posyandu or the whole area (or one chosen), paginated; `?format=csv`."""
+    pos, choices = _area()
+    ids = [pos.id] if pos else [p.id for p in choices]
     today = date.today()
-    open_ = svc.open_tasks(pos.id, today)
-    persons = svc.people({t.person_id for t in open_})
+    open_ = svc.open_tasks(ids, today)
     if request.args.get("format") == "csv":
+        persons = svc.people({t.person_id for t in open_})
+
         def lines():
             yield "\ufeff" + ",".join(["No", _("Nama"), "NIK", _("Tugas"), _("Sejak"), _("Keterangan")]) + "\n"
             import csv
@@ -60,13 +65,16 @@ def tasks():
                             safe_cell(t.detail)])
             yield buf.getvalue()
         resp = Response(stream_with_context(lines()), mimetype="text/csv")
-        resp.headers["Content-Disposition"] = f'attachment; filename="kunjungan-rumah-{pos.id}-{today}.csv"'
+        name = pos.id if pos else "wilayah"
+        resp.headers["Content-Disposition"] = f'attachment; filename="kunjungan-rumah-{name}-{today}.csv"'
         return resp
     page = int_arg("page", 1, 1, 1000)
     rows = open_[(page - 1) * PAGE: page * PAGE]
-    return render("home_visits/tasks.html", pos=pos, rows=rows, persons=persons, total=len(open_), page=page,
-                  more=len(open_) > page * PAGE, labels_tasks=TASKS, visits=svc.recent_visits(pos.id),
-                  counts={c: sum(1 for t in open_ if t.code == c) for c in TASKS}, today=today)
+    return render("home_visits/tasks.html", pos=pos, choices=choices, rows=rows,
+                  persons=svc.people({t.person_id for t in rows}), total=len(open_), page=page,
+                  more=len(open_) > page * PAGE, labels_tasks=TASKS, visits=svc.recent_visits(ids),
+                  counts={c: sum(1 for t in open_ if t.code == c) for c in TASKS}, today=today,
+                  urgent={c for c, rank in svc.URGENCY.items() if rank == 0})
 
 
 def _kader_choices(posyandu_id: int, on: date) -> list[tuple[int, str]]:
@@ -101,4 +109,5 @@ def record(person_id: int):
         return redirect(url_for("home_visits.tasks", posyandu=person.posyandu_id), 303)
     status = 422 if request.method == "POST" else 200
     return render("home_visits/record.html", form=form, person=person, task_key=task_key,
-                  task_label=TASKS.get(task_key.split(":", 1)[0]) if task_key else None, status=status)
+                  task_label=TASKS.get(task_key.split(":", 1)[0]) if task_key else None, status=status,
+                  today=date.today())
