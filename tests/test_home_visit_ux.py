@@ -70,3 +70,13 @@ def test_area_tasks_take_the_same_queries_for_one_posyandu_or_many(tree):
         counts.append(n[0])
     assert counts[0] == counts[1], counts
     assert {t.code for t in got} >= {"absent"} and len({t.person_id for t in got}) >= 6
+
+
+def test_a_mother_registered_elsewhere_shows_only_her_initial(tree, login):
+    child, mother = tree.people["child_A1"], tree.people["mother_A1"]
+    mother.posyandu_id, mother.phone = tree.posyandu["B1"].id, "081200000001"
+    _two_t(child, date.today() - timedelta(days=20))
+    db.session.commit()
+    page = login("kader_a1").get("/kunjungan-rumah/").get_data(as_text=True)
+    card = page.split(f'href="/sasaran/{child.id}"')[1].split("</li>")[0]
+    assert "Ibu A1" not in card and "081200000001" not in card and "terdaftar di Posyandu lain" in card

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Kader, KaderRole, Person, Posyandu
 from ...services import home_visits as svc
-from ...services import scope
+from ...services import people, scope
 from ...services.report_exports import safe_cell
 from ...web import get_or_404, int_arg, render
 from . import bp
@@ -70,11 +70,17 @@ def tasks():
         return resp
     page = int_arg("page", 1, 1, 1000)
     rows = open_[(page - 1) * PAGE: page * PAGE]
-    return render("home_visits/tasks.html", pos=pos, choices=choices, rows=rows,
-                  persons=svc.people({t.person_id for t in rows}), total=len(open_), page=page,
+    persons = svc.people({t.person_id for t in rows})
+    return render("home_visits/tasks.html", pos=pos, choices=choices, rows=rows, persons=persons,
+                  visible=_visible_mothers(persons.values()), total=len(open_), page=page,
                   more=len(open_) > page * PAGE, labels_tasks=TASKS, visits=svc.recent_visits(ids),
                   counts={c: sum(1 for t in open_ if t.code == c) for c in TASKS}, today=today,
                   urgent={c for c, rank in svc.URGENCY.items() if rank == 0})
+
+
+def _visible_mothers(persons) -> set[int]:
+    """Mothers the user may see by name (and call); one registered elsewhere shows only her initial."""
+    return people.visible_ids(current_user, [p.mother_id for p in persons if p.mother_id])
 
 
 def _kader_choices(posyandu_id: int, on: date) -> list[tuple[int, str]]:
@@ -110,4 +116,4 @@ def record(person_id: int):
     status = 422 if request.method == "POST" else 200
     return render("home_visits/record.html", form=form, person=person, task_key=task_key,
                   task_label=TASKS.get(task_key.split(":", 1)[0]) if task_key else None, status=status,
-                  today=date.today())
+                  today=date.today(), visible=_visible_mothers([person]))
