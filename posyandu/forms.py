@@ -242,4 +242,5 @@ def valid_kk(form, field):
 
 def nik_field(label, check=valid_nik):
     # 24 characters leaves room for the spaces and dots people type; normalised to 16 digits.
-    return text_field(label, 24, checks=[check])
+    # Normalised as it is read: an empty box is no NIK (None), not "" (a second "" broke the one-live-NIK rule).
+    return text_field(label, 24, checks=[check], filters=[normalise])

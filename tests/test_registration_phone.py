@@ -63,3 +63,12 @@ def test_errors_come_back_summarised_at_the_top_and_linked_to_fields(tree, login
     assert 'href="#name"' in summary and 'href="#birth_date"' in summary and 'href="#sex-0"' in summary
     assert "autofocus" in html.split('class="error-summary"')[1][:80]
     assert html.index("error-summary") < html.index('name="nik"')
+
+
+def test_an_empty_nik_box_is_no_nik(tree, login):
+    """A browser posts the empty NIK box as ""; two babies without NIK must not collide on the unique NIK."""
+    c = login("kader_a1")
+    for name in ("Bayi Tanpa NIK Satu", "Bayi Tanpa NIK Dua"):
+        resp = c.post("/sasaran/baru", baby(tree, name=name, nik="", kk_number="", mother_nik="", father_nik=""))
+        assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+        assert db.session.scalar(select(Person).where(Person.name == name)).nik is None
