@@ -125,6 +125,7 @@ def test_returning_balita_through_five_meja_on_a_phone(live_server, new_page):
 
     # Meja 3: the numbers to copy, then on to meja 4.
     expect(page).to_have_url(re.compile(rf"/kunjungan/\d+/meja/3\?ikut=1$"))
+    expect(page.locator("html")).not_to_have_class(re.compile(r"\bbusy\b"))  # the loading cue ended
     numbers = page.locator("#today-numbers")
     expect(numbers).to_contain_text(f"{comma(weight)} kg")
     expect(numbers).to_contain_text(f"{comma(length)} cm")

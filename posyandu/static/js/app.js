@@ -53,9 +53,10 @@
     if (old) old.remove();
     if (!quiet(e.detail.elt)) { e.detail.elt.__loading = true; loading(1); }
   });
-  document.addEventListener("htmx:afterRequest", function (e) {
-    if (e.detail.elt.__loading) { e.detail.elt.__loading = false; loading(-1); }
-  });
+  // A boosted link is gone from the page when its request ends (the body was swapped), so its afterRequest never
+  // reaches document: the cue ends on whichever of these arrives.
+  ["htmx:afterRequest", "htmx:afterSettle", "htmx:sendError", "htmx:timeout", "htmx:responseError"].forEach(
+    function (name) { document.addEventListener(name, function () { busy = 0; loading(0); }); });
   document.addEventListener("htmx:sendError", function (e) { failed(e); });
   document.addEventListener("htmx:timeout", function (e) { failed(e); });
   document.addEventListener("htmx:responseError", function (e) {
