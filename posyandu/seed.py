@@ -121,7 +121,7 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
     api_api = next(p for p, _ in posyandu_list if p.kelurahan.name == "Api-Api")
     api_api.schedule_day = min(today.day, 28)  # the demo Posyandu holds its hari buka today
     kader_ids = _seed_kader(rng, posyandu_list, today)
-    made = _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids)
+    made = _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids, demo=api_api)
 
     accounts = [
         ("admin", "Admin Dinkes Kota Bontang", "district_admin", {}),
@@ -172,7 +172,7 @@ def _seed_kader(rng, posyandu_list, today) -> dict[int, list[Kader]]:
     return {pos.id: [k.id for k in kader] for pos, kader in out.items()}
 
 
-def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids) -> dict:
+def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids, demo=None) -> dict:
     person_ids, hb_ids = _Ids(Person), _Ids(HariBuka)
     people, pregnancies, measurements, hari_buka, duties = [], [], [], [], []
     kbm_id = db.session.scalar(select(KbmTable.id).order_by(KbmTable.valid_from).limit(1))
@@ -218,13 +218,16 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
             for _ in range(n):
                 person(rng.choice("LP"), today - timedelta(days=rng.randint(lo * 365, hi * 365 + 300)))
 
-        # Monthly weighings on the Posyandu's hari buka, most children most months.
+        # Monthly weighings on the Posyandu's hari buka, most children most months. The demo Posyandu meets on
+        # today's day of the month (its stored schedule stops at the 28th: on the 30th its previous hari buka
+        # would have been two days ago, not a month).
+        day = today.day if pos is demo else pos.schedule_day
         sessions = []
         for back in range(months - 1, -1, -1):
             y, m = divmod(first_month.year * 12 + first_month.month - 1 - back, 12)
-            key = (y, m + 1, pos.schedule_day)
+            key = (y, m + 1, day)
             if key not in open_days_cache:
-                open_days_cache[key] = open_day(y, m + 1, "day_of_month", pos.schedule_day, None, None)
+                open_days_cache[key] = open_day(y, m + 1, "day_of_month", day, None, None)
             if open_days_cache[key] <= today:
                 sessions.append(open_days_cache[key])
         n_meas += _growth_histories(nrng, pos.id, kids, sessions, measurements, kbm_id)
