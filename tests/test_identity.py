@@ -415,9 +415,13 @@ def test_migration_keeps_a_repeated_nik_on_the_oldest_live_record_and_audits_the
                                       (4, "6474011506250002", None)):
                 _insert(conn, "person", id=pid, uuid=f"u{pid}", nik=nik, name="Bima", sex="L",
                         birth_date=date(2025, 6, 15), deleted_at=deleted)
+            for pid in (5, 6):  # blank NIKs as forms stored them before: no NIK, not one NIK held twice
+                _insert(conn, "person", id=pid, uuid=f"u{pid}", nik="", kk_number="", name="Bayi", sex="P",
+                        birth_date=date(2025, 6, 15))
         upgrade(directory=here)
         niks = dict(db.session.execute(select(Person.id, Person.nik).order_by(Person.id)).all())
-        assert niks == {1: NIK, 2: None, 3: NIK, 4: "6474011506250002"}
+        assert niks == {1: NIK, 2: None, 3: NIK, 4: "6474011506250002", 5: None, 6: None}
+        assert db.session.scalar(select(func.count()).where(Person.kk_number == "")) == 0
         log = db.session.scalar(select(AuditLog).where(AuditLog.entity == "person"))
         assert (log.entity_id, log.action, log.changes) == (2, "update", {"nik": [NIK, None]})
         db.session.remove()

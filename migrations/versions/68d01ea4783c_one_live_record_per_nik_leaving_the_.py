@@ -57,6 +57,9 @@ def upgrade():
         batch_op.add_column(sa.Column('left_note', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_person_merged_into_id_person'), 'person', ['merged_into_id'], ['id'])
+    # Forms stored a blank NIK as "" before; a blank NIK is no NIK, and "" would count as one live NIK.
+    for column in ('nik', 'kk_number', 'father_nik'):
+        op.execute(f"UPDATE person SET {column} = NULL WHERE {column} = ''")
     _clear_repeated_niks()
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.create_index('uq_person_live_nik', ['nik'], unique=True, sqlite_where=sa.text(LIVE_NIK),
