@@ -18,17 +18,9 @@ from sqlalchemy import select  # noqa: E402
 
 from posyandu.extensions import db  # noqa: E402
 from posyandu.models import Commitment  # noqa: E402
+from .helpers import log_in  # noqa: E402
 
-PASSWORD = "posyandu-demo"
 DEMO_PIN = "258036"
-
-
-def log_in(page, username):
-    page.goto("/masuk")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.locator("h1")).to_contain_text("Selamat datang")
 
 
 def draw(page, canvas_selector, wiggle=0):

@@ -15,15 +15,8 @@ from sqlalchemy import func, select  # noqa: E402
 from posyandu.extensions import db  # noqa: E402
 from posyandu.models import Person, PersonTransfer, Posyandu, User  # noqa: E402
 
-from .test_registration_flow import PASSWORD, in_app  # noqa: E402
-
-
-def log_in(page, username):
-    page.goto("/masuk")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.locator("h1")).to_contain_text("Selamat datang")
+from .test_registration_flow import in_app  # noqa: E402
+from .helpers import log_in  # noqa: E402
 
 
 def child_next_door(live_server, skip: int):

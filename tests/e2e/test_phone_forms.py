@@ -14,17 +14,10 @@ if not os.path.exists("/usr/bin/chromium"):
 from playwright.sync_api import expect  # noqa: E402
 
 from .test_meja_phone import SCREENS  # noqa: E402
-from .test_registration_flow import PASSWORD, count_named  # noqa: E402
+from .test_registration_flow import count_named  # noqa: E402
+from .helpers import log_in  # noqa: E402
 
 NIK_GIRL_2024 = "6474015705240001"  # born 17-05-2024, a girl (day + 40)
-
-
-def log_in(page, username):
-    page.goto("/masuk")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.locator("h1")).to_contain_text("Selamat datang")
 
 
 def test_registration_on_a_phone(live_server, new_page):

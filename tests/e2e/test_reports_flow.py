@@ -10,22 +10,15 @@ if not os.path.exists("/usr/bin/chromium"):
     pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
 
 from playwright.sync_api import expect  # noqa: E402
+from .helpers import log_in  # noqa: E402
 
 PASSWORD = "posyandu-demo"
-
-
-def log_in(page, username="admin"):
-    page.goto("/masuk")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.locator("h1")).to_contain_text("Selamat datang")
 
 
 @pytest.mark.parametrize("viewport,js", [("laptop", True), ("phone", True), ("laptop", False)])
 def test_district_dashboard_to_the_children_behind_a_number(new_page, shot, viewport, js):
     page = new_page(viewport, java_script_enabled=js)
-    log_in(page)
+    log_in(page, "admin")
     page.locator("header nav").get_by_role("link", name="Laporan").click()
     expect(page.locator("h1")).to_contain_text("Laporan bulanan: Kota Bontang")
     expect(page.locator("table.skdn")).to_be_visible()

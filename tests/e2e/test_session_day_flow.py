@@ -20,7 +20,8 @@ from posyandu.models import HariBuka, Measurement, Person, ServiceRecord, User, 
 from posyandu.services import people
 
 from .conftest import VIEWPORTS
-from .test_registration_flow import PASSWORD, in_app
+from .helpers import log_in
+from .test_registration_flow import in_app
 
 POLL_WAIT = 8000  # the queue polls every 5 s
 
@@ -59,14 +60,6 @@ def cast(live_server):
         assert len(balita) >= 2 and ibu, "the demo Posyandu needs two balita and an ibu hamil"
         return {"balita": balita[0], "other": balita[1], "ibu": ibu}
     return in_app(live_server, pick)
-
-
-def log_in(page, username):
-    page.goto("/masuk")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.locator("h1")).to_contain_text("Selamat datang")
 
 
 def search_and_queue(page, name):

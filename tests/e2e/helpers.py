@@ -1,0 +1,13 @@
+"""Steps every e2e walk takes the way a person does them (imported after the playwright import check)."""
+from playwright.sync_api import expect
+
+from posyandu.seed import DEMO_PASSWORD as PASSWORD
+
+
+def log_in(page, username: str) -> None:
+    """Type the username and password on the login page and wait for the welcome page."""
+    page.goto("/masuk")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    expect(page.locator("h1")).to_contain_text("Selamat datang")
