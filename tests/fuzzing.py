@@ -19,7 +19,7 @@ from pathlib import Path
 from posyandu import forms as base_forms
 
 from . import incentive_factories, kader_factories
-from .test_scope import FIXED, ID_PARAMS, PLACE_OF_KIND
+from .test_scope import PLACE_OF_KIND, build
 
 ROOT = Path(__file__).resolve().parents[1] / "posyandu"
 HOSTILE = [
@@ -123,24 +123,6 @@ def prepare(tree):
     incentive_factories.batch_of(tree, "A1")
 
 
-def url_for_rule(tree, rule, kind):
-    values = {}
-    for arg in rule.arguments:
-        if arg == "kind":
-            values[arg] = kind
-        elif arg in FIXED:
-            values[arg] = FIXED[arg]
-        elif arg == "obj_id":
-            values[arg] = PLACE_OF_KIND[kind](tree.posyandu["A1"])
-        elif arg == "person_id" and "pregnancy_id" in rule.arguments:
-            values[arg] = tree.people["mother_A1"].id
-        elif arg in ID_PARAMS:
-            values[arg] = ID_PARAMS[arg](tree, "A1")
-        else:
-            values[arg] = "x"
-    return rule.build(values, append_unknown=False)[1]
-
-
 def targets(app, tree):
     """(method, url, endpoint) for every rule of the URL map (each `kind` of a place route)."""
     out = []
@@ -150,7 +132,7 @@ def targets(app, tree):
         converter = rule._converters.get("kind")
         kinds = list(PLACE_OF_KIND) if converter is not None and "kind" in rule.arguments else [None]
         for kind in kinds:
-            url = url_for_rule(tree, rule, kind)
+            url = build(tree, rule, "A1", kind)
             for method in sorted(rule.methods & {"GET", "POST"}):
                 out.append((method, url, rule.endpoint))
     # reads first, then writes; what removes or closes things last, so the rest still finds its objects
