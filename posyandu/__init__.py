@@ -69,7 +69,7 @@ def _instance_secret(instance: Path) -> str:
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table registered before migrations look)
     from .database import configure_engine
-    from .services import accounts
+    from .services import accounts, month_lock  # noqa: F401  (month_lock: the freeze of approved months)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)

@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 
 from .extensions import db
 from .services.idempotency import KeyConflict, KeyInvalid
+from .services.month_lock import MonthClosed
 from .web import wants_fragment
 
 MESSAGES = {
@@ -33,9 +34,24 @@ def register_error_handlers(app: Flask) -> None:
     def _server_error(e):
         db.session.rollback()  # the failed transaction must not leak into rendering the page
         return error_response(500)
+    app.register_error_handler(MonthClosed, _month_closed)
     app.register_error_handler(KeyInvalid, lambda e: error_response(400))
     app.register_error_handler(KeyConflict, lambda e: error_response(
         409, _l("Formulir ini sudah pernah dikirim untuk data lain. Muat ulang halaman lalu isi lagi.")))
     app.register_error_handler(
         CSRFError, lambda e: error_response(400, _l("Formulir kedaluwarsa; muat ulang halaman dan coba lagi."))
     )
+
+
+def _month_closed(e: MonthClosed):
+    """A change to a record of an approved month: say which month is closed and how to correct it."""
+    from flask_babel import format_date
+
+    from .models import Posyandu
+
+    db.session.rollback()
+    posyandu = db.session.get(Posyandu, e.posyandu_id)
+    return error_response(409, _l(
+        "Perubahan ditolak: laporan bulan %(month)s Posyandu %(name)s sudah disetujui dan datanya dikunci. "
+        "Untuk koreksi, kelurahan/desa membuka kembali bulan itu dengan alasan, lalu laporan disetujui ulang.",
+        month=format_date(e.month, "MMMM y"), name=posyandu.name if posyandu else e.posyandu_id))

@@ -6,13 +6,14 @@ from .home_visits import HomeVisit
 from . import reports as _report_indexes  # noqa: F401  (indexes the reports need)
 from .incentives import BATCH_STATES, IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, LockedBatch
 from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole, KaderSigner
+from .months import MonthEvent, PosyanduMonth
 from .people import Person, PersonTransfer, Pregnancy
 from .places import District, Kecamatan, Kelurahan, Posyandu, Puskesmas
 from .roster import Certificate, Commitment, CommitmentTemplate, ImmutableRecord, KaderAssessment
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
-    "ROLES", "AuthSession", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit",
+    "ROLES", "AuthSession", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "MonthEvent", "PosyanduMonth",
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "KaderSigner", "Person", "PersonTransfer", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",

@@ -1,7 +1,7 @@
 """The organisation tree: district → kecamatan → kelurahan/desa → Posyandu, and Puskesmas."""
 from datetime import date
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -13,6 +13,10 @@ class District(FieldRecord, db.Model):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(10), default="kota")  # kota | kabupaten
     code: Mapped[str | None] = mapped_column(String(10))
+    # Month close: a report is on time when submitted within `timely_days` after the month ends; whether a
+    # Puskesmas nakes verifies the health numbers before the kelurahan/desa approves (DESIGN §6).
+    timely_days: Mapped[int] = mapped_column(default=5, server_default="5")
+    month_verify: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     kecamatan: Mapped[list["Kecamatan"]] = relationship(back_populates="district", order_by="Kecamatan.name")
 

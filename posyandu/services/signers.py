@@ -114,10 +114,13 @@ def identify(actor: User, kader: Kader, pin: str | None) -> str:
     if not pin:
         raise IdentityError("pin_needed")
     key = f"pin:{kader.id}"
-    verdict = throttle.attempt(key, pin_rule())
+    # Counted in this transaction (call before writing anything): a wrong PIN commits its count before the refusal;
+    # a right one clears the count with the signature, and a signature that fails leaves the count as it was.
+    verdict = throttle.attempt(key, pin_rule(), commit=False)
     if not verdict.allowed:
         raise IdentityError("throttled", verdict.retry_after)
     if len(pin) > 32 or not check_password(row.pin_hash, pin):
+        db.session.commit()
         raise IdentityError("wrong_pin")
     throttle.clear(key)
     return "pin"

@@ -5,6 +5,12 @@ A key gets `free` attempts; after that each further failure doubles the wait bef
 An attempt is counted *before* the password or PIN is checked, in one atomic statement (INSERT … ON CONFLICT DO
 UPDATE … WHERE … RETURNING), so concurrent guesses cannot all slip through on a count read before any of them
 was written; a success then clears the key.
+
+`attempt(..., commit=False)` keeps the count in the caller's transaction (signing with a PIN): the counter row
+stays locked until the request commits, so concurrent tries of one key run one after another, a success clears
+the count in the same transaction as the signature, and the caller commits a failure before refusing. Committing
+the count mid-request released the request's row locks; 50 concurrent signings then deadlocked on PostgreSQL
+(the kader row against the counter row), and the retried victims found the free tries used: none signed.
 """
 import time
 from dataclasses import dataclass
@@ -47,8 +53,9 @@ def _wait_sql(rule: Rule, failures):
     return case(*whens, else_=literal(float(rule.cap)))
 
 
-def attempt(key: str, rule: Rule, now: float | None = None) -> Verdict:
-    """Count an attempt on `key` if one is allowed now (committed at once), else say how long to wait."""
+def attempt(key: str, rule: Rule, now: float | None = None, commit: bool = True) -> Verdict:
+    """Count an attempt on `key` if one is allowed now, else say how long to wait. The count is committed at once
+    unless `commit` is false (then the caller commits it, with a failure, or drops it with a success)."""
     now = time.time() if now is None else now
     key = key[:200]
     t = Throttle.__table__
@@ -63,7 +70,8 @@ def attempt(key: str, rule: Rule, now: float | None = None) -> Verdict:
     ).returning(t.c.failures)
     counted = db.session.execute(stmt).first()
     if counted is not None:
-        db.session.commit()
+        if commit:
+            db.session.commit()
         return Verdict(True)
     next_at = db.session.scalar(Throttle.__table__.select().with_only_columns(t.c.next_at).where(t.c.key == key))
     db.session.commit()  # nothing was written; end the transaction (on SQLite it holds the write lock)
