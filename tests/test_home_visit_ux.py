@@ -80,3 +80,24 @@ def test_a_mother_registered_elsewhere_shows_only_her_initial(tree, login):
     page = login("kader_a1").get("/kunjungan-rumah/").get_data(as_text=True)
     card = page.split(f'href="/sasaran/{child.id}"')[1].split("</li>")[0]
     assert "Ibu A1" not in card and "081200000001" not in card and "terdaftar di Posyandu lain" in card
+
+
+def test_csv_export_says_where_to_go_and_whom_to_call(tree, login):
+    """The CSV a kader prints for her round has the task list's address, RT/RW, phone and mother columns."""
+    import csv
+    import io
+
+    child, mother = tree.people["child_A1"], tree.people["mother_A1"]
+    child.address, child.rt, child.rw, child.phone = "Jl. Mawar 5", "003", "011", "081100000001"
+    mother.phone = "081234567890"
+    _two_t(child, date.today() - timedelta(days=20))
+    db.session.commit()
+    resp = login("kader_a1").get("/kunjungan-rumah/?format=csv")
+    assert resp.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    head = rows[0]
+    assert head[:10] == ["No", "Nama", "NIK", "Posyandu", "Alamat", "RT", "RW", "No. HP", "Ibu", "No. HP ibu"]
+    row = next(dict(zip(head, r)) for r in rows[1:] if r[1] == child.name and r[head.index("Tugas")] == "2T")
+    assert (row["Alamat"], row["RT"], row["RW"], row["No. HP"]) == ("Jl. Mawar 5", "003", "011", "081100000001")
+    assert (row["Ibu"], row["No. HP ibu"], row["Posyandu"]) == ("Ibu A1", "081234567890", "Posyandu A1")
+    assert all(len(r) == len(head) for r in rows)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...domain.identity import initial
 from ...extensions import db
 from ...models import Kader, KaderRole, Person, Posyandu
 from ...services import home_visits as svc
@@ -51,19 +52,32 @@ def tasks():
     open_ = svc.open_tasks(ids, today)
     if request.args.get("format") == "csv":
         persons = svc.people({t.person_id for t in open_})
+        visible = _visible_mothers(persons.values())
 
         def lines():
-            yield "\ufeff" + ",".join(["No", _("Nama"), "NIK", _("Tugas"), _("Sejak"), _("Keterangan")]) + "\n"
             import csv
             import io
 
             buf = io.StringIO()
             w = csv.writer(buf)
+            # The same as the task list: where to go and whom to call, the mother of a child (one registered
+            # outside the user's area by her initial only, as on the list).
+            w.writerow(["No", _("Nama"), "NIK", _("Posyandu"), _("Alamat"), "RT", "RW", _("No. HP"), _("Ibu"),
+                        _("No. HP ibu"), _("Tugas"), _("Sejak"), _("Keterangan")])
+            yield "\ufeff" + buf.getvalue()
             for i, t in enumerate(open_, 1):
+                buf.seek(0)
+                buf.truncate()
                 p = persons[t.person_id]
-                w.writerow([i, safe_cell(p.name), safe_cell(p.nik or ""), str(TASKS[t.code]), t.since.isoformat(),
-                            safe_cell(t.detail)])
-            yield buf.getvalue()
+                mum = p.mother if p.mother is not None and p.mother.deleted_at is None else None
+                shown = mum is not None and mum.id in visible
+                w.writerow([i, safe_cell(p.name), safe_cell(p.nik or ""), safe_cell(p.posyandu.name),
+                            safe_cell(p.address or ""), safe_cell(p.rt or ""), safe_cell(p.rw or ""),
+                            safe_cell(p.phone or ""),
+                            safe_cell(mum.name if shown else initial(mum.name)) if mum is not None else "",
+                            safe_cell(mum.phone or "") if shown else "",
+                            str(TASKS[t.code]), t.since.isoformat(), safe_cell(t.detail)])
+                yield buf.getvalue()
         resp = Response(stream_with_context(lines()), mimetype="text/csv")
         name = pos.id if pos else "wilayah"
         resp.headers["Content-Disposition"] = f'attachment; filename="kunjungan-rumah-{name}-{today}.csv"'
