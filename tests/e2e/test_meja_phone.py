@@ -19,6 +19,7 @@ from posyandu.extensions import db  # noqa: E402
 from posyandu.models import Measurement, Person, ServiceRecord, User, Visit  # noqa: E402
 from posyandu.services import people  # noqa: E402
 
+from .helpers import log_in  # noqa: E402
 from .test_registration_flow import PASSWORD, in_app  # noqa: E402
 
 SCREENS = Path(os.environ.get("POSYANDU_SCREENS", "/work/wt/screens/h5-meja-ux"))
@@ -157,3 +158,30 @@ def test_returning_balita_through_five_meja_on_a_phone(live_server, new_page):
         m = db.session.scalar(select(Measurement).where(Measurement.visit_id == visit.id))
         return visit.step, m.weight_kg, m.length_cm, m.head_cm
     assert in_app(live_server, stored) == (0, weight, length, 46.5)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_meja_tabs_are_one_row_and_the_header_is_tappable_on_a_phone(live_server, new_page, lang):
+    """Issue 11: at 360 px the meja tabs wrapped to a second row (tab 5 under the date) and the brand link in the
+    header was 23 px high. One row that scrolls sideways, snapping to tabs, the current tab in view; every header
+    link and button at least 44 px high."""
+    page = new_page("phone")
+    log_in(page, "kader")
+    if lang == "en":
+        page.locator("footer").get_by_role("button", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.locator(".today-session a[href$='/meja/5']").click()
+    expect(page).to_have_url(re.compile(r"/hari-buka/\d+/meja/5$"))
+    nav = page.locator(".meja-nav")
+    tabs = nav.locator("a").evaluate_all("els => els.map(e => e.getBoundingClientRect())"
+                                         ".map(r => ({top: r.top, h: r.height, w: r.width}))")
+    assert len(tabs) == 6 and len({round(t["top"]) for t in tabs}) == 1, tabs  # the date and meja 1–5, one row
+    assert all(t["h"] >= 44 and t["w"] >= 44 for t in tabs), tabs
+    style = nav.evaluate("e => { const s = getComputedStyle(e); return [s.flexWrap, s.overflowX, s.scrollSnapType] }")
+    assert style[0] == "nowrap" and style[1] == "auto" and style[2].startswith("x"), style
+    expect(nav.locator("[aria-current]")).to_have_text("5")
+    expect(nav.locator("[aria-current]")).to_be_in_viewport(ratio=1)
+    header = page.locator("header.top").locator("a:visible, button:visible")
+    heights = header.evaluate_all("els => els.map(e => [e.textContent.trim(), e.getBoundingClientRect().height])")
+    assert heights and all(h >= 44 for _t, h in heights), heights
+    assert not page.problems, page.problems

@@ -64,10 +64,17 @@
       .parseFromString(e.detail.xhr.responseText, "text/html").querySelector(".error-page p");
     failed(e, p ? p.textContent : null);
   });
+  function showCurrentTab() {  // a sideways-scrolling tab row shows the tab of this page (no vertical jump)
+    var nav = document.querySelector(".meja-nav"), tab = nav && nav.querySelector("[aria-current]");
+    if (!tab || nav.scrollWidth <= nav.clientWidth) return;
+    if (tab.offsetLeft < nav.scrollLeft || tab.offsetLeft + tab.offsetWidth > nav.scrollLeft + nav.clientWidth)
+      nav.scrollLeft = tab.offsetLeft - nav.offsetLeft;
+  }
   document.addEventListener("htmx:afterSettle", function (e) {
     if (e.detail.xhr && e.detail.xhr.status === 422) focusErrors(document);
+    showCurrentTab();
   });
-  document.addEventListener("DOMContentLoaded", function () { focusErrors(document); });
+  document.addEventListener("DOMContentLoaded", function () { focusErrors(document); showCurrentTab(); });
   document.addEventListener("click", function (e) {
     if (e.target && e.target.id === "net-error-retry") {
       banner(false);
