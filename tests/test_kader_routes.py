@@ -255,6 +255,52 @@ def test_pin_is_set_by_ketua_or_kelurahan_hashed_and_wrong_pins_back_off(app, tr
     assert _sign(ketua, ayu, t, tree, signature=kf.STROKES, pin="582941").status_code == 303
 
 
+def test_the_kader_replaces_her_pin_with_one_only_she_knows(app, tree, login, ayu):
+    from posyandu.models import KaderSigner
+
+    t = _template(tree)
+    kf.with_pin(ayu)
+    assert login("clerk_a").get(f"/kader/{ayu.id}/pin/ganti").status_code == 403  # hers, not the kelurahan's
+    shared = login("ketua_a1")  # the Posyandu laptop's login: her old PIN first
+    page = shared.get(f"/kader/{ayu.id}").get_data(as_text=True)
+    assert f"/kader/{ayu.id}/pin/ganti" in page
+    wrong = shared.post(f"/kader/{ayu.id}/pin/ganti", {"current": "999999", "pin": "730519", "confirm": "730519"})
+    assert wrong.status_code == 422 and "PIN salah" in wrong.get_data(as_text=True)
+    weak = shared.post(f"/kader/{ayu.id}/pin/ganti", {"current": kf.PIN, "pin": "111111", "confirm": "111111"})
+    assert weak.status_code == 422
+    ok = shared.post(f"/kader/{ayu.id}/pin/ganti", {"current": kf.PIN, "pin": "730519", "confirm": "730519"})
+    assert ok.status_code == 303
+    row = db.session.scalar(select(KaderSigner).where(KaderSigner.kader_id == ayu.id))
+    assert row.pin_self_set and "730519" not in row.pin_hash
+    assert "diganti sendiri oleh kader" in shared.get(f"/kader/{ayu.id}").get_data(as_text=True)
+    assert _sign(shared, ayu, t, tree, signature=kf.STROKES, pin=kf.PIN).status_code == 422  # the old one is gone
+    assert _sign(shared, ayu, t, tree, key="k2", signature=kf.STROKES, pin="730519").status_code == 303
+    # The ketua setting a new PIN later takes it back out of her hands, and the page says so.
+    assert shared.post(f"/kader/{ayu.id}/pin", {"pin": "582941", "confirm": "582941"}).status_code == 303
+    db.session.refresh(row)
+    assert not row.pin_self_set
+
+
+def test_a_pin_count_lives_and_dies_with_the_signature(app, tree, ayu):
+    """A wrong PIN's count survives the refused request; a right PIN's attempt is undone with a signature that
+    fails (it is counted in the request's own transaction, so no lock is released halfway)."""
+    from posyandu.models import Throttle
+    from posyandu.services import signers
+
+    kf.with_pin(ayu)
+    ketua = tree.users["ketua_a1"]
+    with pytest.raises(signers.IdentityError, match="wrong_pin"):
+        signers.identify(ketua, ayu, "999999")
+    db.session.rollback()
+    assert db.session.get(Throttle, f"pin:{ayu.id}").failures == 1
+    assert signers.identify(ketua, ayu, kf.PIN) == "pin"
+    db.session.rollback()  # the signature failed after the PIN was checked
+    assert db.session.get(Throttle, f"pin:{ayu.id}").failures == 1
+    signers.identify(ketua, ayu, kf.PIN)
+    db.session.commit()
+    assert db.session.get(Throttle, f"pin:{ayu.id}") is None
+
+
 def test_the_ketua_countersigns_as_herself_and_the_kelurahan_enters_the_lurah(tree, login, ayu):
     t = _template(tree)
     kf.with_pin(ayu)

@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -63,3 +63,5 @@ class Throttle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     last_at: Mapped[float]  # the last counted attempt
     next_at: Mapped[float]  # no attempt before this, once the free attempts are used
+
+    __table_args__ = (Index("ix_throttle_last_at", "last_at"),)  # prune() drops idle counters by last_at

@@ -1,7 +1,7 @@
 """Kader and their time-bounded roles in a Posyandu (kader or a board position)."""
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -66,5 +66,6 @@ class KaderSigner(Audited, db.Model):
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     pin_set_at: Mapped[datetime | None]
     pin_set_by_id: Mapped[int | None]
+    pin_self_set: Mapped[bool] = mapped_column(default=False, server_default=false())  # replaced by the kader herself
 
     kader: Mapped[Kader] = relationship()

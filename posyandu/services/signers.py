@@ -64,9 +64,25 @@ def set_pin(actor: User, kader: Kader, pin: str) -> None:
         raise IdentityError("role")
     if (problem := pin_problem(pin)) is not None:
         raise IdentityError(problem)
+    _store_pin(actor, kader, pin, by_herself=False)
+
+
+def change_own_pin(actor: User, kader: Kader, current: str | None, new: str) -> None:
+    """The kader replaces her PIN with one only she knows: on her own account without the old PIN, on a shared
+    login by typing the old one (throttled like signing). The record says she set it herself."""
+    if actor.role not in ACCOUNT_ROLES:
+        raise IdentityError("role")
+    if (problem := pin_problem(new)) is not None:
+        raise IdentityError(problem)
+    identify(actor, kader, current)
+    _store_pin(actor, kader, new, by_herself=True)
+
+
+def _store_pin(actor: User, kader: Kader, pin: str, by_herself: bool) -> None:
     acting(db.session, actor)
     row = _row(kader)
     row.pin_hash, row.pin_set_at, row.pin_set_by_id = hash_password(pin), utcnow(), actor.id
+    row.pin_self_set = by_herself
     db.session.flush()
     throttle.clear(f"pin:{kader.id}")
     db.session.commit()

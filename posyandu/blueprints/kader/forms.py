@@ -103,6 +103,11 @@ class PinForm(BaseForm):
             raise ValidationError(_l("PIN tidak sama."))
 
 
+class OwnPinForm(PinForm):
+    """The kader replaces her PIN: the old one first (unless she is on her own account)."""
+    current = PasswordField(_l("PIN lama"), validators=[clean_text, Optional(), max_len(32)])
+
+
 class LinkForm(BaseForm):
     user_id = SelectField(_l("Akun milik kader ini"), coerce=int, validators=[Optional()])
 

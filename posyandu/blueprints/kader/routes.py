@@ -28,6 +28,7 @@ from .forms import (
     EndRoleForm,
     KaderForm,
     LinkForm,
+    OwnPinForm,
     PinForm,
     ReviewForm,
     RevokeForm,
@@ -178,6 +179,33 @@ def set_pin(kader_id: int):
     else:
         flash(_("PIN tidak sama.") if form.confirm.errors and form.pin.data else _pin_error("pin_format"), "error")
     return redirect(url_for("kader.view_kader", kader_id=kader.id) + "#tanda-tangan", 303)
+
+
+@bp.route("/<int:kader_id>/pin/ganti", methods=["GET", "POST"])
+@role_required(*signers.ACCOUNT_ROLES)
+def change_own_pin(kader_id: int):
+    """The kader replaces the PIN the ketua or the kelurahan gave her with one only she knows (old PIN first on a
+    shared login; on her own account she is already known)."""
+    kader = get_or_404(Kader, kader_id)
+    signer = signers.signer_of(kader.id)
+    own = signer is not None and signer.user_id == current_user.id
+    form = OwnPinForm()
+    error, status = None, 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                signers.change_own_pin(current_user, kader, form.current.data, form.pin.data)
+                flash(_("PIN %(name)s diganti. Hanya dia yang mengetahuinya.", name=kader.name), "success")
+                return redirect(url_for("kader.view_kader", kader_id=kader.id) + "#tanda-tangan", 303)
+            except signers.IdentityError as e:
+                code = str(e)
+                error = _pin_error(code) if code in ("pin_weak", "pin_format") else _identity_error(e, kader.name)
+                status = 429 if code == "throttled" else 422
+        else:
+            error = _("PIN tidak sama.") if form.confirm.errors and form.pin.data else _pin_error("pin_format")
+    return render("kader/own_pin.html", status=status, form=form, kader=kader, own=own, error=error,
+                  has_pin=bool(signer and signer.pin_hash))
 
 
 def _pin_error(code: str) -> str:
