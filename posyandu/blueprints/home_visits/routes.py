@@ -11,7 +11,7 @@ from ...domain.identity import initial
 from ...extensions import db
 from ...models import Kader, KaderRole, Person, Posyandu
 from ...services import home_visits as svc
-from ...services import people, scope
+from ...services import month_lock, people, scope
 from ...services.report_exports import safe_cell
 from ...web import get_or_404, int_arg, render
 from . import bp
@@ -124,9 +124,13 @@ def record(person_id: int):
         data = {k: getattr(form, k).data for k in ("visited_on", "kader_id", "findings", "advice", "referred",
                                                     "referral_note", "follow_up_on")}
         data["task_key"] = task_key or None
-        svc.record(current_user, person, data, form.idempotency_key.data)
-        flash(_("Kunjungan rumah dicatat."), "success")
-        return redirect(url_for("home_visits.tasks", posyandu=person.posyandu_id), 303)
+        if month_lock.is_frozen(db.session, person.posyandu_id, form.visited_on.data):
+            form.visited_on.errors = [_("Laporan bulan itu sudah disetujui dan datanya dikunci. Pilih tanggal di "
+                                        "bulan yang masih terbuka, atau minta kelurahan membuka kembali bulan itu.")]
+        else:
+            svc.record(current_user, person, data, form.idempotency_key.data)
+            flash(_("Kunjungan rumah dicatat."), "success")
+            return redirect(url_for("home_visits.tasks", posyandu=person.posyandu_id), 303)
     status = 422 if request.method == "POST" else 200
     return render("home_visits/record.html", form=form, person=person, task_key=task_key,
                   task_label=TASKS.get(task_key.split(":", 1)[0]) if task_key else None, status=status,

@@ -9,7 +9,7 @@ from ...domain.rules import LYING_STANDING_DAY
 from ...forms import CsrfForm
 from ...models import HariBuka, Person, Posyandu, Visit
 from ...roles import role_required
-from ...services import scope, session_day, session_views
+from ...services import month_lock, scope, session_day, session_views
 from ...web import get_or_404, int_arg, render, unchanged
 from . import bp
 from .forms import CounsellingForm, EnqueueForm, MeasureForm, OpenForm, PastImmunisationForm, ServicesForm
@@ -35,6 +35,8 @@ def _visit(hb: HariBuka, visit_id: int) -> Visit:
 
 
 def _editable(hb: HariBuka) -> None:
+    """A save at a meja: refused when the month is approved (409 naming the month), or the day is closed."""
+    month_lock.assert_open(db.session, hb.posyandu_id, hb.held_on)
     if hb.closed_at is not None:
         flash(_("Hari buka sudah ditutup."), "error")
         abort(409)
@@ -295,6 +297,9 @@ def past_immunisation(person_id: int):
     if form.validate_on_submit():
         if form.given_on.data < person.birth_date or form.given_on.data > date.today():
             flash(_("Tanggal imunisasi tidak sah."), "error")
+        elif month_lock.is_frozen(db.session, person.posyandu_id, form.given_on.data):
+            flash(_("Laporan bulan itu sudah disetujui dan datanya dikunci; imunisasi tidak dapat ditambahkan ke "
+                    "bulan itu."), "error")
         else:
             session_day.record_past_immunisation(current_user, person, form.code.data, form.given_on.data)
             flash(_("Imunisasi dicatat."), "success")
