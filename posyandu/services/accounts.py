@@ -116,10 +116,13 @@ def user_for_token(token: str | None, idle_minutes: int) -> User | None:
     """The user of a live session; touches it at most once a minute so reads stay cheap."""
     if not token:
         return None
-    auth = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == _digest(token)))
+    # One query for the session and its user: this runs on every request.
+    row = db.session.execute(select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+                             .where(AuthSession.token_hash == _digest(token))).first()
     now = utcnow()
-    if auth is None or auth.revoked_at is not None:
+    if row is None or row[0].revoked_at is not None:
         return None
+    auth, user = row
     if now - auth.last_seen_at > timedelta(minutes=idle_minutes):
         auth.revoked_at = now
         _commit_touch()
@@ -127,8 +130,7 @@ def user_for_token(token: str | None, idle_minutes: int) -> User | None:
     if now - auth.last_seen_at > timedelta(minutes=1):
         auth.last_seen_at = now
         _commit_touch()
-    user = db.session.get(User, auth.user_id)
-    return user if user is not None and user.active else None
+    return user if user.active else None
 
 
 def logout(token: str | None) -> None:
