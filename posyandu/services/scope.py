@@ -3,10 +3,15 @@
 Every list filters with these selects and every object lookup goes through `get_in_scope`,
 which answers None (404 in a view) for anything outside the user's node.
 """
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 
 from ..extensions import db
 from ..models import Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, PersonTransfer, Posyandu, Puskesmas, User
+
+
+def _none(column) -> Select:
+    """An empty select: what a role without a node of that kind sees (deny by default)."""
+    return select(column).where(false())
 
 
 def kelurahan_ids(user: User) -> Select:
@@ -18,24 +23,44 @@ def kelurahan_ids(user: User) -> Select:
         return q.where(Kelurahan.id == user.kelurahan_id)
     if user.role == "nakes":
         return q.where(Kelurahan.puskesmas_id == user.puskesmas_id)
-    return select(Posyandu.kelurahan_id).where(Posyandu.id == user.posyandu_id)
+    if user.role in ("ketua", "kader"):
+        return select(Posyandu.kelurahan_id).where(Posyandu.id == user.posyandu_id)
+    return _none(Kelurahan.id)
 
 
 def posyandu_ids(user: User) -> Select:
     """Ids of the Posyandu the user may see."""
     if user.role in ("ketua", "kader"):
         return select(Posyandu.id).where(Posyandu.id == user.posyandu_id)
-    return select(Posyandu.id).where(Posyandu.kelurahan_id.in_(kelurahan_ids(user)))
+    if user.role in ("district_admin", "kelurahan_clerk", "nakes"):
+        return select(Posyandu.id).where(Posyandu.kelurahan_id.in_(kelurahan_ids(user)))
+    return _none(Posyandu.id)
 
 
 def kecamatan_ids(user: User) -> Select:
-    return select(Kelurahan.kecamatan_id).where(Kelurahan.id.in_(kelurahan_ids(user)))
+    """Ids of the kecamatan the user may see: every kecamatan of her district for a district admin (a new
+    kecamatan has no kelurahan yet), otherwise those of the kelurahan in scope (and a nakes's own Puskesmas)."""
+    if user.role == "district_admin":
+        return select(Kecamatan.id).where(Kecamatan.district_id == user.district_id)
+    if user.role == "nakes":
+        return select(Kecamatan.id).where(or_(
+            Kecamatan.id.in_(select(Kelurahan.kecamatan_id).where(Kelurahan.id.in_(kelurahan_ids(user)))),
+            Kecamatan.id.in_(select(Puskesmas.kecamatan_id).where(Puskesmas.id == user.puskesmas_id))))
+    if user.role in ("kelurahan_clerk", "ketua", "kader"):
+        return select(Kelurahan.kecamatan_id).where(Kelurahan.id.in_(kelurahan_ids(user)))
+    return _none(Kecamatan.id)
 
 
 def puskesmas_ids(user: User) -> Select:
+    """Ids of the Puskesmas the user may see: every one of her district for a district admin, her own for a
+    nakes (even before it serves a kelurahan), otherwise those serving the kelurahan in scope."""
     if user.role == "district_admin":
         return select(Puskesmas.id).join(Kecamatan).where(Kecamatan.district_id == user.district_id)
-    return select(Kelurahan.puskesmas_id).where(Kelurahan.id.in_(kelurahan_ids(user)))
+    if user.role == "nakes":
+        return select(Puskesmas.id).where(Puskesmas.id == user.puskesmas_id)
+    if user.role in ("kelurahan_clerk", "ketua", "kader"):
+        return select(Kelurahan.puskesmas_id).where(Kelurahan.id.in_(kelurahan_ids(user)))
+    return _none(Puskesmas.id)
 
 
 def visible_posyandu(user: User) -> list[Posyandu]:
