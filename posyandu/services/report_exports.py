@@ -7,7 +7,10 @@ they are read by import tools and operators, not by this app's users.
 import csv
 import io
 import re
-from datetime import date
+import shutil
+import tempfile
+import zipfile
+from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -70,13 +73,112 @@ def _balita_of_month(pos: Select, last: date, at):
     return and_(at.in_(pos), balita_filter(select(Posyandu.id), last))
 
 
-def eppgbm_xlsx(pos: Select, month: date, out) -> None:
-    """Write the e-PPGBM workbook for the balita of the area (S at the month's end) and their measurements of the
-    month into `out` (a path or a binary file; rows stream from the database in batches)."""
+def _eppgbm_queries(pos: Select, month: date) -> tuple[Select, Select]:
+    """The two sheets' rows as selects: (Posyandu id, then the sheet's values from the database), ordered by
+    Posyandu name and id, then child name and id. A child is listed under the Posyandu she belonged to that month
+    (posyandu_at)."""
     last = dom.month_end(month)
     first = dom.month_start(month)
     mother = aliased(Person)
+    at = posyandu_at(last)
+    order = (Posyandu.name, Posyandu.id, Person.name, Person.id)
+    base = (select(Posyandu.id, Person.kk_number, Person.nik, Person.name, Person.birth_date, Person.sex,
+                   Person.birth_order, Person.birth_weight_kg, Person.birth_length_cm, mother.nik, mother.name,
+                   Person.father_nik, Person.father_name, Person.address, Person.rt, Person.rw, Kelurahan.name,
+                   Posyandu.name, Puskesmas.name)
+            .select_from(Person).join(Posyandu, Posyandu.id == at)
+            .join(Kelurahan, Kelurahan.id == Posyandu.kelurahan_id)
+            .outerjoin(Puskesmas, Puskesmas.id == Kelurahan.puskesmas_id)
+            .outerjoin(mother, mother.id == Person.mother_id)
+            .where(_balita_of_month(pos, last, at)).order_by(*order))
+    # One row per child of S: the month's last valid weighing (a flagged one only when there is no valid one),
+    # under the Posyandu the child belonged to that month (posyandu_at), wherever the weighing took place.
+    pick = func.row_number().over(partition_by=Measurement.person_id, order_by=(
+        case((Measurement.flagged.is_(True), 1), else_=0), Measurement.measured_on.desc(), Measurement.id.desc()))
+    kids = select(Person.id).where(_balita_of_month(pos, last, at))
+    m = (select(Measurement, pick.label("pick"))
+         .where(Measurement.person_id.in_(kids), Measurement.measured_on >= first, Measurement.measured_on <= last,
+                Measurement.weight_kg.is_not(None)).subquery("m"))
+    growth_q = (select(Posyandu.id, Person.nik, Person.name, Person.sex, Person.birth_date, m.c.measured_on,
+                       m.c.age_days, m.c.weight_kg, m.c.length_cm, m.c.head_cm, m.c.muac_cm, m.c.position, m.c.waz,
+                       m.c.lhaz, m.c.whz, m.c.ntob, Posyandu.name, m.c.flagged)
+                .select_from(m).join(Person, Person.id == m.c.person_id).join(Posyandu, Posyandu.id == at)
+                .where(m.c.pick == 1, _balita_of_month(pos, last, at)).order_by(*order))
+    return base, growth_q
+
+
+def _base_row(r) -> list:
+    return [safe_cell(v) for v in r]
+
+
+def _growth_row(r, month: date) -> list:
+    (nik, name, sex, birth, on, age_days, w, length, head, muac, position, waz, lhaz, whz, code, pos_name,
+     flagged) = r
+    z = lambda v: None if v is None else round(v, 2)  # noqa: E731
+    cat = lambda fn, v: CATEGORY_ID.get(fn(v), "") if v is not None else ""  # noqa: E731
+    return [safe_cell(nik), safe_cell(name), sex, birth, f"{month.year:04d}-{month.month:02d}", on,
+            None if age_days is None else rules.months_from_days(age_days), w, length, head, muac,
+            POSITION_ID.get(position or "", ""), z(waz), cat(growth.category_waz, waz), z(lhaz),
+            cat(growth.category_lhaz, lhaz), z(whz), cat(growth.category_whz, whz), code or "",
+            safe_cell(pos_name), "Nilai tidak wajar, dikonfirmasi kader" if flagged else ""]
+
+
+# Columns holding dates, per sheet (the snapshot keeps them as ISO text).
+_DATE_COLUMNS = {"base": (3,), "growth": (3, 5)}
+
+
+def _plain_row(row: list) -> list:
+    return [v.isoformat() if isinstance(v, date) else v for v in row]
+
+
+def _typed_row(row: list, sheet: str) -> list:
+    row = list(row)
+    for i in _DATE_COLUMNS[sheet]:
+        if isinstance(row[i], str):
+            row[i] = date.fromisoformat(row[i])
+    return row
+
+
+def eppgbm_by_posyandu(pos: Select, month: date) -> dict[int, dict[str, list]]:
+    """The e-PPGBM rows of the month per Posyandu as the snapshot keeps them: {"base": rows, "growth": rows},
+    each row the sheet's values without the running number, dates as ISO text (two queries)."""
+    base_q, growth_q = _eppgbm_queries(pos, month)
+    out: dict = {}
+    for pid, *r in db.session.execute(base_q):
+        out.setdefault(pid, {"base": [], "growth": []})["base"].append(_plain_row(_base_row(r)))
+    for pid, *r in db.session.execute(growth_q):
+        out.setdefault(pid, {"base": [], "growth": []})["growth"].append(_plain_row(_growth_row(r, month)))
+    return out
+
+
+def _sheet_rows(pos: Select, month: date, sheet: str, live_q: Select, frozen: dict, order: list[int]):
+    """A sheet's rows (without the running number): the approved Posyandu's from their snapshots, the others'
+    streamed live, in the order of `order` (Posyandu by name and id)."""
+    to_row = _base_row if sheet == "base" else (lambda r: _growth_row(r, month))
+    if not frozen:
+        for _pid, *r in _stream(live_q):
+            yield to_row(r)
+        return
+    live = iter(db.session.execute(live_q).all()) if len(frozen) < len(order) else iter(())
+    pending = next(live, None)
+    for pid in order:
+        if pid in frozen:
+            for row in (frozen[pid] or {}).get(sheet, []):
+                yield _typed_row(row, sheet)
+            continue
+        while pending is not None and pending[0] == pid:
+            yield to_row(pending[1:])
+            pending = next(live, None)
+
+
+def eppgbm_xlsx(pos: Select, month: date, out) -> None:
+    """Write the e-PPGBM workbook for the balita of the area (S at the month's end) and their measurements of the
+    month into `out` (a path or a binary file). Rows of an approved Posyandu-month come from its snapshot; the
+    others stream from the database in batches. The file's bytes depend only on its rows (fixed dates)."""
+    from . import month_snapshot
+
     wb = Workbook(write_only=True)
+    fix_properties(wb, month)
     bold = Font(bold=True)
 
     def header(ws, names):
@@ -89,55 +191,74 @@ def eppgbm_xlsx(pos: Select, month: date, out) -> None:
             row.append(c)
         ws.append(row)
 
-    at = posyandu_at(last)
-    base = wb.create_sheet("Data Dasar")
-    header(base, EPPGBM_BASE)
-    q = (select(Person.kk_number, Person.nik, Person.name, Person.birth_date, Person.sex, Person.birth_order,
-                Person.birth_weight_kg, Person.birth_length_cm, mother.nik, mother.name, Person.father_nik,
-                Person.father_name, Person.address, Person.rt, Person.rw, Kelurahan.name, Posyandu.name,
-                Puskesmas.name)
-         .select_from(Person).join(Posyandu, Posyandu.id == at).join(Kelurahan, Kelurahan.id == Posyandu.kelurahan_id)
-         .outerjoin(Puskesmas, Puskesmas.id == Kelurahan.puskesmas_id)
-         .outerjoin(mother, mother.id == Person.mother_id)
-         .where(_balita_of_month(pos, last, at)).order_by(Posyandu.name, Person.name, Person.id))
-    for i, r in enumerate(_stream(q), 1):
-        base.append([i] + [safe_cell(v) for v in r])
+    frozen = month_snapshot.read(pos, month, "eppgbm")
+    order = list(db.session.scalars(select(Posyandu.id).where(Posyandu.id.in_(pos))
+                                    .order_by(Posyandu.name, Posyandu.id))) if frozen else []
+    if frozen:
+        pos = select(Posyandu.id).where(Posyandu.id.in_(pos), Posyandu.id.not_in(list(frozen)))
+    base_q, growth_q = _eppgbm_queries(pos, month)
+    for sheet, title, names, q in (("base", "Data Dasar", EPPGBM_BASE, base_q),
+                                   ("growth", "Pertumbuhan", EPPGBM_GROWTH, growth_q)):
+        ws = wb.create_sheet(title)
+        header(ws, names)
+        for i, row in enumerate(_sheet_rows(pos, month, sheet, q, frozen, order), 1):
+            ws.append([i] + row)
+    save_stable(wb, out)
 
-    gm = wb.create_sheet("Pertumbuhan")
-    header(gm, EPPGBM_GROWTH)
-    # One row per child of S: the month's last valid weighing (a flagged one only when there is no valid one),
-    # under the Posyandu the child belonged to that month (posyandu_at), wherever the weighing took place.
-    pick = func.row_number().over(partition_by=Measurement.person_id, order_by=(
-        case((Measurement.flagged.is_(True), 1), else_=0), Measurement.measured_on.desc(), Measurement.id.desc()))
-    kids = select(Person.id).where(_balita_of_month(pos, last, at))
-    m = (select(Measurement, pick.label("pick"))
-         .where(Measurement.person_id.in_(kids), Measurement.measured_on >= first, Measurement.measured_on <= last,
-                Measurement.weight_kg.is_not(None)).subquery("m"))
-    q = (select(Person.nik, Person.name, Person.sex, Person.birth_date, m.c.measured_on, m.c.age_days,
-                m.c.weight_kg, m.c.length_cm, m.c.head_cm, m.c.muac_cm, m.c.position, m.c.waz, m.c.lhaz, m.c.whz,
-                m.c.ntob, Posyandu.name, m.c.flagged)
-         .select_from(m).join(Person, Person.id == m.c.person_id).join(Posyandu, Posyandu.id == at)
-         .where(m.c.pick == 1, _balita_of_month(pos, last, at))
-         .order_by(Posyandu.name, Person.name, Person.id))
-    month_text = f"{month.year:04d}-{month.month:02d}"
-    for i, r in enumerate(_stream(q), 1):
-        (nik, name, sex, birth, on, age_days, w, length, head, muac, position, waz, lhaz, whz, code, pos_name,
-         flagged) = r
-        z = lambda v: None if v is None else round(v, 2)  # noqa: E731
-        cat = lambda fn, v: CATEGORY_ID.get(fn(v), "") if v is not None else ""  # noqa: E731
-        gm.append([i, safe_cell(nik), safe_cell(name), sex, birth, month_text, on,
-                   None if age_days is None else rules.months_from_days(age_days), w, length, head, muac,
-                   POSITION_ID.get(position or "", ""), z(waz), cat(growth.category_waz, waz), z(lhaz),
-                   cat(growth.category_lhaz, lhaz), z(whz), cat(growth.category_whz, whz), code or "",
-                   safe_cell(pos_name), "Nilai tidak wajar, dikonfirmasi kader" if flagged else ""])
-    wb.save(out)
+
+# --- fixed bytes ----------------------------------------------------------------------------------------------
+
+def fix_properties(wb: Workbook, month: date) -> None:
+    """The workbook's created/modified dates: the month's first day, not the time of the download."""
+    stamp = datetime(month.year, month.month, 1)
+    wb.properties.created = wb.properties.modified = stamp
+
+
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_CREATED = re.compile(rb"<dcterms:created[^>]*>([^<]*)<")
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(<)")
+
+
+def _same_dates(core: bytes) -> bytes:
+    """docProps/core.xml with "modified" equal to "created" (fix_properties set that one)."""
+    created = _CREATED.search(core)
+    if created is None:
+        return core
+    return _MODIFIED.sub(lambda m: m.group(1) + created.group(1) + m.group(2), core)
+
+
+def save_stable(wb: Workbook, out) -> None:
+    """Save a workbook with fixed zip entry times (openpyxl stamps each entry with the time of saving), so the
+    same rows give the same bytes. `out` is a path or a binary file."""
+    with tempfile.TemporaryFile() as raw:
+        wb.save(raw)
+        raw.seek(0)
+        with zipfile.ZipFile(raw) as src:
+            target = open(out, "wb") if isinstance(out, (str, bytes)) or hasattr(out, "__fspath__") else out
+            try:
+                with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+                    for info in src.infolist():
+                        fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+                        fixed.compress_type = zipfile.ZIP_DEFLATED
+                        fixed.external_attr = 0o600 << 16
+                        if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" at saving
+                            dst.writestr(fixed, _same_dates(src.read(info)))
+                            continue
+                        with src.open(info) as fin, dst.open(fixed, "w") as fout:
+                            shutil.copyfileobj(fin, fout, 1 << 20)
+            finally:
+                if target is not out:
+                    target.close()
 
 
 # --- the monthly report -------------------------------------------------------------------------------------
 
-def monthly_report_xlsx(data: dict, posyandu: list[tuple[int, str, dom.Area]]) -> bytes:
-    """The monthly report's tables, one sheet each, plus one row per Posyandu for a roll-up."""
+def monthly_report_xlsx(data: dict, posyandu: list[tuple[int, str, dom.Area]], month: date | None = None) -> bytes:
+    """The monthly report's tables, one sheet each, plus one row per Posyandu for a roll-up. The same figures
+    give the same bytes (fixed dates)."""
     wb = Workbook()
+    if month is not None:
+        fix_properties(wb, month)
     bold = Font(bold=True)
     first = True
     for key, title in data["sheets"]:
@@ -166,7 +287,7 @@ def monthly_report_xlsx(data: dict, posyandu: list[tuple[int, str, dom.Area]]) -
                        t.dk, t.nd, t.stunting_pct, t.wasting_pct, t.underweight_pct])
         ws.column_dimensions["A"].width = 30
     out = io.BytesIO()
-    wb.save(out)
+    save_stable(wb, out)
     return out.getvalue()
 
 
@@ -178,7 +299,8 @@ def people_csv(q: Select, header: list[str], detail_text, names: dict[int, str])
     writer = csv.writer(buf)
     writer.writerow(header)
     yield "\ufeff" + buf.getvalue()  # a BOM so spreadsheet programs read UTF-8
-    for i, (p, detail) in enumerate(_stream(q), 1):
+    rows = q.rows() if hasattr(q, "rows") else _stream(q)
+    for i, (p, detail) in enumerate(rows, 1):
         buf.seek(0)
         buf.truncate()
         # The detail is ours (a z-score such as -2,50, a code, a date), not typed by anyone: no formula guard.

@@ -307,7 +307,55 @@ def attendance_by_posyandu(pos: Select, month: date) -> dict[int, tuple[int, int
 
 
 def monthly_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False) -> dict[int, dom.Area]:
-    """Everything the monthly report counts, per Posyandu of the area (six grouped queries)."""
+    """Everything the monthly report counts, per Posyandu of the area: an approved Posyandu-month from its
+    snapshot (frozen at approval), the others from the live tables."""
+    from . import month_snapshot
+
+    frozen = month_snapshot.read(pos, month, "report")
+    if not frozen:
+        return live_by_posyandu(pos, month, wide, risk)
+    out = live_by_posyandu(_not_in(pos, frozen), month, wide, risk)
+    for pid, plain in frozen.items():
+        if plain is not None:
+            out[pid] = area = month_snapshot.from_plain(plain)
+            if not risk:  # the snapshot counts the children at risk; a report that does not ask shows none
+                for cell in area.cells.values():
+                    cell.at_risk = 0
+    return out
+
+
+def _not_in(pos: Select, ids) -> Select:
+    """The Posyandu of `pos` other than `ids` (those read from snapshots)."""
+    return select(Posyandu.id).where(Posyandu.id.in_(pos), Posyandu.id.not_in(list(ids)))
+
+
+def not_final(pos: Select, month: date) -> list[tuple[int, str]]:
+    """The Posyandu of the area whose month is not approved: their numbers may still change. By name."""
+    from ..models import PosyanduMonth
+
+    approved = select(PosyanduMonth.posyandu_id).where(PosyanduMonth.month == dom.month_start(month),
+                                                       PosyanduMonth.state == "approved")
+    return [tuple(r) for r in db.session.execute(
+        select(Posyandu.id, Posyandu.name).where(Posyandu.id.in_(pos), Posyandu.id.not_in(approved))
+        .order_by(Posyandu.name, Posyandu.id))]
+
+
+def final_on(pos: Select, month: date) -> date | None:
+    """When every Posyandu of the area has the month approved: the day of the last approval (district time), which
+    the documents print instead of the day of printing, so a closed month prints the same bytes. Else None."""
+    from ..models import PosyanduMonth
+    from .months import local_date
+
+    n_pos = db.session.scalar(select(func.count()).select_from(Posyandu).where(Posyandu.id.in_(pos)))
+    n, last = db.session.execute(select(func.count(), func.max(PosyanduMonth.approved_at)).where(
+        PosyanduMonth.posyandu_id.in_(pos), PosyanduMonth.month == dom.month_start(month),
+        PosyanduMonth.state == "approved")).one()
+    return local_date(last) if n_pos and n == n_pos and last is not None else None
+
+
+def live_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False) -> dict[int, dom.Area]:
+    """Everything the monthly report counts, per Posyandu of the area, from the live tables (six grouped
+    queries)."""
     skdn = skdn_by_posyandu(pos, month, wide, risk)
     mothers = mothers_by_posyandu(pos, month)
     vit_a = vitamin_a_by_posyandu(pos, month)
@@ -356,8 +404,27 @@ def _month_key(column):
 
 
 def prevalence_trend(pos: Select, month: date, months: int = 12, wide: bool = False) -> list[tuple[date, dom.Cell]]:
-    """Stunting, wasting and underweight prevalence per month over the last `months` months: one query, on the
-    latest valid measurement of each child in each month. "Child" here is under five at the measurement
+    """Stunting, wasting and underweight prevalence per month over the last `months` months. An approved
+    Posyandu-month counts from its snapshot, the rest from the live tables (one query)."""
+    from . import month_snapshot
+
+    first = dom.shift_month(month, -(months - 1))
+    frozen = month_snapshot.read_months(pos, first, dom.month_end(month), "trend")
+    live = trend_by_posyandu(pos, month, months, wide)
+    sums = {mo: dom.Cell() for mo in dom.months_back(month, months)}
+    for (pid, mo), cell in live.items():
+        if (pid, mo) not in frozen and mo in sums:
+            sums[mo].add(cell)
+    for (pid, mo), plain in frozen.items():
+        if mo in sums:
+            sums[mo].add(month_snapshot.cell_from_plain(plain))
+    return list(sums.items())
+
+
+def trend_by_posyandu(pos: Select, month: date, months: int = 12, wide: bool = False
+                      ) -> dict[tuple[int, date], dom.Cell]:
+    """The trend's counts per Posyandu and month, from the live tables: one query, on the latest valid
+    measurement of each child in each month. "Child" here is under five at the measurement
     (age_days < UNDER_FIVE_DAYS): one cut-off for every month of the trend."""
     first = dom.shift_month(month, -(months - 1))
     last = dom.month_end(month)
@@ -372,13 +439,14 @@ def prevalence_trend(pos: Select, month: date, months: int = 12, wide: bool = Fa
                                        order_by=(Measurement.measured_on.desc(), Measurement.id.desc())).label("rn"))
          .where(*where)).subquery("m")
     rows = db.session.execute(
-        select(m.c.mk, func.count(m.c.lhaz), _n(m.c.lhaz < dom.STUNTED), func.count(m.c.whz), _n(m.c.whz < dom.WASTED),
-               func.count(m.c.waz), _n(m.c.waz < dom.UNDERWEIGHT))
+        select(m.c.mk, Person.posyandu_id, func.count(m.c.lhaz), _n(m.c.lhaz < dom.STUNTED), func.count(m.c.whz),
+               _n(m.c.whz < dom.WASTED), func.count(m.c.waz), _n(m.c.waz < dom.UNDERWEIGHT))
         .join(Person, Person.id == m.c.person_id)
-        .where(m.c.rn == 1, Person.posyandu_id.in_(pos), Person.deleted_at.is_(None)).group_by(m.c.mk)).all()
-    by_key = {k: dom.Cell(lhaz_n=int(a), stunted=int(b), whz_n=int(c), wasted=int(d), waz_n=int(e),
-                          underweight=int(f)) for k, a, b, c, d, e, f in rows}
-    return [(mo, by_key.get(f"{mo.year:04d}-{mo.month:02d}", dom.Cell())) for mo in dom.months_back(month, months)]
+        .where(m.c.rn == 1, Person.posyandu_id.in_(pos), Person.deleted_at.is_(None))
+        .group_by(m.c.mk, Person.posyandu_id)).all()
+    return {(pid, date(int(k[:4]), int(k[5:7]), 1)): dom.Cell(lhaz_n=int(a), stunted=int(b), whz_n=int(c),
+                                                               wasted=int(d), waz_n=int(e), underweight=int(f))
+            for k, pid, a, b, c, d, e, f in rows}
 
 
 def trained_kader(pos: Select, on: date) -> tuple[int, int]:
@@ -412,14 +480,15 @@ def incentive_totals(pos: Select, month: date) -> dict | None:
 # --- the lists behind the numbers ---------------------------------------------------------------------------
 
 def people_behind(pos: Select, month: date, metric: str, band: str | None = None, sex: str | None = None,
-                  wide: bool = False) -> Select:
-    """The people behind one number: a select of (Person, detail) ordered by Posyandu and name."""
+                  wide: bool = False, grouped: bool = False) -> Select:
+    """The people behind one number: a select of (Person, detail) ordered by Posyandu and name (the children at
+    risk most urgent first: across the area, or within each Posyandu when `grouped`)."""
     first, last = dom.month_start(month), dom.month_end(month)
     order = [Person.posyandu_id, Person.name, Person.id]
     if metric in CHILD_METRICS:
         c = child_month(pos, month, wide, risk=metric == "at_risk")
         if metric == "at_risk":
-            order.insert(0, _risk_severity(c))
+            order.insert(1 if grouped else 0, _risk_severity(c))
         detail = {"stunted": c.c.lhaz, "new_stunting": c.c.lhaz, "at_risk": _risk_reason(c)}.get(
             metric, c.c.whz if metric in ("wasted", "gizi_buruk", "gizi_kurang") else
             c.c.waz if metric in ("underweight", "bgm") else c.c.ntob)
@@ -462,12 +531,130 @@ def people_behind(pos: Select, month: date, metric: str, band: str | None = None
     return q.where(Person.posyandu_id.in_(pos), on_roll(first)).order_by(*order)
 
 
-def page_of(q: Select, page: int, size: int) -> tuple[list, bool]:
-    rows = db.session.execute(q.offset((page - 1) * size).limit(size + 1)).all()
+DATE_DETAIL = ("vita_biru", "vita_merah", "ibu_hamil")
+
+
+def lists_by_posyandu(pos: Select, month: date, wide: bool = False) -> dict[int, dict[str, list]]:
+    """Every list behind a number, per Posyandu, as the snapshot keeps them: metric → [person id, band, sex,
+    detail] rows in the list's order (name; the children at risk most urgent first). Seven queries, whatever
+    the number of Posyandu; the conditions and details are people_behind's."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    out: dict = defaultdict(lambda: {m: [] for m in METRICS})
+    c = child_month(pos, month, wide, risk=True)
+    cond = _child_conditions(c)
+    details = {"lhaz": c.c.lhaz, "whz": c.c.whz, "waz": c.c.waz, "ntob": c.c.ntob, "reason": _risk_reason(c)}
+    q = (select(Person.posyandu_id, Person.id, c.c.band, c.c.sex, _risk_severity(c), *details.values(),
+                *(case((cond[m], 1), else_=0) for m in CHILD_METRICS))
+         .join(c, c.c.person_id == Person.id).where(Person.posyandu_id.in_(pos), on_roll(first))
+         .order_by(Person.posyandu_id, Person.name, Person.id))
+    risky: dict = defaultdict(list)
+    for pid, person_id, band, sex, severity, lhaz, whz, waz, ntob, reason, *flags in db.session.execute(q):
+        for metric, flag in zip(CHILD_METRICS, flags):
+            if not flag:
+                continue
+            detail = {"stunted": lhaz, "new_stunting": lhaz, "at_risk": reason}.get(
+                metric, whz if metric in ("wasted", "gizi_buruk", "gizi_kurang") else
+                waz if metric in ("underweight", "bgm") else ntob)
+            if metric == "at_risk":
+                risky[pid].append((severity, [person_id, band, sex, detail]))
+            else:
+                out[pid][metric].append([person_id, band, sex, detail])
+    for pid, rows in risky.items():
+        out[pid]["at_risk"] = [row for _, row in sorted(rows, key=lambda t: t[0])]  # stable: name order kept
+    for metric in ("vita_biru", "vita_merah", "ibu_hamil", "kek"):
+        q = people_behind(pos, month, metric)
+        detail = q.selected_columns.detail
+        for pid, person_id, value in db.session.execute(q.with_only_columns(Person.posyandu_id, Person.id, detail)):
+            out[pid][metric].append([person_id, None, None, value.isoformat() if isinstance(value, date) else value])
+    r = _registered(pos, last)
+    for pid, person_id, grp in db.session.execute(
+            select(Person.posyandu_id, Person.id, r.c.grp).join(r, r.c.person_id == Person.id)
+            .where(Person.posyandu_id.in_(pos), on_roll(first)).order_by(Person.posyandu_id, Person.name, Person.id)):
+        out[pid][f"ilp-reg-{grp}"].append([person_id, None, None, grp])
+    v = _visited(pos, first, last)
+    seen = select(v.c.person_id, v.c.grp, func.count().label("n")).group_by(v.c.person_id, v.c.grp).subquery("s")
+    for pid, person_id, grp, n in db.session.execute(
+            select(Person.posyandu_id, Person.id, seen.c.grp, seen.c.n).join(seen, seen.c.person_id == Person.id)
+            .where(Person.posyandu_id.in_(pos), on_roll(first)).order_by(Person.posyandu_id, Person.name, Person.id)):
+        out[pid][f"ilp-vis-{grp}"].append([person_id, None, None, int(n)])
+    return {pid: {m: rows for m, rows in lists.items() if rows} for pid, lists in out.items()}
+
+
+class PeopleList:
+    """The people behind a number over an area that holds approved months: the approved Posyandu's people from
+    their snapshots (the list that matches the frozen number), the others' from the live tables. Posyandu by
+    id, then the list's order within each. Rows are (Person, detail) like people_behind's."""
+
+    CHUNK = 2000
+
+    def __init__(self, live: Select, frozen: dict[int, list], metric: str):
+        self.live, self.frozen, self.metric = live, frozen, metric
+
+    def count(self) -> int:
+        return count_of(self.live) + sum(len(rows) for rows in self.frozen.values())
+
+    def _live_rows(self):
+        offset = 0
+        while True:
+            rows = db.session.execute(self.live.offset(offset).limit(self.CHUNK)).all()
+            yield from rows
+            if len(rows) < self.CHUNK:
+                return
+            offset += self.CHUNK
+
+    def _frozen_rows(self, entries: list):
+        for i in range(0, len(entries), self.CHUNK):
+            part = entries[i:i + self.CHUNK]
+            people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_([e[0] for e in part])))}
+            for person_id, _band, _sex, detail in part:
+                if person_id in people:
+                    if self.metric in DATE_DETAIL and isinstance(detail, str):
+                        detail = date.fromisoformat(detail)
+                    yield people[person_id], detail
+
+    def rows(self, limit: int | None = None):
+        """All rows in order (a generator: no cursor stays open between chunks)."""
+        live = self._live_rows()
+        pending = next(live, None)
+        for pid in sorted(self.frozen):
+            while pending is not None and pending[0].posyandu_id < pid:
+                yield pending
+                pending = next(live, None)
+            yield from self._frozen_rows(self.frozen[pid])
+        while pending is not None:
+            yield pending
+            pending = next(live, None)
+
+
+def people_list(pos: Select, month: date, metric: str, band: str | None = None, sex: str | None = None,
+                wide: bool = False) -> "Select | PeopleList":
+    """The people behind one number of the report as the report counts it: people_behind when no Posyandu of the
+    area has its month approved, else a PeopleList mixing snapshots and live rows."""
+    from . import month_snapshot
+
+    frozen = month_snapshot.read(pos, month, "lists")
+    if not frozen:
+        return people_behind(pos, month, metric, band, sex, wide)
+    live = people_behind(_not_in(pos, frozen), month, metric, band, sex, wide, grouped=True)
+    entries = {pid: [e for e in (lists or {}).get(metric, [])
+                     if (band is None or e[1] == band) and (sex is None or e[2] == sex)]
+               for pid, lists in frozen.items()}
+    return PeopleList(live, entries, metric)
+
+
+def page_of(q: "Select | PeopleList", page: int, size: int) -> tuple[list, bool]:
+    if isinstance(q, PeopleList):
+        from itertools import islice
+
+        rows = list(islice(q.rows(), (page - 1) * size, page * size + 1))
+    else:
+        rows = db.session.execute(q.offset((page - 1) * size).limit(size + 1)).all()
     return rows[:size], len(rows) > size
 
 
-def count_of(q: Select) -> int:
+def count_of(q: "Select | PeopleList") -> int:
+    if isinstance(q, PeopleList):
+        return q.count()
     return db.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
 
 

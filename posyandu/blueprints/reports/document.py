@@ -19,8 +19,9 @@ def area_title(kind: str, name: str) -> str:
     return name if name.split(" ", 1)[0].lower() in words else f"{KIND_TITLES[kind]} {name}"
 
 
-def report_data(kind: str, name: str, month: date, area: dom.Area) -> dict:
-    """Every table of the monthly report: header and rows, numbers as numbers, percentages with one decimal."""
+def report_data(kind: str, name: str, month: date, area: dom.Area, final_on: date | None = None) -> dict:
+    """Every table of the monthly report: header and rows, numbers as numbers, percentages with one decimal.
+    A closed month (`final_on`: the day of its last approval) prints that day, not the day of printing."""
     t = area.total()
     bands = [b[0] for b in dom.AGE_BANDS]
     header = [""] + [f"{b} {_('bl')} {s}" for b in bands for s in dom.SEXES] + [_("Jumlah L"), _("Jumlah P"), _("Jumlah")]
@@ -45,7 +46,10 @@ def report_data(kind: str, name: str, month: date, area: dom.Area) -> dict:
     month_name = format_date(month, "MMMM yyyy")
     return {
         "title": _("Laporan bulanan %(area)s", area=area_title(kind, name)),
-        "subtitle": _("Bulan %(month)s · dibuat %(today)s", month=month_name, today=format_date(date.today(), "d MMMM yyyy")),
+        "subtitle": (_("Bulan %(month)s · final, disetujui %(day)s", month=month_name,
+                       day=format_date(final_on, "d MMMM yyyy")) if final_on else
+                     _("Bulan %(month)s · dibuat %(today)s", month=month_name,
+                       today=format_date(date.today(), "d MMMM yyyy"))),
         "month_name": month_name,
         "skdn": {"header": header, "rows": skdn},
         "ratios": {"header": [_("Indikator"), "%"], "rows": ratios},

@@ -23,6 +23,7 @@ from .labels import KINDS, METRICS, PREVALENCE, RANK_KEYS, RISK, SKDN_ROWS, deta
 MODELS = {"kelurahan": Kelurahan, "puskesmas": Puskesmas, "kecamatan": Kecamatan}
 SUB_LEVEL = {"district": "kecamatan", "kecamatan": "kelurahan", "puskesmas": "kelurahan", "kelurahan": "posyandu"}
 RANK_PAGE = 20
+NOT_FINAL_SHOWN = 12  # names in the "not final" notice; the rest as a count
 AREA_ROUTES = ("/posyandu/<int:posyandu_id>", "/<any(kelurahan,puskesmas,kecamatan):kind>/<int:obj_id>", "/kabupaten")
 
 
@@ -110,7 +111,9 @@ def area(kind: str | None = None, obj_id: int | None = None, posyandu_id: int | 
     by_pos = svc.monthly_by_posyandu(a.pos, month, a.wide, risk=not a.wide)
     rows = svc.posyandu_rows(a.pos)
     whole = svc.total(by_pos.values())
+    pending = svc.not_final(a.pos, month)
     ctx = {"a": a, "month": month, "month_arg": _month_arg(month), "months": _month_choices(), "r": whole,
+           "not_final": pending[:NOT_FINAL_SHOWN], "not_final_n": len(pending), "n_posyandu": len(rows),
            "t": whole.total(), "bands": dom.AGE_BANDS, "skdn_rows": SKDN_ROWS, "metrics": METRICS, "kinds": KINDS,
            "fmt": dom.fmt_pct, "risk_counted": not a.wide, "prevalence": PREVALENCE}
     kader_total, kader_trained = svc.trained_kader(a.pos, min(dom.month_end(month), date.today()))
@@ -151,7 +154,7 @@ def people_list(metric: str, kind: str | None = None, obj_id: int | None = None,
     month = _month()
     band = request.args.get("umur") if request.args.get("umur") in {b[0] for b in dom.AGE_BANDS} else None
     sex = request.args.get("jk") if request.args.get("jk") in dom.SEXES else None
-    q = svc.people_behind(a.pos, month, metric, band, sex, a.wide)
+    q = svc.people_list(a.pos, month, metric, band, sex, a.wide)
     title = metric_label(metric)
     if request.args.get("format") == "csv":
         header = ["No", _("Nama"), "NIK", _("JK"), _("Tanggal lahir"), _("Posyandu"), detail_label(metric)]
@@ -176,7 +179,8 @@ def report_pdf(kind: str | None = None, obj_id: int | None = None, posyandu_id: 
 
     a = _area(kind, obj_id, posyandu_id)
     month = _month()
-    data = report_data(a.kind, a.name, month, svc.total(svc.monthly_by_posyandu(a.pos, month, a.wide).values()))
+    data = report_data(a.kind, a.name, month, svc.total(svc.monthly_by_posyandu(a.pos, month, a.wide).values()),
+                       svc.final_on(a.pos, month))
     return _download(monthly_report_pdf(data), "application/pdf", f"laporan-{a.kind}-{a.id or 'kab'}-{_month_arg(month)}.pdf")
 
 
@@ -186,8 +190,8 @@ def report_xlsx(kind: str | None = None, obj_id: int | None = None, posyandu_id:
     a = _area(kind, obj_id, posyandu_id)
     month = _month()
     by_pos = svc.monthly_by_posyandu(a.pos, month, a.wide)
-    data = report_data(a.kind, a.name, month, svc.total(by_pos.values()))
-    body = report_exports.monthly_report_xlsx(data, svc.roll_up(by_pos, svc.posyandu_rows(a.pos), "posyandu"))
+    data = report_data(a.kind, a.name, month, svc.total(by_pos.values()), svc.final_on(a.pos, month))
+    body = report_exports.monthly_report_xlsx(data, svc.roll_up(by_pos, svc.posyandu_rows(a.pos), "posyandu"), month)
     return _download(body, report_exports.XLSX, f"laporan-{a.kind}-{a.id or 'kab'}-{_month_arg(month)}.xlsx")
 
 
