@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import DBAPIError
 
 from posyandu.extensions import db
 from posyandu.models import AuditLog, Measurement, MonthEvent, Person
@@ -97,14 +98,30 @@ def _listed(tree, key: str, metric: str) -> list[int]:
     return _ids(svc.page_of(svc.people_list(_pos(tree, key), M, metric), 1, 100)[0])
 
 
-def _disable_lock(table: str):
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_month_closed"))
-    else:
-        db.session.execute(text(f"DROP TRIGGER {table}_month_closed_update"))
+@pytest.fixture
+def unlock(app):
+    """unlock(table): lift the database half of the month lock on a table for this test (restored after), so a
+    raw UPDATE can change an approved month's rows behind the app's back."""
+    restore = []
+
+    def lift(table: str):
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_month_closed"))
+            restore.append(f"ALTER TABLE {table} ENABLE TRIGGER {table}_month_closed")
+        else:
+            name = f"{table}_month_closed_update"
+            restore.append(db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": name}))
+            db.session.execute(text(f"DROP TRIGGER {name}"))
+        db.session.commit()
+
+    yield lift
+    db.session.rollback()
+    for sql in restore:
+        db.session.execute(text(sql))
+    db.session.commit()
 
 
-def test_a_closed_month_prints_the_same_bytes_whatever_the_live_tables_say(app, tree, month, login):
+def test_a_closed_month_prints_the_same_bytes_whatever_the_live_tables_say(app, tree, month, login, unlock):
     a1 = tree.posyandu["A1"]
     c = login("clerk_a")
     _approve(tree, "A1")
@@ -117,7 +134,7 @@ def test_a_closed_month_prints_the_same_bytes_whatever_the_live_tables_say(app, 
     db.session.execute(text("UPDATE person SET sex = 'P', has_kia_book = :f WHERE posyandu_id = :p"),
                        {"f": False, "p": a1.id})
     # And the month's own measurements, with the database lock lifted for the test.
-    _disable_lock("measurement")
+    unlock("measurement")
     db.session.execute(text("UPDATE measurement SET weight_kg = weight_kg + 3, ntob = 'N', lhaz = 1.0, whz = 1.0, "
                             "waz = 1.0 WHERE posyandu_id = :p"), {"p": a1.id})
     db.session.commit()
@@ -180,15 +197,24 @@ def test_a_report_over_many_posyandu_mixes_snapshots_and_live_and_says_which_are
     assert svc.final_on(_pos(tree, "A1", "A2"), M) == months.local_date(months.month_of(a2.id, M).approved_at)
 
 
-def test_the_trend_reads_approved_months_from_their_snapshots(app, tree, month):
+def test_the_trend_reads_approved_months_from_their_snapshots(app, tree, month, unlock):
     a1 = tree.posyandu["A1"]
     before = svc.prevalence_trend(_pos(tree, "A1"), M, 3)
     _approve(tree, "A1")
-    _disable_lock("measurement")
+    unlock("measurement")
     db.session.execute(text("UPDATE measurement SET lhaz = 1.0 WHERE posyandu_id = :p AND measured_on >= :f "
                             "AND measured_on <= :l"), {"p": a1.id, "f": M, "l": date(M.year, M.month, 28)})
     db.session.commit()
     assert svc.prevalence_trend(_pos(tree, "A1"), M, 3) == before
+
+
+def test_the_lock_is_back_after_a_test_lifted_it(app, tree, month):
+    """The lifted trigger of the tests above is restored (the schema is shared between tests)."""
+    pm = _approve(tree, "A1")
+    with pytest.raises(DBAPIError, match="month_closed"):
+        db.session.execute(text("UPDATE measurement SET weight_kg = 1 WHERE posyandu_id = :p AND measured_on >= :f "
+                                "AND measured_on <= :l"), {"p": pm.posyandu_id, "f": M, "l": L})
+    db.session.rollback()
 
 
 def test_reopen_correct_reapprove_changes_the_numbers_and_leaves_the_trail(app, tree, month, login):
