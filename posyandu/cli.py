@@ -21,15 +21,34 @@ def register_cli(app: Flask) -> None:
 @click.command("create-admin")
 @click.option("--username", prompt=True)
 @click.option("--name", "display_name", prompt="Full name")
-@click.option("--district", prompt="District (kabupaten/kota) name")
+@click.option("--district", help="District (kabupaten/kota) name; asked for unless --installation.")
 @click.option("--kind", type=click.Choice(["kota", "kabupaten"]), default="kabupaten", show_default=True)
-def create_admin(username, display_name, district, kind):
-    """Create a district admin for a real deployment (the district is created if new)."""
+@click.option("--installation", is_flag=True,
+              help="An installation admin (a province or the hosting office): creates districts and their first "
+                   "admins in the browser, sees no one's health data.")
+def create_admin(username, display_name, district, kind, installation):
+    """Create a district admin for a real deployment (the district is created if new), or an installation admin."""
+    if not installation and not district:
+        district = click.prompt("District (kabupaten/kota) name")
     password = getpass.getpass("Password (at least 10 characters): ")
     if len(password) < 10 or password != getpass.getpass("Repeat password: "):
         raise click.ClickException("Passwords differ or are shorter than 10 characters.")
     with writing():
-        _create_admin(username, display_name, district, kind, password)
+        if installation:
+            _create_installation_admin(username, display_name, password)
+        else:
+            _create_admin(username, display_name, district, kind, password)
+
+
+def _create_installation_admin(username, display_name, password):
+    from .models import User
+    from .services.accounts import save_user
+
+    if db.session.scalar(select(User.id).where(User.username == username.lower())):
+        raise click.ClickException(f"User {username} exists.")
+    save_user(None, User(district_id=None), {"username": username.lower(), "display_name": display_name,
+                                             "role": "installation_admin", "active": True}, password)
+    click.echo(f"Installation admin {username} created.")
 
 
 def _create_admin(username, display_name, district, kind, password):
@@ -51,11 +70,17 @@ def _create_admin(username, display_name, district, kind, password):
 @click.command("seed-demo")
 @click.option("--children", default=4000, show_default=True, help="Children under five across the district.")
 @click.option("--months", default=12, show_default=True, help="Months of monthly weighings to generate.")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds a district.")
-def seed_demo_command(children, months, if_empty):
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds the district.")
+@click.option("--district", "which", type=click.Choice(["bontang", "kukar"]), default="bontang", show_default=True,
+              help="bontang: the full demo on an empty database; kukar: a small second district (Kabupaten Kutai "
+                   "Kartanegara, desa, Rp250.000 from APBDes) added beside whatever is there.")
+def seed_demo_command(children, months, if_empty, which):
     """Build the demo district shaped like Kota Bontang, with demo accounts (password posyandu-demo)."""
     from .seed import DEMO_PASSWORD, is_empty, seed_demo
 
+    if which == "kukar":
+        _seed_kukar(if_empty)
+        return
     if not is_empty():
         if if_empty:
             return
@@ -66,6 +91,29 @@ def seed_demo_command(children, months, if_empty):
     analyze(db.engine)
     click.echo(f"Demo district seeded in {time.perf_counter() - start:.1f}s: {made['posyandu']} Posyandu, "
                f"{made['people']} people, {made['children']} children, {made['measurements']} measurements.")
+    click.echo(f"Demo accounts (password {DEMO_PASSWORD}): {', '.join(made['accounts'])}")
+
+
+def _seed_kukar(if_empty: bool) -> None:
+    from .models import User
+    from .seed import DEMO_PASSWORD
+    from .seed_kukar import seed_kukar
+    from .services.accounts import hash_password
+
+    pw = hash_password(DEMO_PASSWORD)
+    with writing():
+        try:
+            made = seed_kukar(pw)
+        except ValueError:
+            if if_empty:
+                return
+            raise click.ClickException("Kabupaten Kutai Kartanegara is already there.") from None
+        if db.session.scalar(select(User.id).where(User.role == "installation_admin")) is None:
+            db.session.add(User(username="provinsi", display_name="Admin Instalasi Provinsi Kalimantan Timur",
+                                role="installation_admin", password_hash=pw, district_id=None))
+            db.session.commit()
+            made["accounts"].append("provinsi")
+    click.echo(f"Kabupaten Kutai Kartanegara seeded: {made['posyandu']} Posyandu, {made['kader']} kader.")
     click.echo(f"Demo accounts (password {DEMO_PASSWORD}): {', '.join(made['accounts'])}")
 
 

@@ -17,6 +17,7 @@ ROLES = {
     "nakes": _l("Nakes Puskesmas"),
     "ketua": _l("Ketua Posyandu"),
     "kader": _l("Kader"),
+    "installation_admin": _l("Admin instalasi"),
 }
 POSITIONS = {
     "kader": _l("Kader"),

@@ -15,6 +15,8 @@ NAV = [
     ("places.index", _l("Wilayah"), ("district_admin",)),
     ("accounts.list_users", _l("Akun"), ("district_admin",)),
     ("reference.kbm", _l("Referensi"), ("district_admin",)),
+    ("districts.settings", _l("Pengaturan"), ("district_admin",)),
+    ("districts.installation", _l("Kabupaten/kota"), ("installation_admin",)),
 ]
 
 

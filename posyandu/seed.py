@@ -135,6 +135,10 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
     for username, name, role, node in accounts:
         db.session.add(User(username=username, display_name=name, role=role, password_hash=pw,
                             district_id=district.id, **node))
+    # The installation admin (the province hosting the server): creates districts and their first admins.
+    db.session.add(User(username="provinsi", display_name="Admin Instalasi Provinsi Kalimantan Timur",
+                        role="installation_admin", password_hash=pw, district_id=None))
+    accounts.append(("provinsi", "", "installation_admin", {}))
     db.session.commit()
     # Today's hari buka is open at the demo Posyandu, so a kader who logs in can start at meja 1.
     from .services import session_day

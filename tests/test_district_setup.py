@@ -2,7 +2,7 @@
 import re
 
 from posyandu.extensions import db
-from posyandu.models import Kecamatan, Puskesmas, User
+from posyandu.models import KaderRole, Kecamatan, Puskesmas, User
 from posyandu.services import scope
 
 
@@ -62,3 +62,225 @@ def test_an_unknown_role_sees_nothing(app, tree):
     for ids in (scope.kelurahan_ids, scope.posyandu_ids, scope.kecamatan_ids, scope.puskesmas_ids):
         assert list(db.session.scalars(ids(odd))) == []
     assert list(db.session.scalars(scope.people(odd))) == []
+
+
+# --- the installation admin -------------------------------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from sqlalchemy import select  # noqa: E402
+
+from posyandu.models import AuditLog, District, Kelurahan  # noqa: E402
+from posyandu.services.accounts import hash_password  # noqa: E402
+from tests.conftest import PASSWORD  # noqa: E402
+
+KUKAR_CSV = Path(__file__).parent / "data" / "kukar_kode_wilayah.csv"
+
+
+def _installation_admin():
+    u = User(username="provinsi", display_name="Admin Provinsi", role="installation_admin",
+             password_hash=hash_password(PASSWORD), district_id=None)
+    db.session.add(u)
+    db.session.commit()
+    return u
+
+
+NEW_DISTRICT = {"name": "Kabupaten Kutai Kartanegara", "kind": "kabupaten", "code": "64.02",
+                "username": "dinkes_kukar", "display_name": "Admin Dinkes Kukar", "password": "kukar-rahasia-1"}
+
+
+def test_installation_admin_creates_a_district_and_its_first_admin(app, tree, login, client):
+    inst = _installation_admin()
+    c = login("provinsi")
+    assert c.get("/").headers["Location"].endswith("/instalasi/")
+    html = c.get("/instalasi/").get_data(as_text=True)
+    assert "Kota D" in html and "Kota E" in html and "admin_d" in html
+    resp = c.post("/instalasi/baru", NEW_DISTRICT)
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    d = db.session.scalar(select(District).where(District.name == "Kabupaten Kutai Kartanegara"))
+    admin = db.session.scalar(select(User).where(User.username == "dinkes_kukar"))
+    assert d.kind == "kabupaten" and d.code == "64.02"
+    assert admin.role == "district_admin" and admin.district_id == d.id
+    # Audited, with the installation admin as the actor.
+    audited = {(a.entity, a.entity_id) for a in db.session.scalars(select(AuditLog).where(AuditLog.actor_id == inst.id))}
+    assert ("district", d.id) in audited and ("user_account", admin.id) in audited
+    assert "dinkes_kukar" in c.get(resp.headers["Location"]).get_data(as_text=True)
+    # The same district or username again is refused, nothing is made twice.
+    again = c.post("/instalasi/baru", {**NEW_DISTRICT, "username": "other_admin"})
+    assert again.status_code == 422 and "sudah dipakai" in again.get_data(as_text=True)
+    again = c.post("/instalasi/baru", {**NEW_DISTRICT, "name": "Kabupaten Paser", "code": "64.01"})
+    assert again.status_code == 422
+    assert db.session.scalar(select(func_count()).select_from(District)) == 3
+    # The new admin logs in and sees her empty district, nothing of the others.
+    assert client.login("dinkes_kukar", "kukar-rahasia-1").status_code == 303
+    html = client.get("/wilayah/").get_data(as_text=True)
+    assert "Kecamatan A" not in html and "Kecamatan C" not in html
+    assert client.get(f"/posyandu/{tree.posyandu['A1'].id}").status_code == 404
+
+
+def func_count():
+    from sqlalchemy import func
+
+    return func.count()
+
+
+def test_installation_admin_sees_no_ones_health_data(app, tree, login):
+    _installation_admin()
+    c = login("provinsi")
+    t = tree
+    for url in ("/sasaran/", "/wilayah/", "/akun/", "/laporan/", "/hari-buka/", "/kader/", "/insentif/",
+                "/pengaturan/", f"/sasaran/{t.people['child_A1'].id}", f"/posyandu/{t.posyandu['A1'].id}",
+                "/wilayah/impor"):
+        assert c.get(url).status_code == 403, url
+    assert c.post("/sasaran/baru", {"name": "X"}).status_code == 403
+    # Her nav offers only the district list.
+    html = c.get("/instalasi/").get_data(as_text=True)
+    assert 'href="/sasaran/"' not in html and 'href="/wilayah/"' not in html
+
+
+def test_district_roles_cannot_open_installation_pages_or_make_installation_admins(app, tree, login):
+    for username in ("admin_d", "clerk_a", "nakes_a", "ketua_a1", "kader_a1"):
+        c = login(username)
+        assert c.get("/instalasi/").status_code == 403
+        assert c.post("/instalasi/baru", NEW_DISTRICT).status_code == 403
+    c = login("admin_d")
+    resp = c.post("/akun/baru", {"username": "naik", "display_name": "Naik", "role": "installation_admin",
+                                 "password": "rahasia-panjang-9"})
+    assert resp.status_code == 422
+    assert db.session.scalar(select(User).where(User.username == "naik")) is None
+
+
+def test_get_in_scope_denies_an_installation_admin_everything(app, tree):
+    from posyandu.models import Posyandu
+
+    inst = _installation_admin()
+    assert scope.get_in_scope(inst, Posyandu, tree.posyandu["A1"].id) is None
+    assert scope.get_in_scope(inst, User, inst.id) is None
+    assert scope.get_in_scope(inst, Kecamatan, tree.kelurahan["A"].kecamatan_id) is None
+
+
+def test_cli_creates_an_installation_admin(app, monkeypatch):
+    answers = iter(["rahasia-panjang-1", "rahasia-panjang-1"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    result = app.test_cli_runner().invoke(args=["create-admin", "--installation", "--username", "Kaltim",
+                                                "--name", "Admin Provinsi"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "kaltim"))
+    assert user.role == "installation_admin" and user.district_id is None
+
+
+# --- import of a kode wilayah list ------------------------------------------------------------------------------
+
+def _kukar(tree):
+    d = District(name="Kabupaten Kutai Kartanegara", kind="kabupaten", code="64.02")
+    db.session.add(d)
+    db.session.flush()
+    u = User(username="admin_k", display_name="Admin K", role="district_admin", password_hash=hash_password(PASSWORD),
+             district_id=d.id)
+    db.session.add(u)
+    db.session.commit()
+    return d
+
+
+def _preview(c, data: bytes):
+    from io import BytesIO
+
+    return c.post("/wilayah/impor", {"file": (BytesIO(data), "wilayah.csv")}, content_type="multipart/form-data")
+
+
+def test_import_previews_then_creates_and_reimport_changes_nothing(app, tree, login):
+    d = _kukar(tree)
+    c = login("admin_k")
+    data = KUKAR_CSV.read_bytes()
+    html = _preview(c, data).get_data(as_text=True)
+    assert "7 baru" in html and "Tanjung Harapan" in html and "Semboja" in html
+    assert db.session.scalar(select(func_count()).select_from(Kecamatan).where(Kecamatan.district_id == d.id)) == 0
+    content = re.search(r'<textarea name="content" hidden>(.*?)</textarea>', html, re.S).group(1)
+    import html as h
+
+    resp = c.post("/wilayah/impor/simpan", {"content": h.unescape(content)})
+    assert resp.status_code == 303
+    kel = {k.name: k for k in db.session.scalars(select(Kelurahan).join(Kecamatan).where(Kecamatan.district_id == d.id))}
+    assert set(kel) == {"Tanjung Harapan", "Sungai Merdeka", "Amborawang Laut", "Melayu", "Bukit Biru"}
+    assert kel["Tanjung Harapan"].kind == "desa" and kel["Melayu"].kind == "kelurahan"
+    assert kel["Tanjung Harapan"].code == "6402012001" and kel["Tanjung Harapan"].kecamatan.name == "Semboja"
+    # What the next steps need: the imported kecamatan and desa in the forms.
+    assert "Semboja" in _options(c.get("/wilayah/puskesmas/baru").get_data(as_text=True), "kecamatan_id")
+    assert "Bukit Biru" in _options(c.get("/wilayah/posyandu/baru").get_data(as_text=True), "kelurahan_id")
+    before = db.session.scalar(select(func_count()).select_from(AuditLog))
+    again = _preview(c, data).get_data(as_text=True)
+    assert "0 baru · 0 diubah · 7 tetap" in again and "Tidak ada yang berubah" in again
+    c.post("/wilayah/impor/simpan", {"content": data.decode("utf-8-sig")})
+    assert db.session.scalar(select(func_count()).select_from(AuditLog)) == before
+    # A renamed desa (comma-separated file this time) is an update of the same row.
+    renamed = "kode,nama\n64.02.01.2001,Tanjung Harapan Baru\n".encode()
+    assert "1 diubah" in _preview(c, renamed).get_data(as_text=True)
+    c.post("/wilayah/impor/simpan", {"content": renamed.decode()})
+    db.session.expire_all()
+    assert db.session.get(Kelurahan, kel["Tanjung Harapan"].id).name == "Tanjung Harapan Baru"
+
+
+def test_import_names_each_bad_row_by_line_and_saves_nothing(app, tree, login):
+    d = _kukar(tree)
+    c = login("admin_k")
+    bad = ("kode;nama\n64.02.01;Semboja\n64.02.01.20x1;Salah\n64.02.01.2002;\n64.74.01.1001;Bontang\n"
+           "64.02.09.2001;Tanpa Kecamatan\n64.02.01;Semboja Lagi\n").encode()
+    resp = _preview(c, bad)
+    html = resp.get_data(as_text=True)
+    for line in (3, 4, 5, 6, 7):
+        assert f"Baris {line}:" in html, line
+    assert "Simpan" not in html.split("Baris yang salah")[1].split("</section>")[0]
+    assert c.post("/wilayah/impor/simpan", {"content": bad.decode()}).status_code == 303
+    assert db.session.scalar(select(func_count()).select_from(Kecamatan).where(Kecamatan.district_id == d.id)) == 0
+    assert "Baris 1:" in _preview(c, b"foo;bar\n1;2\n").get_data(as_text=True)
+
+
+# --- per-district settings --------------------------------------------------------------------------------------
+
+def test_one_districts_settings_do_not_change_anothers(app, tree, login):
+    from posyandu.services import roster
+
+    d, e = tree.districts["D"], tree.districts["E"]
+    rule = '[{"stratum": "purwa", "required": ["manajemen"], "extra": 0}]'
+    c = login("admin_d")
+    resp = c.post("/pengaturan/", {"government_name": "Pemerintah Kota D Baru", "place_name": "Dee",
+                                   "trained_target_pct": "40", "stratum_rule": rule})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert d.header == "Pemerintah Kota D Baru" and d.place == "Dee" and roster.trained_target(d) == 0.4
+    assert roster.stratum_rule(d)[0]["required"] == ["manajemen"]
+    assert e.header == "Pemerintah Kota E" and e.place == "E" and roster.trained_target(e) == 0.1
+    assert len(roster.stratum_rule(e)) == 3
+    assert "Target: 40.0%" in c.get("/kader/kompetensi").get_data(as_text=True)
+    assert "Target: 10.0%" in login("admin_e").get("/kader/kompetensi").get_data(as_text=True)
+    audited = db.session.scalar(select(AuditLog).where(AuditLog.entity == "district", AuditLog.entity_id == d.id))
+    assert audited is not None and "trained_target_pct" in audited.changes
+    # A rule naming an unknown group is refused.
+    bad = c.post("/pengaturan/", {"stratum_rule": '[{"stratum": "purwa", "required": ["sulap"], "extra": 0}]'})
+    assert bad.status_code == 422
+
+
+# --- the Kukar-shaped demo district -----------------------------------------------------------------------------
+
+def test_seed_demo_kukar_adds_a_second_district_beside_the_first(app, tree, client):
+    from posyandu.models import IncentivePolicy, Kader, Posyandu
+
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--district", "kukar"])
+    assert result.exit_code == 0, result.output
+    assert "admin_kukar" in result.output and "provinsi" in result.output
+    d = db.session.scalar(select(District).where(District.name == "Kabupaten Kutai Kartanegara"))
+    kel = list(db.session.scalars(select(Kelurahan).join(Kecamatan).where(Kecamatan.district_id == d.id)))
+    assert kel and all(k.kind == "desa" and len(k.code) == 10 for k in kel)
+    pos = list(db.session.scalars(select(Posyandu).where(Posyandu.kelurahan_id.in_([k.id for k in kel]))))
+    assert pos and all(p.sk_number and p.registration_number for p in pos)
+    policy = db.session.scalar(select(IncentivePolicy).where(IncentivePolicy.district_id == d.id))
+    assert policy.amount == 250_000 and policy.funding_source == "APBDes"
+    kader = list(db.session.scalars(select(Kader).join(KaderRole).where(KaderRole.posyandu_id.in_([p.id for p in pos]))))
+    assert kader and all(k.review_status == "tervalidasi" for k in kader)
+    # Twice is refused; --if-empty makes it a no-op (for `make run`).
+    assert app.test_cli_runner().invoke(args=["seed-demo", "--district", "kukar"]).exit_code != 0
+    assert app.test_cli_runner().invoke(args=["seed-demo", "--district", "kukar", "--if-empty"]).exit_code == 0
+    # Its admin logs in and sees only her district.
+    assert client.login("admin_kukar", "posyandu-demo").status_code == 303
+    html = client.get("/wilayah/").get_data(as_text=True)
+    assert "Tanjung Harapan" in html and "Kelurahan A" not in html

@@ -24,6 +24,8 @@ ID_PARAMS = {
     "batch_id": lambda t, key: incentive_factories.batch_of(t, key).id,
     "line_id": lambda t, key: incentive_factories.batch_of(t, key).lines[0].id,
     "transfer_id": lambda t, key: factories.transfer_of(t, key).id,
+    # Only the installation admin opens a district by id (every other role gets 403 there).
+    "district_id": lambda t, key: t.posyandu[key].kelurahan.kecamatan.district_id,
     "user_id": lambda t, key: next(u.id for u in t.users.values()
                                    if u.district_id == t.posyandu[key].kelurahan.kecamatan.district_id),
 }

@@ -1,5 +1,5 @@
 """All models, imported so SQLAlchemy and Alembic see every table."""
-from .accounts import ROLES, AuthSession, Throttle, User
+from .accounts import DISTRICT_ROLES, ROLES, AuthSession, Throttle, User
 from .audit import AuditLog, IdempotencyKey
 from .growth import Measurement
 from .home_visits import HomeVisit
@@ -13,7 +13,7 @@ from .roster import Certificate, Commitment, CommitmentTemplate, ImmutableRecord
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
-    "ROLES", "AuthSession", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "MonthEvent", "PosyanduMonth",
+    "DISTRICT_ROLES", "ROLES", "AuthSession", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "MonthEvent", "PosyanduMonth",
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "KaderSigner", "Person", "PersonTransfer", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",

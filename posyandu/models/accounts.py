@@ -9,7 +9,10 @@ from ..extensions import db
 from .base import Audited, utcnow
 from .places import District, Kelurahan, Posyandu, Puskesmas
 
-ROLES = ("district_admin", "kelurahan_clerk", "nakes", "ketua", "kader")
+# Roles inside one district (a district admin gives these); the installation admin (a province or the hosting
+# office) stands above the districts: she creates districts and their first admins and sees no one's health data.
+DISTRICT_ROLES = ("district_admin", "kelurahan_clerk", "nakes", "ketua", "kader")
+ROLES = DISTRICT_ROLES + ("installation_admin",)
 
 
 class User(UserMixin, Audited, db.Model):
@@ -23,7 +26,7 @@ class User(UserMixin, Audited, db.Model):
     password_hash: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
-    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)  # None: installation
     kelurahan_id: Mapped[int | None] = mapped_column(ForeignKey("kelurahan.id"))
     puskesmas_id: Mapped[int | None] = mapped_column(ForeignKey("puskesmas.id"))
     posyandu_id: Mapped[int | None] = mapped_column(ForeignKey("posyandu.id"))
@@ -31,7 +34,7 @@ class User(UserMixin, Audited, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    district: Mapped[District] = relationship()
+    district: Mapped[District | None] = relationship()
     kelurahan: Mapped[Kelurahan | None] = relationship()
     puskesmas: Mapped[Puskesmas | None] = relationship()
     posyandu: Mapped[Posyandu | None] = relationship()

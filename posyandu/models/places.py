@@ -17,6 +17,21 @@ class District(FieldRecord, db.Model):
     # Puskesmas nakes verifies the health numbers before the kelurahan/desa approves (DESIGN §6).
     timely_days: Mapped[int] = mapped_column(default=5, server_default="5")
     month_verify: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # What the district decides for itself (issue 12); None keeps the application's default.
+    government_name: Mapped[str | None] = mapped_column(String(150))  # document header: "Pemerintah Kota Bontang"
+    place_name: Mapped[str | None] = mapped_column(String(60))  # where documents are signed: "Tenggarong"
+    trained_target_pct: Mapped[int | None]  # share of kader trained, in percent (national target 10)
+    stratum_rule: Mapped[str | None] = mapped_column(Text)  # JSON, as competence.DEFAULT_STRATUM_RULE
+
+    @property
+    def header(self) -> str:
+        """The government line of the district's documents."""
+        return self.government_name or f"Pemerintah {self.name}"
+
+    @property
+    def place(self) -> str:
+        """The place printed before the date of a signed document."""
+        return self.place_name or self.name.removeprefix("Kota ").removeprefix("Kabupaten ")
 
     kecamatan: Mapped[list["Kecamatan"]] = relationship(back_populates="district", order_by="Kecamatan.name")
 

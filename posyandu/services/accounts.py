@@ -168,7 +168,7 @@ def change_password(user: User, current: str, new: str, own_token: str | None, c
     return "ok"
 
 
-NODE_OF_ROLE = {"district_admin": None, "kelurahan_clerk": "kelurahan_id", "nakes": "puskesmas_id",
+NODE_OF_ROLE = {"installation_admin": None, "district_admin": None, "kelurahan_clerk": "kelurahan_id", "nakes": "puskesmas_id",
                 "ketua": "posyandu_id", "kader": "posyandu_id"}
 
 

@@ -74,7 +74,7 @@ def issue(actor: User, type_code: str, kelurahan: Kelurahan, issued_on: date, is
                        recipient_name=values["name"] if kader else f"Kelurahan {kelurahan.name}",
                        title=t["title"], heading=t["heading"].format(**values), body=t["body"].format(**values),
                        issued_on=issued_on, issuer_name=issuer_name, issuer_title=issuer_title,
-                       place=district.name)
+                       place=district.place)
     db.session.add(cert)
     db.session.flush()
     # The number carries the id, so it is set after the insert; the model refuses any later change.

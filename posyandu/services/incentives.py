@@ -473,7 +473,7 @@ def document_data(batch: IncentiveBatch, on: date | None = None, preparer: str |
     """Everything the slips, the daftar penerimaan, the kuitansi and the exports print, as plain data."""
     kel = batch.kelurahan
     district = kel.kecamatan.district
-    place = district.name.removeprefix("Kota ").removeprefix("Kabupaten ")
+    place = district.place
     kind = "Desa" if kel.kind == "desa" else "Kelurahan"
     head = "Kepala Desa" if kel.kind == "desa" else "Lurah"
     lines = [{k: getattr(ln, k) for k in LINE_KEYS} for ln in batch.lines]

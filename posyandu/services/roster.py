@@ -2,6 +2,7 @@
 
 Every function takes the acting user explicitly; lists are filtered by the user's scope.
 """
+import json
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,14 +33,31 @@ def kader_ids(user: User) -> "select":
     return select(KaderRole.kader_id).where(KaderRole.posyandu_id.in_(posyandu_ids(user)))
 
 
-def stratum_rule() -> list[dict]:
-    """The district's stratum rule from config (KADER_STRATUM_RULE), else DESIGN §3's default."""
-    rule = current_app.config.get("KADER_STRATUM_RULE") or competence.DEFAULT_STRATUM_RULE
+def _request_district():
+    """The district of the user of this request (a rule asked for without naming the district)."""
+    from flask_login import current_user
+
+    user = current_user._get_current_object() if current_user else None
+    return user.district if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def stratum_rule(district=None) -> list[dict]:
+    """The district's own stratum rule (its settings), else the installation's (KADER_STRATUM_RULE), else
+    DESIGN §3's default."""
+    district = district or _request_district()
+    if district is not None and district.stratum_rule:
+        rule = json.loads(district.stratum_rule)
+    else:
+        rule = current_app.config.get("KADER_STRATUM_RULE") or competence.DEFAULT_STRATUM_RULE
     competence.validate_rule(rule, [g for g, _ in competence.catalogue().groups])
     return rule
 
 
-def trained_target() -> float:
+def trained_target(district=None) -> float:
+    """The district's own target of trained kader (its settings), else the installation's, else 10 %."""
+    district = district or _request_district()
+    if district is not None and district.trained_target_pct is not None:
+        return district.trained_target_pct / 100
     return float(current_app.config.get("KADER_TRAINED_TARGET", competence.DEFAULT_TRAINED_TARGET))
 
 
@@ -135,9 +153,9 @@ def passed_skills(kader_ids_select) -> dict[int, set[str]]:
     return out
 
 
-def strata(kader_ids_select) -> dict[int, str | None]:
-    """Stratum per kader id (only kader with at least one passed skill appear)."""
-    cat, rule = competence.catalogue(), stratum_rule()
+def strata(kader_ids_select, district=None) -> dict[int, str | None]:
+    """Stratum per kader id (only kader with at least one passed skill appear), by the district's rule."""
+    cat, rule = competence.catalogue(), stratum_rule(district)
     return {kid: competence.stratum_of(codes, cat, rule) for kid, codes in passed_skills(kader_ids_select).items()}
 
 
@@ -160,8 +178,8 @@ def trained_shares(user: User, on: date) -> dict[str, list[competence.Share]]:
             labels["puskesmas"][pkm_id] = pkm_name
         by_level["district"].setdefault(kid, []).append(district_id)
         labels["district"][district_id] = user.district.name
-    st = strata(select(KaderRole.kader_id).where(KaderRole.posyandu_id.in_(posyandu_ids(user))))
-    target = trained_target()
+    st = strata(select(KaderRole.kader_id).where(KaderRole.posyandu_id.in_(posyandu_ids(user))), user.district)
+    target = trained_target(user.district)
     return {level: competence.shares(units, st, target, labels[level]) for level, units in by_level.items()}
 
 

@@ -6,7 +6,7 @@ which answers None (404 in a view) for anything outside the user's node.
 from sqlalchemy import Select, and_, false, or_, select
 
 from ..extensions import db
-from ..models import Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, PersonTransfer, Posyandu, Puskesmas, User
+from ..models import DISTRICT_ROLES, Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, PersonTransfer, Posyandu, Puskesmas, User
 
 
 def _none(column) -> Select:
@@ -112,7 +112,10 @@ _SCOPE_OF = {
 
 
 def get_in_scope(user: User, model, obj_id: int):
-    """The object if the user may see it, else None."""
+    """The object if the user may see it, else None (always None for a role outside the districts: the
+    district-level lookups below compare district ids, and an installation admin has none)."""
+    if user.role not in DISTRICT_ROLES:
+        return None
     if db.session.scalar(_SCOPE_OF[model](user, obj_id)) is None:
         return None
     return db.session.get(model, obj_id)

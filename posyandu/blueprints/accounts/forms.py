@@ -6,7 +6,7 @@ from wtforms.validators import Optional, ValidationError
 
 from ...forms import BaseForm, clean_text, max_len, strong_enough, text_field
 from ...labels import ROLES as ROLE_LABELS
-from ...models import ROLES
+from ...models import DISTRICT_ROLES
 
 def valid_username(form, field):
     if field.data and not re.fullmatch(r"[a-z0-9._-]{3,50}", field.data.lower()):
@@ -17,7 +17,7 @@ def valid_username(form, field):
 class UserForm(BaseForm):
     username = text_field(_l("Nama pengguna"), 50, is_required=True, checks=[valid_username])
     display_name = text_field(_l("Nama lengkap"), 100, is_required=True)
-    role = SelectField(_l("Peran"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    role = SelectField(_l("Peran"), choices=[(r, ROLE_LABELS[r]) for r in DISTRICT_ROLES])
     kelurahan_id = SelectField(_l("Kelurahan/desa (untuk petugas kelurahan)"), coerce=int, validators=[Optional()])
     puskesmas_id = SelectField(_l("Puskesmas (untuk nakes)"), coerce=int, validators=[Optional()])
     posyandu_id = SelectField(_l("Posyandu (untuk ketua dan kader)"), coerce=int, validators=[Optional()])

@@ -110,7 +110,7 @@ def view_kader(kader_id: int):
     cat = competence.catalogue()
     passed = roster.passed_skills(select(Kader.id).where(Kader.id == kader.id)).get(kader.id, set())
     groups = competence.completed_groups(passed, cat)
-    stratum = competence.stratum_for(groups, roster.stratum_rule())
+    stratum = competence.stratum_for(groups, roster.stratum_rule(current_user.district))
     role_form = RoleForm()
     _role_choices(role_form)
     role_form.start_date.data = today
@@ -322,7 +322,7 @@ def data_quality():
 def competence_report():
     """The share of trained kader per kelurahan, Puskesmas and district against the target."""
     return render("kader/competence.html", shares=roster.trained_shares(current_user, date.today()),
-                  target=roster.trained_target(), rule=roster.stratum_rule(), cat=competence.catalogue())
+                  target=roster.trained_target(current_user.district), rule=roster.stratum_rule(current_user.district), cat=competence.catalogue())
 
 
 # --- commitments ------------------------------------------------------------------------------------------------
@@ -513,7 +513,7 @@ def commitment_pdf_view(commitment_id: int):
             "countersigned_at": _local(c.countersigned_at), "countersignature_kind": c.countersignature_kind,
             "countersignature": c.countersignature, "signer_method": c.signer_method,
             "countersigner_method": c.countersigner_method,
-            "place_date": f"{kel.kecamatan.district.name}, {_long_date(c.signed_at.date())}"}
+            "place_date": f"{kel.kecamatan.district.place}, {_long_date(c.signed_at.date())}"}
     return _pdf(commitment_pdf(data), f"komitmen-{c.year}-{c.id}.pdf")
 
 
@@ -546,7 +546,7 @@ def _cert_data(cert: Certificate) -> dict:
     district = cert.kelurahan.kecamatan.district
     return {"number": cert.number, "title": cert.title, "heading": cert.heading, "body": cert.body,
             "recipient_name": cert.recipient_name,
-            "issuer_org": f"Pemerintah {district.name}", "issuer_name": cert.issuer_name,
+            "issuer_org": district.header, "issuer_name": cert.issuer_name,
             "issuer_title": cert.issuer_title, "place": cert.place, "issued_on_text": _long_date(cert.issued_on),
             "verify_url": _verify_url(cert), "revoked": cert.revoked_at is not None}
 
