@@ -284,3 +284,30 @@ def test_seed_demo_kukar_adds_a_second_district_beside_the_first(app, tree, clie
     assert client.login("admin_kukar", "posyandu-demo").status_code == 303
     html = client.get("/wilayah/").get_data(as_text=True)
     assert "Tanjung Harapan" in html and "Kelurahan A" not in html
+
+
+def test_kukar_computes_a_rp250000_batch_from_apbdes_and_district_one_is_untouched(app, tree):
+    """The Done-when's batch, outside the browser (the e2e builds the tree; a batch needs kader, roles and a policy
+    the seed gives): Kukar's own policy pays Rp250.000 from APBDes, signed in Tenggarong; district one's policies,
+    documents and settings are not touched."""
+    from datetime import date
+
+    from posyandu.models import IncentivePolicy
+    from posyandu.seed_kukar import seed_kukar
+    from posyandu.services import incentives
+
+    seed_kukar(hash_password(PASSWORD))
+    clerk = db.session.scalar(select(User).where(User.username == "desa_kukar"))
+    desa = clerk.kelurahan
+    month = date(2026, 10, 1)
+    batch = incentives.compute(clerk, desa, month)
+    assert batch.lines and all(ln.base == 250_000 for ln in batch.lines)
+    assert sum(ln.net for ln in batch.lines) == 250_000 * len(batch.lines)
+    doc = incentives.document_data(batch, on=date(2026, 11, 5))
+    assert doc["funding_source"] == "APBDes" and doc["place_date"].startswith("Tenggarong, ")
+    assert doc["district"] == "Kabupaten Kutai Kartanegara" and doc["kelurahan_kind"] == "Desa"
+    # District one: no policy appeared there, its header and place are its own.
+    d = tree.districts["D"]
+    assert db.session.scalar(select(func_count()).select_from(IncentivePolicy)
+                             .where(IncentivePolicy.district_id == d.id)) == 0
+    assert d.header == "Pemerintah Kota D" and d.place == "D"
