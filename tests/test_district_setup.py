@@ -95,8 +95,11 @@ def test_installation_admin_creates_a_district_and_its_first_admin(app, tree, lo
     assert c.get("/").headers["Location"].endswith("/instalasi/")
     html = c.get("/instalasi/").get_data(as_text=True)
     assert "Kota D" in html and "Kota E" in html and "admin_d" in html
-    resp = c.post("/instalasi/baru", NEW_DISTRICT)
+    resp = c.post("/instalasi/baru", {**NEW_DISTRICT, "idempotency_key": "k-1"})
     assert resp.status_code == 303, resp.get_data(as_text=True)
+    # A double tap (the same key) lands on the same district, nothing is made twice.
+    assert c.post("/instalasi/baru", {**NEW_DISTRICT, "idempotency_key": "k-1"}).headers["Location"] == \
+        resp.headers["Location"]
     d = db.session.scalar(select(District).where(District.name == "Kabupaten Kutai Kartanegara"))
     admin = db.session.scalar(select(User).where(User.username == "dinkes_kukar"))
     assert d.kind == "kabupaten" and d.code == "64.02"
@@ -133,6 +136,7 @@ def test_installation_admin_sees_no_ones_health_data(app, tree, login):
                 "/wilayah/impor"):
         assert c.get(url).status_code == 403, url
     assert c.post("/sasaran/baru", {"name": "X"}).status_code == 403
+    assert c.get("/sandi").status_code == 200  # her own password she changes like everyone
     # Her nav offers only the district list.
     html = c.get("/instalasi/").get_data(as_text=True)
     assert 'href="/sasaran/"' not in html and 'href="/wilayah/"' not in html

@@ -8,6 +8,7 @@ from ..domain import competence
 from ..domain import kode_wilayah as kw
 from ..extensions import db
 from ..models import District, Kecamatan, Kelurahan, Posyandu, User
+from . import idempotency
 from .accounts import save_user
 from .audit import acting
 
@@ -51,8 +52,15 @@ def save_district(actor: User, district: District, data: dict) -> District:
     return district
 
 
-def create_district(actor: User, data: dict, admin: dict, password: str) -> tuple[District, User]:
-    """A new district and its first district admin, in one transaction (both or neither)."""
+def create_district(actor: User, data: dict, admin: dict, password: str,
+                    key: str | None = None) -> tuple[District, User]:
+    """A new district and its first district admin, in one transaction (both or neither). A repeated post (same
+    key) answers the district made the first time."""
+    if (earlier := idempotency.seen(key, user_id=actor.id, entity="district")) is not None:
+        d = db.session.get(District, earlier.entity_id)
+        first = db.session.scalar(select(User).where(User.district_id == d.id, User.role == "district_admin")
+                                  .order_by(User.id))
+        return d, first
     district = District()
     _check_free(district, data["name"], data.get("code"))
     if db.session.scalar(select(User.id).where(User.username == admin["username"])) is not None:
@@ -62,6 +70,9 @@ def create_district(actor: User, data: dict, admin: dict, password: str) -> tupl
         setattr(district, k, v)
     db.session.add(district)
     db.session.flush()
+    row = idempotency.claim(key, actor.id, "district")
+    if row is not None:
+        row.entity_id = district.id
     user = add_admin(actor, district, admin, password)
     return district, user
 

@@ -3,7 +3,7 @@ from flask_wtf.file import FileField
 from wtforms import IntegerField, PasswordField, RadioField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
-from ...forms import BaseForm, clean_text, digits, in_range, max_len, required, strong_enough, text_field
+from ...forms import BaseForm, IdempotentForm, clean_text, digits, in_range, max_len, required, strong_enough, text_field
 from ..accounts.forms import valid_username
 
 KINDS = [("kabupaten", _l("Kabupaten")), ("kota", _l("Kota"))]
@@ -37,7 +37,7 @@ class AdminForm(BaseForm):
     password = PasswordField(_l("Kata sandi awal"), validators=[clean_text, required(), max_len(200), strong_enough])
 
 
-class NewDistrictForm(DistrictForm, AdminForm):
+class NewDistrictForm(IdempotentForm, DistrictForm, AdminForm):
     pass
 
 

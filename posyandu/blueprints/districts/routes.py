@@ -19,7 +19,7 @@ from .forms import AdminForm, ConfirmImportForm, DistrictForm, ImportForm, NewDi
 install_only = role_required("installation_admin")
 # What an installation admin may open: her own pages, logging in and out, her password and language.
 INSTALLATION_ENDPOINTS = {"auth.login", "auth.logout", "auth.change_password", "auth.set_language", "static",
-                          "main.health"}
+                          "main.health", "verify.certificate"}  # a certificate QR code is public anyway
 
 
 @bp.before_app_request
@@ -61,7 +61,8 @@ def installation_new():
         try:
             d, user = districts.create_district(
                 current_user, {"name": form.name.data, "kind": form.kind.data, "code": form.code.data or None},
-                {"username": form.username.data, "display_name": form.display_name.data}, form.password.data)
+                {"username": form.username.data, "display_name": form.display_name.data}, form.password.data,
+                key=form.idempotency_key.data)
         except districts.Taken as err:
             _taken(form, err)
         else:
