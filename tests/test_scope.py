@@ -35,7 +35,7 @@ PLACE_OF_KIND = {
     "puskesmas": lambda pos: pos.kelurahan.puskesmas_id,
 }
 # Parameters that are not object ids: a fixed valid value.
-FIXED = {"meja": 2, "code": "tbc_anak", "metric": "S"}
+FIXED = {"meja": 2, "code": "tbc_anak", "metric": "S", "month": "2025-01"}
 # Each user, a Posyandu inside its scope, and the nearest Posyandu outside it (plus one in another district).
 USERS = {
     "kader_a1": ("A1", ["A2", "C1"]),

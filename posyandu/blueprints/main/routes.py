@@ -4,8 +4,10 @@ from datetime import date
 from flask_login import current_user, login_required
 
 from ...domain.schedule import next_open_day
-from ...services import session_views, stats
+from ...models.base import utcnow
+from ...services import month_views, months, scope, session_views, stats
 from ...web import render
+from ..months.labels import STATES as MONTH_STATES
 from . import bp
 
 
@@ -19,7 +21,17 @@ def index():
                                      pos.schedule_weekday)
     return render("main/index.html", counts=stats.group_counts(current_user, today),
                   posyandu_count=stats.posyandu_count(current_user), pos=pos, next_day=next_day, today=today,
-                  open_days=session_views.open_today(current_user, today))
+                  open_days=session_views.open_today(current_user, today), report=_report_due(),
+                  month_states=MONTH_STATES)
+
+
+def _report_due() -> dict:
+    """The month whose report is due now: its state for the user's own Posyandu, else how many Posyandu of the
+    area have sent it (one grouped query)."""
+    due = month_views.due_month(months.local_date(utcnow()))
+    if current_user.posyandu_id:
+        return {"month": due, "state": months.state_of(current_user.posyandu_id, due)}
+    return {"month": due, "rate": month_views.rates(scope.posyandu_ids(current_user), due).whole}
 
 
 @bp.route("/healthz")

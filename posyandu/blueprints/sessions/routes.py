@@ -1,7 +1,7 @@
 """The session day: open the hari buka, the five meja, the live queues, close with a summary."""
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from ...extensions import db
@@ -23,8 +23,13 @@ def _login():
     """Every page here needs a login."""
 
 
-def _session(hb_id: int) -> HariBuka:
-    return get_or_404(HariBuka, hb_id)
+def _session(hb_id: int, page: bool = True) -> HariBuka:
+    """The hari buka in scope. For a page, `g.month_frozen` says whether its month is approved (the page then
+    offers no form that would be refused); a queue poll skips that query."""
+    hb = get_or_404(HariBuka, hb_id)
+    if page:
+        g.month_frozen = month_lock.is_frozen(db.session, hb.posyandu_id, hb.held_on)
+    return hb
 
 
 def _visit(hb: HariBuka, visit_id: int) -> Visit:
@@ -36,7 +41,10 @@ def _visit(hb: HariBuka, visit_id: int) -> Visit:
 
 def _editable(hb: HariBuka) -> None:
     """A save at a meja: refused when the month is approved (409 naming the month), or the day is closed."""
-    month_lock.assert_open(db.session, hb.posyandu_id, hb.held_on)
+    if g.get("month_frozen") is None:  # the page's own check (see _session) answers it without a query
+        month_lock.assert_open(db.session, hb.posyandu_id, hb.held_on)
+    elif g.month_frozen:
+        raise month_lock.MonthClosed(hb.posyandu_id, hb.held_on.replace(day=1))
     if hb.closed_at is not None:
         flash(_("Hari buka sudah ditutup."), "error")
         abort(409)
@@ -131,7 +139,7 @@ def poll_queue(hb_id: int, meja: int):
     """The queue of a meja for polling: an empty answer (nothing to swap) while the day's version is unchanged.
 
     See web.unchanged for why the unchanged answer is an empty 200 with as few headers as it can have."""
-    hb = _session(hb_id)
+    hb = _session(hb_id, page=False)
     if meja not in MEJA:
         abort(404)
     if int_arg("v", lo=0) == hb.version:
