@@ -14,7 +14,7 @@ from .extensions import db
 
 
 def register_cli(app: Flask) -> None:
-    for command in (create_admin, seed_demo_command, serve, backup, restore, growth):
+    for command in (create_admin, seed_demo_command, serve, backup, restore, growth, month):
         app.cli.add_command(command)
 
 
@@ -207,3 +207,31 @@ def growth_score(source: Path, target: Path):
     start = time.perf_counter()
     rows = score_csv(source, target)
     click.echo(f"{rows} rows scored in {time.perf_counter() - start:.1f}s → {target}")
+
+
+@click.group("month")
+def month():
+    """Closing the month: the state of each Posyandu's monthly report."""
+
+
+@month.command("status")
+@click.option("--month", "month_text", required=True, metavar="YYYY-MM", help="The report month.")
+@click.option("--district", "district_id", type=int, default=None, help="Only this district (id).")
+def month_status(month_text: str, district_id: int | None):
+    """One line per active Posyandu, tab-separated: id, name, state, submitted at (ISO, district time; empty if
+    never), on time yes/no (by the first submission; empty if never submitted)."""
+    import re
+    from datetime import date, timezone
+    from zoneinfo import ZoneInfo
+
+    from .domain.reports import parse_month
+    from .services import month_views
+
+    first = parse_month(month_text, date.min) if re.fullmatch(r"\d{4}-\d{2}", month_text) else date.min
+    if first == date.min:
+        raise click.BadParameter("expected YYYY-MM", param_hint="--month")
+    tz = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Makassar"))
+    for pid, name, state, submitted_at, on_time in month_views.status_lines(first, district_id):
+        at = submitted_at.replace(tzinfo=timezone.utc).astimezone(tz).isoformat(timespec="seconds") if submitted_at else ""
+        timely = "" if on_time is None else ("yes" if on_time else "no")
+        click.echo("\t".join([str(pid), " ".join(name.split()), state, at, timely]))

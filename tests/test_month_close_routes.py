@@ -1,7 +1,7 @@
 """Month close, the pages: the review page of a Posyandu-month (what is missing, the timeline, the steps), the
 steps posted by each level, refusals (scope, role, reason, previous month), double posts, the overview's rates,
 the district settings, the frozen-month notice on the session pages, and `flask month status`."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -225,3 +225,49 @@ def test_home_pages_link_to_the_month_due(app, tree, login):
     assert 'href="/bulan/"' not in login("kader_a1").get("/").get_data(as_text=True)
     report = login("nakes_a").get("/laporan/").get_data(as_text=True)
     assert "Status pengiriman laporan" in report
+
+
+def test_month_status_cli_prints_one_tab_separated_line_per_active_posyandu(app, tree):
+    month, u, p = _month(tree), tree.users, tree.posyandu
+    months.submit(u["ketua_a1"], p["A1"], month, today=months.local_date(months.utcnow()))
+    pm = months.month_of(p["A1"].id, month)
+    pm.submitted_at = pm.first_submitted_at = datetime(2026, 11, 30, 17, 30)  # 1 December 01:30 WITA
+    p["C2"].active = False
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["month", "status", "--month", _m(month)])
+    assert result.exit_code == 0, result.output
+    lines = [line.split("\t") for line in result.output.splitlines()]
+    assert [line[0] for line in lines] == [str(p[k].id) for k in ("A1", "A2", "B1", "B2", "C1")]
+    assert lines[0] == [str(p["A1"].id), "Posyandu A1", "submitted", "2026-12-01T01:30:00+08:00", "yes"]
+    assert lines[1] == [str(p["A2"].id), "Posyandu A2", "open", "", ""]
+    district = runner.invoke(args=["month", "status", "--month", _m(month), "--district", str(tree.districts["E"].id)])
+    assert [line.split("\t")[1] for line in district.output.splitlines()] == ["Posyandu C1"]
+    assert runner.invoke(args=["month", "status", "--month", "2026-13"]).exit_code != 0
+    assert runner.invoke(args=["month", "status"]).exit_code != 0
+
+
+def test_district_admin_sets_the_on_time_window_and_the_verify_level(app, tree, login):
+    admin, d = login("admin_d"), tree.districts["D"]
+    assert "5 hari setelah akhir bulan" in admin.get("/wilayah/").get_data(as_text=True)
+    form = admin.get("/pengaturan/").get_data(as_text=True)
+    assert 'name="timely_days"' in form and 'name="month_verify"' in form
+    bad = admin.post("/pengaturan/", {"timely_days": "61", "month_verify": "y"})
+    assert bad.status_code == 422 and "Harus antara 0 dan 60" in bad.get_data(as_text=True)
+    mark = db.session.scalar(select(func.coalesce(func.max(AuditLog.id), 0)))
+    assert admin.post("/pengaturan/", {"timely_days": "10"}).status_code == 303
+    db.session.refresh(d)
+    assert (d.timely_days, d.month_verify) == (10, False)
+    changes = db.session.scalars(select(AuditLog.changes).where(
+        AuditLog.id > mark, AuditLog.entity == "district", AuditLog.entity_id == d.id)).all()
+    assert len(changes) == 1 and "timely_days" in str(changes[0]) and "month_verify" in str(changes[0])
+    assert tree.districts["E"].timely_days == 5  # only the admin's own district
+    for user in ("clerk_a", "nakes_a", "ketua_a1"):
+        assert login(user).post("/pengaturan/", {"timely_days": "1"}).status_code == 403
+    # Without the verify level, the clerk approves a submitted month directly.
+    url = _url(tree)
+    assert _post(login("ketua_a1"), url, "submit", "open").status_code == 303
+    clerk = login("clerk_a")
+    assert "Setujui" in clerk.get(url).get_data(as_text=True)
+    assert _post(clerk, url, "approve", "submitted").status_code == 303
+    assert months.state_of(tree.posyandu["A1"].id, _month(tree)) == "approved"

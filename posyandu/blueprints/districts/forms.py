@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import IntegerField, PasswordField, RadioField, TextAreaField
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
 from ...forms import BaseForm, IdempotentForm, clean_text, digits, in_range, max_len, required, strong_enough, text_field
@@ -46,6 +46,10 @@ class SettingsForm(BaseForm):
     place_name = text_field(_l("Tempat penandatanganan dokumen"), 60)
     trained_target_pct = IntegerField(_l("Target kader terlatih (%)"), validators=[Optional(), in_range(1, 100, "%")])
     stratum_rule = TextAreaField(_l("Aturan strata kader (JSON)"), validators=[clean_text, Optional(), max_len(4000)])
+    # Closing the month (DESIGN §6): the on-time window and the Puskesmas verify level.
+    timely_days = IntegerField(_l("Batas tepat waktu (hari setelah akhir bulan)"),
+                               validators=[Optional(), in_range(0, 60, _l("hari"))])
+    month_verify = BooleanField(_l("Laporan diverifikasi nakes Puskesmas sebelum disetujui kelurahan/desa"))
 
 
 class ImportForm(BaseForm):

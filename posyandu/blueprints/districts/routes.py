@@ -119,7 +119,8 @@ def installation_admin_new(district_id: int):
 @login_required
 @role_required("district_admin")
 def settings():
-    """What the district decides for itself: document header and place, trained-kader target, stratum rule."""
+    """What the district decides for itself: document header and place, trained-kader target, stratum rule, and
+    when a monthly report is on time and whether the Puskesmas verifies it."""
     d = current_user.district
     form = SettingsForm(obj=d)
     if request.method == "GET" and not d.stratum_rule:
@@ -134,7 +135,9 @@ def settings():
         if not form.stratum_rule.errors:
             districts.save_settings(current_user, d, {
                 "government_name": form.government_name.data or None, "place_name": form.place_name.data or None,
-                "trained_target_pct": form.trained_target_pct.data, "stratum_rule": rule})
+                "trained_target_pct": form.trained_target_pct.data, "stratum_rule": rule,
+                "timely_days": d.timely_days if form.timely_days.data is None else form.timely_days.data,
+                "month_verify": bool(form.month_verify.data)})
             flash(_("Tersimpan."), "success")
             return redirect(url_for("districts.settings"), 303)
     return render("districts/settings.html", d=d, form=form,

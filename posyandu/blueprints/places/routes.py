@@ -47,7 +47,8 @@ def index():
     counts = dict(db.session.execute(
         select(Posyandu.kelurahan_id, func.count()).where(Posyandu.id.in_(scope.posyandu_ids(current_user)))
         .group_by(Posyandu.kelurahan_id)).all())
-    return render("places/index.html", kecamatan=kecamatan, counts=counts, puskesmas=_in_scope(Puskesmas))
+    return render("places/index.html", kecamatan=kecamatan, counts=counts, puskesmas=_in_scope(Puskesmas),
+                  district=current_user.district)
 
 
 # One form view per kind of place: the same steps, a different form and template title.
