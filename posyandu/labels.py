@@ -111,3 +111,23 @@ CARD_FLAGS = {**FINDINGS, "flagged": _l("Nilai terakhir ditandai tidak wajar"),
 # Why a person left the roll (domain.identity.LEAVE_REASONS).
 LEAVE_REASONS = {"pindah": _l("Pindah"), "meninggal": _l("Meninggal"), "lainnya": _l("Bukan sasaran lagi / lainnya")}
 TRANSFER_STATES = {"requested": _l("menunggu persetujuan"), "approved": _l("disetujui"), "rejected": _l("ditolak")}
+
+# The six SPM fields a Posyandu may serve (Permendagri 13/2024), in the regulation's order.
+SPM_FIELDS = {
+    "kesehatan": _l("Kesehatan"),
+    "pendidikan": _l("Pendidikan"),
+    "pekerjaan_umum": _l("Pekerjaan umum dan penataan ruang"),
+    "perumahan_rakyat": _l("Perumahan rakyat dan kawasan permukiman"),
+    "trantibumlinmas": _l("Ketenteraman, ketertiban umum dan perlindungan masyarakat"),
+    "sosial": _l("Sosial"),
+}
+REGISTRATION_GAPS = {
+    "registration_number": _l("Nomor registrasi"),
+    "sk": _l("SK pembentukan"),
+    "spm_fields": _l("Bidang SPM"),
+    "board": _l("Pengurus"),
+    "verification": _l("Verifikasi kelurahan/desa"),
+    "validation": _l("Validasi kabupaten/kota"),
+}
+REVIEW_STATES = {"baru": _l("Belum diverifikasi"), "terverifikasi": _l("Terverifikasi"),
+                 "tervalidasi": _l("Tervalidasi"), "dikembalikan": _l("Dikembalikan")}

@@ -14,6 +14,7 @@ NAV = [
     ("kader.commitments_list", _l("Komitmen"), ("kader",)),
     ("incentives.batches", _l("Insentif"), ("district_admin", "kelurahan_clerk")),
     ("places.index", _l("Wilayah"), ("district_admin",)),
+    ("institution.completeness", _l("Registrasi Posyandu"), ("district_admin", "kelurahan_clerk")),
     ("accounts.list_users", _l("Akun"), ("district_admin",)),
     ("reference.kbm", _l("Referensi"), ("district_admin",)),
     ("districts.settings", _l("Pengaturan"), ("district_admin",)),

@@ -1,5 +1,5 @@
 """The organisation tree: district → kecamatan → kelurahan/desa → Posyandu, and Puskesmas."""
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,6 +22,8 @@ class District(FieldRecord, db.Model):
     place_name: Mapped[str | None] = mapped_column(String(60))  # where documents are signed: "Tenggarong"
     trained_target_pct: Mapped[int | None]  # share of kader trained, in percent (national target 10)
     stratum_rule: Mapped[str | None] = mapped_column(Text)  # JSON, as competence.DEFAULT_STRATUM_RULE
+    # Posyandu registration (Permendagri 13/2024): the date by which every Posyandu should be registered.
+    registration_target: Mapped[date | None]
 
     @property
     def header(self) -> str:
@@ -97,5 +99,17 @@ class Posyandu(FieldRecord, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # The order of the meja steps; some districts do pelayanan (5) before penyuluhan (4).
     step_order: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5", server_default="1,2,3,4,5")
+    # The SPM fields it serves (comma-separated codes of kader.SPM_FIELDS); each needs a ketua bidang.
+    spm_fields: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    # The institution verified by the kelurahan/desa, then validated by the district (as a kader record):
+    # baru → terverifikasi → tervalidasi, or dikembalikan with who, when and why.
+    review_status: Mapped[str] = mapped_column(String(15), default="baru", server_default="baru")
+    verified_at: Mapped[datetime | None]
+    verified_by_id: Mapped[int | None]
+    validated_at: Mapped[datetime | None]
+    validated_by_id: Mapped[int | None]
+    returned_at: Mapped[datetime | None]
+    returned_by_id: Mapped[int | None]
+    return_reason: Mapped[str | None] = mapped_column(String(300))
 
     kelurahan: Mapped[Kelurahan] = relationship(back_populates="posyandu")

@@ -12,6 +12,7 @@ from ...roles import role_required
 from ...services import places, scope
 from ...services.people import on_roll
 from ...web import get_or_404, int_arg, render
+from ..institution.routes import panel_context as institution_panel
 from . import bp
 from .forms import KaderForm, KecamatanForm, KelurahanForm, PositionForm, PosyanduForm, PuskesmasForm
 
@@ -113,7 +114,7 @@ def view_posyandu(posyandu_id: int):
     position_form.start_date.data = today
     return render("places/posyandu.html", pos=pos, board=places.board(pos.id, today), kader=kader,
                   people_count=people_count, position_form=position_form, kader_form=KaderForm(), today=today,
-                  can_edit=current_user.role == "district_admin")
+                  can_edit=current_user.role == "district_admin", **institution_panel(pos, today))
 
 
 @bp.route("/wilayah/posyandu/baru", methods=["GET", "POST"])

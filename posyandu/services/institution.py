@@ -1,0 +1,159 @@
+"""The Posyandu as an institution: the SPM fields it serves, its verification (kelurahan/desa) and validation
+(district), and the registration-completeness report per kecamatan and desa.
+
+Every function takes the acting user explicitly; lists are filtered by the user's scope.
+"""
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+
+from ..domain import institution as dom
+from ..extensions import db
+from ..models import District, Kader, KaderRole, Kecamatan, Kelurahan, Posyandu, User
+from ..models.base import utcnow
+from .audit import acting
+from .scope import posyandu_ids
+
+
+class ReviewError(ValueError):
+    """The step is not allowed for this Posyandu or this user."""
+
+
+def set_fields(actor: User, pos: Posyandu, fields) -> bool:
+    """Record the SPM fields the Posyandu serves. A change sends a verified institution back to be verified
+    again (its board now has other positions to fill). True when anything changed."""
+    acting(db.session, actor)
+    value = dom.dump_fields(fields)
+    if value == (pos.spm_fields or ""):
+        return False
+    pos.spm_fields = value
+    if pos.review_status in ("terverifikasi", "tervalidasi"):
+        pos.review_status = "baru"
+        pos.verified_at = pos.verified_by_id = pos.validated_at = pos.validated_by_id = None
+    db.session.commit()
+    return True
+
+
+def review(actor: User, pos: Posyandu, action: str, reason: str | None = None) -> None:
+    """verify (kelurahan/desa) → validate (district); either may send it back with a reason (who, when, why)."""
+    acting(db.session, actor)
+    now = utcnow()
+    reason = (reason or "").strip()
+    if action == "return" and actor.role in ("kelurahan_clerk", "district_admin"):
+        if not reason:
+            raise ReviewError("reason")
+        if pos.review_status == "dikembalikan":
+            raise ReviewError("state")
+        pos.review_status, pos.return_reason = "dikembalikan", reason
+        pos.returned_at, pos.returned_by_id = now, actor.id
+        pos.verified_at = pos.verified_by_id = pos.validated_at = pos.validated_by_id = None
+    elif action == "verify" and actor.role == "kelurahan_clerk":
+        if pos.review_status not in ("baru", "dikembalikan"):
+            raise ReviewError("state")
+        pos.review_status, pos.verified_at, pos.verified_by_id = "terverifikasi", now, actor.id
+    elif action == "validate" and actor.role == "district_admin":
+        if pos.review_status != "terverifikasi":
+            raise ReviewError("state")
+        pos.review_status, pos.validated_at, pos.validated_by_id = "tervalidasi", now, actor.id
+    else:
+        raise ReviewError("role")
+    db.session.commit()
+
+
+def held_positions(pos_ids, on: date) -> dict[int, set[str]]:
+    """Board positions held on a date, per Posyandu (live kader only), in one query."""
+    q = (select(KaderRole.posyandu_id, KaderRole.role).join(Kader)
+         .where(KaderRole.posyandu_id.in_(pos_ids), KaderRole.role != "kader", Kader.deleted_at.is_(None),
+                KaderRole.start_date <= on, or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on)))
+    out: dict[int, set[str]] = {}
+    for pid, role in db.session.execute(q):
+        out.setdefault(pid, set()).add(role)
+    return out
+
+
+def registration_of(pos: Posyandu, on: date) -> dom.Registration:
+    """What one Posyandu's registration lacks today."""
+    held = held_positions([pos.id], on).get(pos.id, set())
+    return dom.registration(pos.registration_number, pos.sk_number, dom.parse_fields(pos.spm_fields), held,
+                            pos.review_status)
+
+
+@dataclass
+class Row:
+    posyandu: Posyandu
+    kelurahan: str
+    kecamatan: str
+    reg: dom.Registration
+
+
+@dataclass
+class Report:
+    rows: list[Row]
+    by_kecamatan: list[dom.Tally]
+    by_kelurahan: list[dom.Tally]
+    total: dom.Tally
+    target: date | None
+    target_state: str
+
+
+def completeness(user: User, on: date, kelurahan_id: int | None = None, only_incomplete: bool = False) -> Report:
+    """Every active Posyandu in scope (optionally of one kelurahan/desa) with what its registration lacks, and
+    the counts per kecamatan and desa against the district's target date."""
+    q = (select(Posyandu, Kelurahan.name, Kecamatan.name).join(Kelurahan, Posyandu.kelurahan_id == Kelurahan.id)
+         .join(Kecamatan, Kelurahan.kecamatan_id == Kecamatan.id)
+         .where(Posyandu.id.in_(posyandu_ids(user)), Posyandu.active)
+         .order_by(Kecamatan.name, Kelurahan.name, Posyandu.name, Posyandu.id))
+    if kelurahan_id:
+        q = q.where(Posyandu.kelurahan_id == kelurahan_id)
+    found = db.session.execute(q).all()
+    held = held_positions([p.id for p, _, _ in found], on) if found else {}
+    rows, kec, kel, total = [], {}, {}, dom.Tally("")
+    for pos, kel_name, kec_name in found:
+        reg = dom.registration(pos.registration_number, pos.sk_number, dom.parse_fields(pos.spm_fields),
+                               held.get(pos.id, set()), pos.review_status)
+        kec.setdefault(kec_name, dom.Tally(kec_name)).add(reg)
+        kel.setdefault((kec_name, kel_name), dom.Tally(kel_name)).add(reg)
+        total.add(reg)
+        if not (only_incomplete and reg.complete):
+            rows.append(Row(pos, kel_name, kec_name, reg))
+    district = db.session.get(District, user.district_id)
+    target = district.registration_target if district else None
+    return Report(rows, list(kec.values()), list(kel.values()), total, target,
+                  dom.target_state(target, on, total.share))
+
+
+def set_target(actor: User, target: date | None) -> None:
+    """The district's 'every Posyandu registered by' date."""
+    acting(db.session, actor)
+    district = db.session.get(District, actor.district_id)
+    district.registration_target = target
+    db.session.commit()
+
+
+CSV_HEADER = ["Kecamatan", "Kelurahan/Desa", "Posyandu", "Nomor registrasi", "Nomor SK", "Tanggal SK",
+              "Bidang SPM", "Pengurus belum ada", "Status", "Lengkap", "Kekurangan"]
+
+
+def _safe(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def completeness_csv(report: Report, gap_names: dict, position_names: dict, field_names: dict,
+                     status_names: dict) -> bytes:
+    """The completeness list as CSV (UTF-8 with BOM so a spreadsheet reads the names right)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(CSV_HEADER)
+    for r in report.rows:
+        p = r.posyandu
+        w.writerow([_safe(r.kecamatan), _safe(r.kelurahan), _safe(p.name), _safe(p.registration_number),
+                     _safe(p.sk_number), p.sk_date.isoformat() if p.sk_date else "",
+                     "; ".join(str(field_names[f]) for f in dom.parse_fields(p.spm_fields)),
+                     "; ".join(str(position_names[b]) for b in r.reg.board_missing),
+                     str(status_names.get(p.review_status, p.review_status)), "ya" if r.reg.complete else "tidak",
+                     "; ".join(str(gap_names[g]) for g in r.reg.gaps)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
