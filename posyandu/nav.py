@@ -13,6 +13,7 @@ NAV = [
     ("kader.list_kader", _l("Kader"), ("district_admin", "kelurahan_clerk", "nakes", "ketua")),
     ("kader.commitments_list", _l("Komitmen"), ("kader",)),
     ("incentives.batches", _l("Insentif"), ("district_admin", "kelurahan_clerk")),
+    ("bpjs.enrolment", _l("BPJS TK"), ("district_admin", "kelurahan_clerk")),
     ("places.index", _l("Wilayah"), ("district_admin",)),
     ("institution.completeness", _l("Registrasi Posyandu"), ("district_admin", "kelurahan_clerk")),
     ("accounts.list_users", _l("Akun"), ("district_admin",)),

@@ -43,3 +43,27 @@ def seed_institutions(rng: random.Random, district_id: int, demo_posyandu: Posya
     db.session.get(District, district_id).registration_target = first_after - timedelta(days=1)
     db.session.commit()
     return {"institutions": counts}
+
+
+def seed_bpjs(rng: random.Random, demo_posyandu: Posyandu, today: date) -> dict:
+    """The demo Posyandu's kader (enrolled by seed_kader_area) get an enrolment date and an address; other kader
+    of its kelurahan are mostly not enrolled yet, as in a district starting to enrol."""
+    from .models import Kader, KaderRole
+
+    kel = demo_posyandu.kelurahan
+    kader = list(db.session.scalars(
+        select(Kader).join(KaderRole).join(Posyandu).where(Posyandu.kelurahan_id == kel.id).distinct()
+        .order_by(Kader.id)))
+    enrolled = 0
+    for i, k in enumerate(kader):
+        k.address = k.address or f"RT {i % 12 + 1:02d}, {kel.kind.capitalize()} {kel.name}"
+        if k.bpjs_tk_number:
+            k.bpjs_tk_since = date(today.year - 1, rng.randint(1, 12), 1)
+            enrolled += 1
+        elif i % 4 == 0:  # a few enrolled elsewhere in the kelurahan, one of them lapsed
+            k.bpjs_tk_number = f"2300{rng.randint(10**6, 10**7 - 1)}"
+            k.bpjs_tk_since = date(today.year - 2, 2, 1)
+            k.bpjs_tk_active_until = date(today.year - 1, 12, 31) if i % 8 == 0 else date(today.year, 12, 31)
+            enrolled += 1
+    db.session.commit()
+    return {"bpjs_enrolled": enrolled}

@@ -22,9 +22,11 @@ class Kader(FieldRecord, db.Model):
     phone: Mapped[str | None] = mapped_column(String(20))
     education: Mapped[str | None] = mapped_column(String(30))
     joined_on: Mapped[date | None]
+    address: Mapped[str | None] = mapped_column(String(200))
     deleted_at: Mapped[datetime | None]
     # BPJS Ketenagakerjaan (Bukan Penerima Upah) and the bank account incentives are paid to.
     bpjs_tk_number: Mapped[str | None] = mapped_column(String(20))
+    bpjs_tk_since: Mapped[date | None]
     bpjs_tk_active_until: Mapped[date | None]
     bank_name: Mapped[str | None] = mapped_column(String(50))
     bank_account: Mapped[str | None] = mapped_column(String(30))

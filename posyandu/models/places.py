@@ -24,6 +24,10 @@ class District(FieldRecord, db.Model):
     stratum_rule: Mapped[str | None] = mapped_column(Text)  # JSON, as competence.DEFAULT_STRATUM_RULE
     # Posyandu registration (Permendagri 13/2024): the date by which every Posyandu should be registered.
     registration_target: Mapped[date | None]
+    # BPJS Ketenagakerjaan for kader (Bukan Penerima Upah): declared income, JKK rate (basis points), JKM amount.
+    bpjs_income: Mapped[int] = mapped_column(default=1_000_000, server_default="1000000")
+    bpjs_jkk_bp: Mapped[int] = mapped_column(default=100, server_default="100")
+    bpjs_jkm: Mapped[int] = mapped_column(default=6_800, server_default="6800")
 
     @property
     def header(self) -> str:

@@ -19,8 +19,8 @@ from ..parsing import is_digits
 from .audit import acting
 from .scope import posyandu_ids
 
-KADER_FIELDS = ("name", "nik", "sex", "birth_date", "phone", "education", "joined_on", "bpjs_tk_number",
-                "bpjs_tk_active_until", "bank_name", "bank_account", "bank_account_holder")
+KADER_FIELDS = ("name", "nik", "sex", "birth_date", "phone", "education", "joined_on", "address", "bpjs_tk_number",
+                "bpjs_tk_since", "bpjs_tk_active_until", "bank_name", "bank_account", "bank_account_holder")
 REVIEW_STATES = ("baru", "terverifikasi", "tervalidasi", "dikembalikan")
 
 

@@ -22,11 +22,17 @@ class KaderForm(BaseForm):
     phone = text_field(_l("No. HP"), 20, checks=[digits(15)])
     education = SelectField(_l("Pendidikan terakhir"), choices=EDUCATION, validators=[Optional()])
     joined_on = DateField(_l("Menjadi kader sejak"), validators=[Optional(), not_in_future, not_before_1900])
+    address = text_field(_l("Alamat"), 200)
     bpjs_tk_number = text_field(_l("No. BPJS Ketenagakerjaan"), 20, checks=[digits(16)])
+    bpjs_tk_since = DateField(_l("Terdaftar BPJS sejak"), validators=[Optional(), not_before_1900])
     bpjs_tk_active_until = DateField(_l("BPJS aktif sampai"), validators=[Optional(), not_before_1900])
     bank_name = text_field(_l("Bank"), 50)
     bank_account = text_field(_l("No. rekening"), 30, checks=[digits(20)])
     bank_account_holder = text_field(_l("Nama pemilik rekening"), 100)
+
+    def validate_bpjs_tk_active_until(self, field):
+        if field.data and self.bpjs_tk_since.data and field.data < self.bpjs_tk_since.data:
+            raise ValidationError(_l("Tanggal aktif sampai tidak boleh sebelum tanggal terdaftar."))
 
     def validate_bank_account(self, field):
         if field.data and not self.bank_name.data:
