@@ -131,3 +131,18 @@ REGISTRATION_GAPS = {
 }
 REVIEW_STATES = {"baru": _l("Belum diverifikasi"), "terverifikasi": _l("Terverifikasi"),
                  "tervalidasi": _l("Tervalidasi"), "dikembalikan": _l("Dikembalikan")}
+ASSET_KINDS = {
+    "laptop": _l("Laptop"),
+    "baby_scale": _l("Timbangan bayi digital"),
+    "dacin": _l("Dacin"),
+    "standing_scale": _l("Timbangan berdiri"),
+    "length_board": _l("Papan ukur panjang badan"),
+    "stadiometer": _l("Stadiometer"),
+    "lila_tape": _l("Pita LILA"),
+    "head_tape": _l("Pita lingkar kepala"),
+    "tensimeter": _l("Tensimeter"),
+}
+ASSET_CONDITIONS = {"baik": _l("Baik"), "rusak_ringan": _l("Rusak ringan"), "rusak_berat": _l("Rusak berat"),
+                    "hilang": _l("Hilang")}
+CHECK_STATES = {"ok": _l("sesuai jadwal"), "due_soon": _l("segera diperiksa"), "overdue": _l("lewat jadwal periksa"),
+                "never": _l("belum pernah diperiksa")}

@@ -15,6 +15,7 @@ NAV = [
     ("incentives.batches", _l("Insentif"), ("district_admin", "kelurahan_clerk")),
     ("bpjs.enrolment", _l("BPJS TK"), ("district_admin", "kelurahan_clerk")),
     ("places.index", _l("Wilayah"), ("district_admin",)),
+    ("kit.totals", _l("Inventaris"), ("district_admin", "kelurahan_clerk", "nakes")),
     ("institution.completeness", _l("Registrasi Posyandu"), ("district_admin", "kelurahan_clerk")),
     ("accounts.list_users", _l("Akun"), ("district_admin",)),
     ("reference.kbm", _l("Referensi"), ("district_admin",)),

@@ -153,10 +153,11 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
     from .seed_incentives import seed_incentive_policies
 
     made.update(seed_incentive_policies(district.id))
-    from .seed_kit import seed_bpjs, seed_institutions
+    from .seed_kit import seed_assets, seed_bpjs, seed_institutions
 
     made.update(seed_institutions(rng, district.id, api_api, today))
     made.update(seed_bpjs(rng, api_api, today))
+    made.update(seed_assets(rng, district.id, api_api, today))
     made.update(posyandu=len(posyandu_list), accounts=[a[0] for a in accounts], demo_posyandu=api_api.name)
     return made
 

@@ -67,3 +67,58 @@ def seed_bpjs(rng: random.Random, demo_posyandu: Posyandu, today: date) -> dict:
             enrolled += 1
     db.session.commit()
     return {"bpjs_enrolled": enrolled}
+
+
+# Bontang's 2025 handover to its Posyandu (DESIGN §3 / issue 12): laptops and anthropometry kits.
+HANDOVER = {"laptop": 79, "baby_scale": 62, "standing_scale": 63, "length_board": 10, "stadiometer": 23,
+            "lila_tape": 90, "head_tape": 89, "tensimeter": 78}
+LABEL_PREFIX = {"laptop": "LPT", "baby_scale": "TBD", "standing_scale": "TBB", "length_board": "PPB",
+                "stadiometer": "STD", "lila_tape": "LILA", "head_tape": "LK", "tensimeter": "TNS"}
+
+
+def seed_assets(rng: random.Random, district_id: int, demo_posyandu: Posyandu, today: date) -> dict:
+    """The handover spread over the district's Posyandu (round robin, the demo Posyandu first), received in
+    2025 from the APBD; scales and tensimeters checked at handover, some since; a few damaged, one lost. The demo
+    Posyandu has a standing scale past its check, so its hari buka shows the warning."""
+    import uuid
+
+    from sqlalchemy import insert
+
+    from .models import Asset
+
+    district = db.session.get(District, district_id)
+    posyandu = [demo_posyandu] + [p for p in db.session.scalars(
+        select(Posyandu).join(Kelurahan).join(Kecamatan).where(Kecamatan.district_id == district_id)
+        .order_by(Posyandu.id)) if p.id != demo_posyandu.id]
+    now = utcnow()
+    received = date(2025, 9, 15) if today >= date(2025, 9, 15) else today - timedelta(days=60)
+    source = f"APBD {district.name} {received.year}"
+    rows, n = [], 0
+    checked_kinds = ("baby_scale", "standing_scale", "tensimeter")
+    for kind, count in HANDOVER.items():
+        for i in range(count):
+            pos = posyandu[i % len(posyandu)]
+            checked = None
+            if kind in checked_kinds:
+                r = rng.random()
+                checked = (received if r < 0.55 else today - timedelta(days=rng.randint(20, 300)) if r < 0.85
+                           else today - timedelta(days=rng.randint(380, 560)) if r < 0.95 else None)
+                if checked is not None and checked > today:
+                    checked = today
+            r = rng.random()
+            condition = "baik" if r < 0.9 else "rusak_ringan" if r < 0.97 else "rusak_berat"
+            rows.append({"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now, "posyandu_id": pos.id,
+                         "kind": kind, "label": f"{LABEL_PREFIX[kind]}-{district.code or district.id}-{i + 1:03d}",
+                         "received_on": received, "source": source, "condition": condition, "checked_on": checked,
+                         "check_months": None, "notes": None, "retired_on": None, "retired_reason": None})
+            n += 1
+    # The demo Posyandu's standing scale: last checked over a year ago.
+    demo_scale = next(r for r in rows if r["posyandu_id"] == demo_posyandu.id and r["kind"] == "standing_scale")
+    demo_scale.update(checked_on=today - timedelta(days=400), condition="baik")
+    for r in rows:
+        if r["posyandu_id"] == demo_posyandu.id and r["kind"] == "baby_scale":
+            r.update(checked_on=today - timedelta(days=40), condition="baik")
+    rows[rng.randrange(len(rows))]["condition"] = "hilang"
+    db.session.execute(insert(Asset), rows)
+    db.session.commit()
+    return {"assets": n}

@@ -94,3 +94,17 @@ def transfer_of(t: Tree, key: str):
     db.session.add(tr)
     db.session.commit()
     return tr
+
+
+def asset_of(t: Tree, key: str):
+    """A baby scale of Posyandu `key` (made on first use)."""
+    from posyandu.models import Asset
+
+    if not hasattr(t, "assets"):
+        t.assets = {}
+    if key not in t.assets:
+        a = Asset(posyandu_id=t.posyandu[key].id, kind="baby_scale", label=f"TB-{key}", condition="baik")
+        db.session.add(a)
+        db.session.commit()
+        t.assets[key] = a
+    return t.assets[key]

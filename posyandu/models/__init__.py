@@ -1,5 +1,6 @@
 """All models, imported so SQLAlchemy and Alembic see every table."""
 from .accounts import DISTRICT_ROLES, ROLES, AuthSession, Throttle, User
+from .assets import Asset
 from .audit import AuditLog, IdempotencyKey
 from .growth import Measurement
 from .home_visits import HomeVisit
@@ -13,7 +14,7 @@ from .roster import Certificate, Commitment, CommitmentTemplate, ImmutableRecord
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
-    "DISTRICT_ROLES", "ROLES", "AuthSession", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "MonthEvent", "PosyanduMonth",
+    "Asset", "DISTRICT_ROLES", "ROLES", "AuthSession", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "MonthEvent", "PosyanduMonth",
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "KaderSigner", "Person", "PersonTransfer", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",

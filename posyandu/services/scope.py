@@ -6,7 +6,7 @@ which answers None (404 in a view) for anything outside the user's node.
 from sqlalchemy import Select, and_, false, or_, select
 
 from ..extensions import db
-from ..models import DISTRICT_ROLES, Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, PersonTransfer, Posyandu, Puskesmas, User
+from ..models import DISTRICT_ROLES, Asset, Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, PersonTransfer, Posyandu, Puskesmas, User
 
 
 def _none(column) -> Select:
@@ -87,6 +87,7 @@ _SCOPE_OF = {
     Kecamatan: lambda u, obj_id: select(Kecamatan.id).where(Kecamatan.id == obj_id, Kecamatan.id.in_(kecamatan_ids(u))),
     Puskesmas: lambda u, obj_id: select(Puskesmas.id).where(Puskesmas.id == obj_id, Puskesmas.id.in_(puskesmas_ids(u))),
     User: lambda u, obj_id: select(User.id).where(User.id == obj_id, User.district_id == u.district_id),
+    Asset: lambda u, obj_id: select(Asset.id).where(Asset.id == obj_id, Asset.posyandu_id.in_(posyandu_ids(u))),
     HariBuka: lambda u, obj_id: select(HariBuka.id).where(HariBuka.id == obj_id,
                                                           HariBuka.posyandu_id.in_(posyandu_ids(u))),
     # Kader: visible through any role (past or present) in a Posyandu in scope.
