@@ -12,6 +12,7 @@ NAV = [
     ("months.overview", _l("Status laporan"), ("district_admin", "kelurahan_clerk", "nakes", "ketua")),
     ("kader.list_kader", _l("Kader"), ("district_admin", "kelurahan_clerk", "nakes", "ketua")),
     ("kader.commitments_list", _l("Komitmen"), ("kader",)),
+    ("me.home", _l("Saya"), ("kader", "ketua")),
     ("incentives.batches", _l("Insentif"), ("district_admin", "kelurahan_clerk")),
     ("bpjs.enrolment", _l("BPJS TK"), ("district_admin", "kelurahan_clerk")),
     ("places.index", _l("Wilayah"), ("district_admin",)),
