@@ -23,7 +23,8 @@ def seed_institutions(rng: random.Random, district_id: int, demo_posyandu: Posya
     counts = {"tervalidasi": 0, "terverifikasi": 0, "baru": 0, "dikembalikan": 0}
     for i, pos in enumerate(posyandu):
         extra = rng.random()
-        pos.spm_fields = "kesehatan" + (",pendidikan" if extra < 0.12 else ",sosial" if extra < 0.2 else "")
+        pos.spm_fields = "kesehatan" + ("" if pos.id == demo_posyandu.id else ",pendidikan" if extra < 0.12
+                                        else ",sosial" if extra < 0.2 else "")
         r = rng.random()
         state = ("tervalidasi" if r < 0.6 or pos.id == demo_posyandu.id else "terverifikasi" if r < 0.8
                  else "baru" if r < 0.97 else "dikembalikan")

@@ -119,9 +119,18 @@ def test_who_pays_follows_the_incentive_policy(enrolled):
 def test_page_and_exports_for_the_bpjs_office(enrolled, login):
     t = enrolled
     admin = login("admin_d")
+    # The district first sees the counts per kelurahan/desa, then opens one list.
     html = admin.get("/bpjs/").get_data(as_text=True)
-    assert "Ani Aktif" in html and "Rp33.600" in html and "Fitri Kota E" not in html
+    assert "Ani Aktif" not in html and "Rp33.600" in html and "Kelurahan B" in html and "Kelurahan C" not in html
     kel = t.kelurahan["A"].id
+    html = admin.get(f"/bpjs/?kelurahan={kel}").get_data(as_text=True)
+    assert "Ani Aktif" in html and "Dewi Belum" not in html and "Fitri Kota E" not in html
+    tallies = {k.name: k for k in bpjs.per_kelurahan(bpjs.enrolment(t.users["admin_d"], date.today()))}
+    a = tallies["Kelurahan A"]
+    assert (a.kader, a.active, a.lapsed, a.not_enrolled, a.nik_missing, a.premium) == (5, 2, 1, 2, 3, 33_600)
+    assert tallies["Kelurahan B"].not_enrolled == 1
+    # The clerk has one kelurahan: her list straight away.
+    assert "Ani Aktif" in login("clerk_a").get("/bpjs/").get_data(as_text=True)
     resp = admin.get(f"/bpjs/?format=csv&kelurahan={kel}")
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
     lines = resp.get_data().decode("utf-8-sig").strip().splitlines()

@@ -35,6 +35,7 @@ def set_rates(actor: User, income: int, jkk_bp: int, jkm: int) -> None:
 @dataclass
 class Row:
     kader: Kader
+    kelurahan_id: int
     kelurahan: str
     posyandu: list[str]
     state: str
@@ -62,16 +63,16 @@ class Enrolment:
 def enrolment(user: User, on: date, kelurahan_id: int | None = None) -> Enrolment:
     """Every live kader with a current role in the Posyandu in scope (optionally of one kelurahan/desa): enrolled
     since, active until, NIK missing, not enrolled — with the month's premium and who pays it."""
-    current = (select(KaderRole.kader_id, Posyandu.name, Kelurahan.name).select_from(KaderRole)
+    current = (select(KaderRole.kader_id, Posyandu.name, Kelurahan.id, Kelurahan.name).select_from(KaderRole)
                .join(Posyandu, KaderRole.posyandu_id == Posyandu.id)
                .join(Kelurahan, Posyandu.kelurahan_id == Kelurahan.id)
                .where(KaderRole.posyandu_id.in_(posyandu_ids(user)), KaderRole.start_date <= on,
                       or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on)))
     if kelurahan_id:
         current = current.where(Posyandu.kelurahan_id == kelurahan_id)
-    where: dict[int, tuple[str, list[str]]] = {}
-    for kid, pos_name, kel_name in db.session.execute(current):
-        kel, names = where.setdefault(kid, (kel_name, []))
+    where: dict[int, tuple[int, str, list[str]]] = {}
+    for kid, pos_name, kel_id, kel_name in db.session.execute(current):
+        names = where.setdefault(kid, (kel_id, kel_name, []))[2]
         if pos_name not in names:
             names.append(pos_name)
     district = db.session.get(District, user.district_id)
@@ -83,8 +84,8 @@ def enrolment(user: User, on: date, kelurahan_id: int | None = None) -> Enrolmen
         state = dom.enrolment_state(k.bpjs_tk_number, k.bpjs_tk_since, k.bpjs_tk_active_until, on)
         counts[state] += 1
         counts["nik_missing"] += not k.nik
-        kel, names = where[k.id]
-        rows.append(Row(k, kel, sorted(names), state, prem.total if state == "active" else 0))
+        kel_id, kel, names = where[k.id]
+        rows.append(Row(k, kel_id, kel, sorted(names), state, prem.total if state == "active" else 0))
     rows.sort(key=lambda r: (r.kelurahan, r.kader.name, r.kader.id))
     policy = policy_in_force(user.district_id, on)
     if policy is None:
@@ -94,6 +95,32 @@ def enrolment(user: User, on: date, kelurahan_id: int | None = None) -> Enrolmen
     else:
         payer = Payer("district", 0, False)
     return Enrolment(rows, prem, payer, counts, sum(r.premium for r in rows))
+
+
+@dataclass
+class KelurahanTally:
+    id: int
+    name: str
+    kader: int = 0
+    active: int = 0
+    lapsed: int = 0  # expired or not yet started
+    not_enrolled: int = 0
+    nik_missing: int = 0
+    premium: int = 0
+
+
+def per_kelurahan(e: Enrolment) -> list[KelurahanTally]:
+    """The enrolment counted per kelurahan/desa (the district's overview before it opens one list)."""
+    out: dict[int, KelurahanTally] = {}
+    for r in e.rows:
+        t = out.setdefault(r.kelurahan_id, KelurahanTally(r.kelurahan_id, r.kelurahan))
+        t.kader += 1
+        t.active += r.state == "active"
+        t.lapsed += r.state in ("expired", "not_yet")
+        t.not_enrolled += r.state == "not_enrolled"
+        t.nik_missing += not r.kader.nik
+        t.premium += r.premium
+    return sorted(out.values(), key=lambda t: t.name)
 
 
 EXPORT_HEADER = ["No", "NIK", "Nama", "Tanggal lahir", "No. kepesertaan BPJS TK", "Terdaftar sejak", "Aktif sampai",

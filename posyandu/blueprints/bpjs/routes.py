@@ -59,8 +59,10 @@ def enrolment():
     if current_user.role == "district_admin":
         d = db.session.get(District, current_user.district_id)
         form = RatesForm(data={"income": d.bpjs_income, "jkk_bp": d.bpjs_jkk_bp, "jkm": d.bpjs_jkm})
+    # A district opens one kelurahan/desa at a time; before that it sees the counts per kelurahan/desa.
+    summary = bpjs.per_kelurahan(e) if kel_id is None and len(kels) > 1 else None
     return render("bpjs/enrolment.html", e=e, kels=kels, kel_id=kel_id, today=today, rupiah=rupiah,
-                  rates_form=form)
+                  rates_form=form, summary=summary)
 
 
 @bp.route("/tarif", methods=["POST"])
