@@ -161,3 +161,18 @@ def test_report_page_target_and_csv(tree, login):
     assert "sudah lewat" in admin.get("/lembaga/kelengkapan").get_data(as_text=True)
     # The clerk may read the report but not set the target.
     assert login("clerk_a").post("/lembaga/target", {"target": target.isoformat()}).status_code == 403
+
+
+def test_a_registration_change_sends_a_validated_institution_back_to_be_verified(tree, login):
+    pos = _complete(tree, "A1")
+    admin = login("admin_d")
+    # A schedule change is not part of what was verified.
+    pos.schedule_day = 12
+    db.session.commit()
+    assert db.session.get(Posyandu, pos.id).review_status == "tervalidasi"
+    form = {"kelurahan_id": pos.kelurahan_id, "name": pos.name, "registration_number": "REG-A1-BARU",
+            "sk_number": pos.sk_number, "sk_date": "2025-03-01", "schedule_kind": "day_of_month", "schedule_day": "12",
+            "schedule_week": "0", "schedule_weekday": "-1", "active": "y"}
+    assert admin.post(f"/wilayah/posyandu/{pos.id}/ubah", form).status_code == 303
+    p = db.session.get(Posyandu, pos.id)
+    assert (p.registration_number, p.review_status, p.validated_at) == ("REG-A1-BARU", "baru", None)

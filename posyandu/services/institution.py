@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, inspect, or_, select
 
 from ..domain import institution as dom
 from ..extensions import db
@@ -16,6 +16,22 @@ from ..models import District, Kader, KaderRole, Kecamatan, Kelurahan, Posyandu,
 from ..models.base import utcnow
 from .audit import acting
 from .scope import posyandu_ids
+
+
+# What the kelurahan verified and the district validated: a change sends the institution back to be verified again
+# (as a kader record's correction does), whichever form made it.
+REGISTRATION_FIELDS = ("name", "registration_number", "sk_number", "sk_date", "sk_update_number", "sk_update_date",
+                       "company_run", "company_name", "spm_fields")
+
+
+@event.listens_for(Posyandu, "before_update")
+def _registration_changed(mapper, connection, target):
+    state = inspect(target)
+    if target.review_status not in ("terverifikasi", "tervalidasi") or state.attrs.review_status.history.has_changes():
+        return
+    if any(state.attrs[f].history.has_changes() for f in REGISTRATION_FIELDS):
+        target.review_status = "baru"
+        target.verified_at = target.verified_by_id = target.validated_at = target.validated_by_id = None
 
 
 class ReviewError(ValueError):
@@ -29,10 +45,7 @@ def set_fields(actor: User, pos: Posyandu, fields) -> bool:
     value = dom.dump_fields(fields)
     if value == (pos.spm_fields or ""):
         return False
-    pos.spm_fields = value
-    if pos.review_status in ("terverifikasi", "tervalidasi"):
-        pos.review_status = "baru"
-        pos.verified_at = pos.verified_by_id = pos.validated_at = pos.validated_by_id = None
+    pos.spm_fields = value  # a verified institution goes back to be verified (_registration_changed)
     db.session.commit()
     return True
 
