@@ -1,7 +1,7 @@
 """Posyandu as an institution: the SPM fields it serves, its verification and validation, a registration target
 
 Revision ID: a3f1c2d4e5b6
-Revises: 341f91db46ed
+Revises: 4a7ba0756bf1
 Create Date: 2026-12-02 15:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a3f1c2d4e5b6'
-down_revision = '341f91db46ed'
+down_revision = '4a7ba0756bf1'
 branch_labels = None
 depends_on = None
 
