@@ -123,3 +123,33 @@ def seed_assets(rng: random.Random, district_id: int, demo_posyandu: Posyandu, t
     db.session.execute(insert(Asset), rows)
     db.session.commit()
     return {"assets": n}
+
+
+def seed_kukar_institutions(district_id: int, today: date) -> dict:
+    """Kukar's Posyandu as village institutions: every one serves kesehatan, pendidikan and sosial (the first all six
+    SPM fields); the first validated, the second verified, the rest new; boards still incomplete (only a ketua), so
+    the completeness report has work to show; a target of every Posyandu registered by the end of next June. Its
+    kader are enrolled in BPJS Ketenagakerjaan from January 2025."""
+    from .models import Kader, KaderRole
+
+    admin = db.session.scalar(select(User).where(User.district_id == district_id, User.role == "district_admin")
+                              .order_by(User.id))
+    posyandu = list(db.session.scalars(
+        select(Posyandu).join(Kelurahan).join(Kecamatan).where(Kecamatan.district_id == district_id)
+        .order_by(Posyandu.id)))
+    now = utcnow()
+    for i, pos in enumerate(posyandu):
+        pos.spm_fields = ("kesehatan,pendidikan,pekerjaan_umum,perumahan_rakyat,trantibumlinmas,sosial" if i == 0
+                          else "kesehatan,pendidikan,sosial")
+        if i <= 1:
+            pos.review_status, pos.verified_at, pos.verified_by_id = "terverifikasi", now, admin.id
+        if i == 0:
+            pos.review_status, pos.validated_at, pos.validated_by_id = "tervalidasi", now, admin.id
+    db.session.get(District, district_id).registration_target = date(today.year + 1, 6, 30)
+    kader = db.session.scalars(select(Kader).join(KaderRole).join(Posyandu).join(Kelurahan).join(Kecamatan)
+                               .where(Kecamatan.district_id == district_id).distinct())
+    for k in kader:
+        if k.bpjs_tk_number and k.bpjs_tk_since is None:
+            k.bpjs_tk_since = date(2025, 1, 1)
+    db.session.commit()
+    return {"institutions": len(posyandu)}

@@ -95,4 +95,7 @@ def seed_kukar(password_hash: str, today: date | None = None) -> dict:
         **{f"{c}_{key}": v for c in ("attendance", "commitment", "home_visits")
            for key, v in (("required", False), ("cut_kind", "percent"), ("cut_value", 0), ("cut_reason", None))}})
     db.session.commit()
+    from .seed_kit import seed_kukar_institutions
+
+    seed_kukar_institutions(district.id, today)
     return {"posyandu": len(posyandu), "kader": k, "accounts": [a[0] for a in accounts]}

@@ -176,3 +176,21 @@ def test_a_registration_change_sends_a_validated_institution_back_to_be_verified
     assert admin.post(f"/wilayah/posyandu/{pos.id}/ubah", form).status_code == 303
     p = db.session.get(Posyandu, pos.id)
     assert (p.registration_number, p.review_status, p.validated_at) == ("REG-A1-BARU", "baru", None)
+
+
+def test_kukar_demo_has_its_own_target_and_gaps_and_district_one_is_untouched(tree):
+    from posyandu.models import District, User
+    from posyandu.seed_kukar import seed_kukar
+    from posyandu.services.accounts import hash_password
+
+    from .conftest import PASSWORD
+
+    seed_kukar(hash_password(PASSWORD))
+    admin = db.session.scalar(db.select(User).where(User.username == "admin_kukar"))
+    rep = institution.completeness(admin, date.today())
+    assert rep.total.total == 8 and rep.target == date(date.today().year + 1, 6, 30)
+    assert rep.total.gaps["board"] == 8  # only a ketua so far: sekretaris, bendahara and ketua bidang missing
+    first = next(r.reg for r in rep.rows if r.posyandu.review_status == "tervalidasi")  # serves all six fields
+    assert "bidang_trantibumlinmas" in first.board_missing and "validation" not in first.gaps
+    assert db.session.get(District, tree.districts["D"].id).registration_target is None
+    assert institution.completeness(tree.users["admin_d"], date.today()).total.total == 4
