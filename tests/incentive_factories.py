@@ -6,7 +6,7 @@ from datetime import date
 from posyandu.domain.incentives import month_start
 from posyandu.extensions import db
 from posyandu.models import IncentiveBatch
-from posyandu.services import incentives
+from posyandu.services import incentives, months
 
 from . import kader_factories
 
@@ -37,6 +37,36 @@ def last_month() -> date:
 def admin_of(t, key):
     district_id = t.posyandu[key].kelurahan.kecamatan.district_id
     return next(u for u in t.users.values() if u.district_id == district_id and u.role == "district_admin")
+
+
+def approve_month(t, key: str, month: date) -> None:
+    """Posyandu `key`'s month goes open → submitted → (verified →) approved, the district admin acting at every level
+    (an earlier month still open is closed first). A batch pays only from approved months (issue 13), so a test that
+    expects money closes the months it pays from — after recording what the month holds: approval freezes it."""
+    pos, admin, month = t.posyandu[key], admin_of(t, key), month_start(month)
+    state = months.state_of(pos.id, month)
+    if state == "approved":
+        return
+    if state == "open":
+        if months.previous_open(pos.id, month):
+            approve_month(t, key, month_start(date.fromordinal(month.toordinal() - 1)))
+        months.submit(admin, pos, month)
+    if months.state_of(pos.id, month) == "submitted" and months.settings_of(pos).verify:
+        months.verify(admin, pos, month)
+    months.approve(admin, pos, month)
+    db.session.commit()
+
+
+def close_months(t, month: date, *keys: str) -> None:
+    """Approve the month of each Posyandu named (all of the tree when none is)."""
+    for key in keys or tuple(t.posyandu):
+        approve_month(t, key, month)
+
+
+def reopen_month(t, key: str, month: date, reason: str = "Koreksi data") -> None:
+    """Reopen an approved month (the district admin, with a reason) so its records may change again."""
+    months.reopen(admin_of(t, key), t.posyandu[key], month_start(month), reason)
+    db.session.commit()
 
 
 def _cache(t) -> dict:

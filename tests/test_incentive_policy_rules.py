@@ -11,7 +11,7 @@ from posyandu.extensions import db
 from posyandu.models import IncentivePolicy
 from posyandu.services import incentives as svc
 
-from .incentive_factories import policy_data
+from .incentive_factories import close_months, policy_data
 from .test_incentives import NOV, kader, line_of
 
 START = date(2024, 1, 1)
@@ -60,6 +60,7 @@ def test_batch_holds_unverified_and_returned_records_and_pays_board_as_policy(ap
     ok = kader(tree, "Sudah Verif", [("A1", "kader", START, None)], review_status="terverifikasi")
     valid = kader(tree, "Sudah Valid", [("A1", "kader", START, None)], review_status="tervalidasi")
     board = kader(tree, "Sekretaris Saja", [("A1", "sekretaris", START, None)], review_status="tervalidasi")
+    close_months(tree, NOV, "A1", "A2")  # a batch pays from approved months only (issue 13)
     batch = svc.compute(clerk, tree.kelurahan["A"], NOV)
     for k in (new, back):
         ln = line_of(batch, k)

@@ -12,7 +12,7 @@ from posyandu.models import (AuditLog, Commitment, Duty, HariBuka, IncentiveBatc
                              LockedBatch)
 from posyandu.services import incentives as svc
 
-from .incentive_factories import policy_data
+from .incentive_factories import approve_month, close_months, policy_data, reopen_month
 
 OCT, NOV = date(2025, 10, 1), date(2025, 11, 1)
 
@@ -82,6 +82,7 @@ def people(tree):
     hari_buka(t, "A2", date(2025, 11, 12), present=[ppl["cross"], ppl["joined"]])
     for key in ("full", "double", "cross", "left", "absent"):
         sign(ppl[key], t, "A1")
+    close_months(t, NOV, "A1", "A2", "B1", "B2")  # a batch pays from approved months only (issue 13)
     return ppl
 
 
@@ -92,12 +93,14 @@ def test_policy_change_at_the_month_boundary_and_kukar_is_separate(app, tree, pe
     assert svc.policy_in_force(tree.districts["D"].id, NOV).id == new.id
     assert svc.policy_in_force(tree.districts["E"].id, NOV).id == kukar.id
     clerk = tree.users["clerk_a"]
+    close_months(tree, OCT, "A1", "A2", "B1")
     oct_ = svc.compute(clerk, tree.kelurahan["A"], OCT)
     nov = svc.compute(clerk, tree.kelurahan["A"], NOV)
     assert oct_.policy_id == old.id and nov.policy_id == new.id
     assert line_of(oct_, people["full"]).gross == 300_000
     assert line_of(nov, people["full"]).gross == 1_000_000
     kader(tree, "Kader Kukar", [("C1", "kader", date(2024, 1, 1), None)])
+    approve_month(tree, "C1", NOV)
     kb = svc.compute(tree.users["admin_e"], tree.kelurahan["C"], NOV)
     assert [ln.gross for ln in kb.lines] == [250_000]
 
@@ -239,10 +242,13 @@ def test_a_correction_is_a_new_adjusting_batch_with_the_differences(app, tree, p
     clerk = tree.users["clerk_a"]
     with pytest.raises(svc.IncentiveError, match="no_difference"):
         svc.correct(clerk, nov)
-    # Attendance of the absent kader was recorded late: she did come.
+    # Attendance of the absent kader was recorded late: she did come. The month is closed, so it is reopened,
+    # corrected and approved again (issue 13); the paid batch is corrected from the new snapshot.
+    reopen_month(tree, "A1", NOV, "Kehadiran Wulan tercatat terlambat")
     duty = db.session.scalar(select(Duty).where(Duty.kader_id == people["absent"].id))
     duty.present = True
     db.session.commit()
+    approve_month(tree, "A1", NOV)
     fix = svc.correct(clerk, nov, key="k-fix")
     assert svc.correct(clerk, nov, key="k-fix").id == fix.id  # double click
     assert (fix.sequence, fix.corrects_id, fix.status) == (1, nov.id, "draft")
@@ -267,6 +273,12 @@ def test_recompute_keeps_adjustments_and_follows_new_records(app, tree, people):
     nov = svc.compute(clerk, tree.kelurahan["A"], NOV)
     svc.adjust_line(clerk, line_of(nov, people["full"]), -50_000, "Terlambat laporan")
     sign(people["joined"], tree, "A2")
+    svc.recompute(clerk, nov)
+    # The batch reads the approved month's snapshot: a commitment signed afterwards counts once the month is
+    # reopened and approved again.
+    assert line_of(nov, people["joined"]).reductions[0]["code"] == "commitment"
+    reopen_month(tree, "A2", NOV, "Komitmen Rina ditandatangani")
+    approve_month(tree, "A2", NOV)
     svc.recompute(clerk, nov)
     assert line_of(nov, people["full"]).gross == 950_000
     assert line_of(nov, people["joined"]).reductions == []

@@ -58,6 +58,7 @@ def test_clerk_cannot_set_policy(app, tree, login):
 def test_clerk_computes_once_reviews_adjusts_and_admin_approves_then_paid_is_locked(app, tree, login):
     _policy(tree)
     kader_factories.kader_of(tree, "A1", name="Ni Luh Putu \u0100yu")
+    f.close_months(tree, f.last_month(), "A1", "A2")  # a batch pays from approved months only (issue 13)
     c = login("clerk_a")
     assert "Hitung" in c.get("/insentif/").get_data(as_text=True)
     form = {"kelurahan_id": tree.kelurahan["A"].id, "month": f.last_month().strftime("%Y-%m"), "idempotency_key": "b1"}

@@ -21,6 +21,15 @@ Rules, chosen once and used everywhere:
 * **Verification:** a person whose kader record is not verified (new, or sent back) is paid only if the policy
   says so; otherwise her line is kept at zero with the reason "Menunggu verifikasi" (a hold, not a loss: the
   next batch or a correction pays her once verified).
+* **Closed months only (issue 13):** a batch pays from approved Posyandu-months. A person who served a Posyandu
+  whose month is not approved yet gets a line held at zero with the reason "Laporan bulan belum disetujui" —
+  never silently missing. A person serving two Posyandu is held as a whole until *both* months are approved (her
+  conditions — attendance, home visits, on-time reports — are judged over all her Posyandu, so half the data
+  would judge her wrongly); she is paid by a recompute of the draft or, once the batch is paid, by a correction.
+  No condition is assessed on a held line.
+* **On-time report (`on_time`):** the Posyandu-month's report was first submitted within the district's
+  `timely_days` after the month ended (measured by the server, services.months). With several Posyandu the
+  condition is met only when every one of them reported on time.
 * **Board-only roles:** sekretaris, bendahara and ketua bidang without kader duties (no kader or ketua role on a
   day) are paid the policy's board amount, and nothing when the policy sets none — never the kader amount by
   default.
@@ -34,12 +43,13 @@ from datetime import date
 
 BPJS_TK_BPU = 16_800  # JKK Rp10.000 + JKM Rp6.800 a month (Bukan Penerima Upah)
 FUNDING_SOURCES = ("APBD", "APBDes", "Dana Desa")
-CONDITIONS = ("attendance", "commitment", "home_visits")
+CONDITIONS = ("attendance", "commitment", "home_visits", "on_time")
 REDUCTION_KINDS = ("percent", "amount")
 FULL_BP = 10_000
 KADER_DUTY_ROLES = ("kader", "ketua")  # roles that work the hari buka; the other board positions do not
 VERIFIED = ("terverifikasi", "tervalidasi")  # kader review states that count as verified
 HOLD_REASON = "Menunggu verifikasi"
+MONTH_HOLD_REASON = "Laporan bulan belum disetujui"  # a held line: her Posyandu-month is not approved yet
 # A batch's state as the Indonesian documents (XLSX) name it; the screens use labels.BATCH_STATUS.
 STATUS_NAMES = {"draft": "Draf", "approved": "Disetujui", "paid": "Dibayar"}
 
@@ -142,6 +152,9 @@ class KaderMonth:
     home_visits: int | None = None  # None: not recorded in the system (the condition is not applied)
     bpjs_enrolled: bool = False
     verified: bool = True  # the kader record is verified (or validated) by the kelurahan
+    report_on_time: bool | None = None  # every Posyandu she served reported on time (None: not known)
+    late_posyandu: tuple[str, ...] = ()  # the Posyandu whose report was late (printed in the reason's note)
+    unapproved: tuple[str, ...] = ()  # the Posyandu she served whose month is not approved: the line is held
 
 
 @dataclass(frozen=True)
@@ -190,12 +203,15 @@ def _condition_met(policy: Policy, code: str, km: KaderMonth) -> bool | None:
         return km.commitment_signed
     if code == "home_visits":
         return None if km.home_visits is None else km.home_visits >= policy.min_home_visits
+    if code == "on_time":
+        return km.report_on_time
     raise ValueError(code)
 
 
 NOT_ASSESSED = {
     "attendance": "Tidak ada hari buka di Posyandunya bulan ini: syarat kehadiran tidak diterapkan.",
     "home_visits": "Kunjungan rumah belum tercatat di sistem: syarat kunjungan rumah tidak diterapkan.",
+    "on_time": "Ketepatan waktu laporan tidak tercatat: syarat laporan tepat waktu tidak diterapkan.",
 }
 
 
@@ -232,6 +248,12 @@ def compute_line(policy: Policy, month: date, km: KaderMonth, pph21_bp: int | No
     if len(served) < dim:
         notes.append(f"Prorata {len(served)}/{dim} hari.")
     cuts, left = [], prorated
+    if km.unapproved:  # held whole: no condition is judged on a month that is not closed
+        notes.append(f"Ditahan: laporan bulan {', '.join(km.unapproved)} belum disetujui; dibayar setelah "
+                     "disetujui (hitung ulang atau batch koreksi).")
+        line = Line(kader_id=km.kader_id, name=km.name, units=units, days_served=len(served), days_in_month=dim,
+                    base=base, prorated=prorated, cuts=[Cut("month_open", prorated, MONTH_HOLD_REASON)], notes=notes)
+        return settle(line, policy.pph21_bp if pph21_bp is None else pph21_bp, 0)  # nothing paid: no BPJS due
     for code in CONDITIONS:
         red = policy.require.get(code)
         if red is None:
@@ -243,6 +265,8 @@ def compute_line(policy: Policy, month: date, km: KaderMonth, pph21_bp: int | No
             amount = min(red.amount_of(prorated), left)
             left -= amount
             cuts.append(Cut(code, amount, red.reason))
+            if code == "on_time" and km.late_posyandu:
+                notes.append(f"Laporan terlambat: {', '.join(km.late_posyandu)}.")
     if not km.verified:
         if policy.hold_unverified:
             cuts.append(Cut("verification", left, HOLD_REASON))

@@ -48,6 +48,11 @@ class IncentivePolicy(FieldRecord, db.Model):
     home_visits_cut_kind: Mapped[str] = mapped_column(String(7), default="percent")
     home_visits_cut_value: Mapped[int] = mapped_column(default=0)
     home_visits_cut_reason: Mapped[str | None] = mapped_column(String(200))
+    # "Laporan tepat waktu" (issue 13): the kader's Posyandu-month report was on time (PosyanduMonth.on_time).
+    on_time_required: Mapped[bool] = mapped_column(default=False, server_default=false())
+    on_time_cut_kind: Mapped[str] = mapped_column(String(7), default="percent", server_default="percent")
+    on_time_cut_value: Mapped[int] = mapped_column(default=0, server_default="0")
+    on_time_cut_reason: Mapped[str | None] = mapped_column(String(200))
     legal_basis: Mapped[str | None] = mapped_column(String(200))  # e.g. the Perwali/Perbup number
     # An unverified (new or sent back) kader record: held at zero "Menunggu verifikasi" (True) or paid (False).
     hold_unverified: Mapped[bool] = mapped_column(default=False, server_default=false())

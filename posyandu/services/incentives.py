@@ -8,7 +8,7 @@ from APBD and DESIGN §1 gives it the incentive policy); the clerk or the admin 
 the batch for good.
 """
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,13 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from ..domain import incentives as dom
 from ..extensions import db
-from ..models import (Commitment, Duty, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, Kader,
-                      KaderRole,
-                      Kecamatan, Kelurahan, Posyandu, User)
+from ..models import (IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, Kader, KaderRole, Kecamatan,
+                      Kelurahan, Posyandu, User)
 from ..models.base import utcnow
-from . import idempotency
+from . import idempotency, incentive_inputs
+from . import months as months_svc
 from .audit import acting
-from .home_visits import home_visits_by_kader
 from .scope import kelurahan_ids
 
 COMPUTE = ("district_admin", "kelurahan_clerk")
@@ -81,7 +80,8 @@ def save_policy(actor: User, data: dict, policy: IncentivePolicy | None = None,
     a change is a new policy from a later month)."""
     if policy is None and (earlier := idempotency.seen(key, user_id=actor.id, entity="incentive_policy")) is not None:
         return db.session.get(IncentivePolicy, earlier.entity_id)
-    data = {"hold_unverified": False, "board_amount": None, **data, "valid_from": dom.month_start(data["valid_from"])}
+    data = {"hold_unverified": False, "board_amount": None, "on_time_required": False, "on_time_cut_kind": "percent",
+            "on_time_cut_value": 0, "on_time_cut_reason": None, **data, "valid_from": dom.month_start(data["valid_from"])}
     if policy is not None and policy_in_use(policy):
         raise IncentiveError("in_use")
     probe = IncentivePolicy(**{k: data[k] for k in POLICY_FIELDS})
@@ -110,57 +110,97 @@ def _overlaps(first: date, last: date):
     return and_(KaderRole.start_date <= last, or_(KaderRole.end_date.is_(None), KaderRole.end_date >= first))
 
 
+def _span(role: str, start: str | date, end: str | date | None, posyandu: str) -> dom.RoleSpan:
+    as_date = lambda v: v if isinstance(v, date) or v is None else date.fromisoformat(v)  # noqa: E731
+    return dom.RoleSpan(role, as_date(start), as_date(end), posyandu)
+
+
+def month_status(kelurahan_id: int, month: date) -> list[dict]:
+    """The kelurahan's Posyandu and the state of their month, not-approved first (for the batch review page)."""
+    pos = list(db.session.execute(select(Posyandu.id, Posyandu.name).where(Posyandu.kelurahan_id == kelurahan_id)
+                                  .order_by(Posyandu.name, Posyandu.id)))
+    rows = months_svc.states([p for p, _ in pos], month) if pos else {}
+    out = [{"posyandu_id": pid, "name": name, "state": rows[pid].state if pid in rows else "open",
+            "on_time": rows[pid].on_time if pid in rows else None} for pid, name in pos]
+    return sorted(out, key=lambda r: r["state"] == "approved")
+
+
 def gather(kelurahan_id: int, month: date, home_visits=None) -> tuple[list[dom.KaderMonth], dict[int, dict]]:
     """The people paid by this kelurahan for the month, with what the rule needs, and their printed details.
+
+    Closed months only (issue 13): for a Posyandu whose month is approved, who served there and what they did
+    (roles, attendance, home visits, commitment, on-time report) come from the month's snapshot section
+    (services.incentive_inputs), never the live tables. A person who served a Posyandu whose month is not
+    approved is listed with `unapproved` set (the rule holds her line at zero) — from the live roles, only to
+    name her. Her name, NIK, bank account, BPJS and verification are live (they are not month records).
 
     A person is paid by the kelurahan of her *home* role: of her roles that overlap the month, the one that started
     first (then the lowest id). So someone serving Posyandu in two kelurahan appears in one batch only."""
     first, last = dom.month_start(month), dom.month_end(month)
-    here = select(KaderRole.kader_id).join(Posyandu, KaderRole.posyandu_id == Posyandu.id).where(
-        Posyandu.kelurahan_id == kelurahan_id, _overlaps(first, last))
-    rows = db.session.execute(
-        select(KaderRole, Posyandu.name, Posyandu.kelurahan_id)
-        .join(Posyandu, KaderRole.posyandu_id == Posyandu.id).join(Kader, Kader.id == KaderRole.kader_id)
-        .where(KaderRole.kader_id.in_(here), _overlaps(first, last), Kader.deleted_at.is_(None))
-        .order_by(KaderRole.kader_id, KaderRole.start_date, KaderRole.id)).all()
-    roles: dict[int, list] = defaultdict(list)
-    for role, pos_name, kel_id in rows:
-        roles[role.kader_id].append((role, pos_name, kel_id))
-    ids = [kid for kid, rs in roles.items() if rs[0][2] == kelurahan_id]
-    if not ids:
+    here = set(db.session.scalars(select(Posyandu.id).where(Posyandu.kelurahan_id == kelurahan_id)))
+    if not here:
         return [], {}
-    kader = {k.id: k for k in db.session.scalars(select(Kader).where(Kader.id.in_(ids)))}
-    pos_ids = {r.posyandu_id for kid in ids for r, _, _ in roles[kid]}
-    held_at = dict(db.session.execute(
-        select(HariBuka.posyandu_id, func.count()).where(HariBuka.posyandu_id.in_(pos_ids),
-                                                         HariBuka.held_on.between(first, last))
-        .group_by(HariBuka.posyandu_id)).all())
-    attended = dict(db.session.execute(
-        select(Duty.kader_id, func.count()).join(HariBuka, Duty.hari_buka_id == HariBuka.id)
-        .where(Duty.kader_id.in_(ids), Duty.present.is_(True), HariBuka.held_on.between(first, last))
-        .group_by(Duty.kader_id)).all())
-    signed = set(db.session.scalars(select(Commitment.kader_id).where(
-        Commitment.kader_id.in_(ids), Commitment.year == first.year,
-        Commitment.signed_at < last + timedelta(days=1))))
-    if home_visits is None:  # one grouped query for the whole kelurahan, not one per kader
-        visits = home_visits_by_kader(ids, first)
-        home_visits = lambda kid, _month: visits.get(kid, 0)  # noqa: E731
+    sections = {pid: snap.get(incentive_inputs.KEY) or {} for pid, snap in months_svc.snapshots(here, first).items()}
+    # Who may be paid here: those in the approved sections, and the live role holders of the months still open.
+    cand = {k["id"] for sec in sections.values() for k in sec.get("kader", []) if k["roles"]}
+    open_here = here - set(sections)
+    if open_here:
+        cand |= set(db.session.scalars(select(KaderRole.kader_id).where(
+            KaderRole.posyandu_id.in_(open_here), _overlaps(first, last))))
+    if not cand:
+        return [], {}
+    kader = {k.id: k for k in db.session.scalars(select(Kader).where(Kader.id.in_(cand), Kader.deleted_at.is_(None)))}
+    live = db.session.execute(
+        select(KaderRole.id, KaderRole.kader_id, KaderRole.posyandu_id, KaderRole.role, KaderRole.start_date,
+               KaderRole.end_date).where(KaderRole.kader_id.in_(list(kader)), _overlaps(first, last))).all()
+    others = {r.posyandu_id for r in live} - here
+    if others:  # her Posyandu in other kelurahan: their approved sections too
+        sections.update({pid: snap.get(incentive_inputs.KEY) or {}
+                         for pid, snap in months_svc.snapshots(others, first).items()})
+    places = {pid: (name, kel) for pid, name, kel in db.session.execute(
+        select(Posyandu.id, Posyandu.name, Posyandu.kelurahan_id).where(
+            Posyandu.id.in_(here | others | set(sections))))}
+    # roles[kid]: (start, role id, posyandu id, role, end) — from the section of an approved month, else live
+    roles: dict[int, list] = defaultdict(list)
+    facts: dict[int, dict[int, dict]] = defaultdict(dict)  # kid → posyandu id → her entry in the section
+    for pid, sec in sections.items():
+        for entry in sec.get("kader", []):
+            if entry["id"] in kader:
+                facts[entry["id"]][pid] = entry
+                for rid, role, start, end in entry["roles"]:
+                    roles[entry["id"]].append((start, rid, pid, role, end))
+    for rid, kid, pid, role, start, end in live:
+        if pid not in sections:
+            roles[kid].append((start.isoformat(), rid, pid, role, end.isoformat() if end else None))
+    for rs in roles.values():
+        rs.sort(key=lambda r: (r[0], r[1]))
+    ids = sorted(kid for kid, rs in roles.items() if rs and places[rs[0][2]][1] == kelurahan_id)
+    if home_visits is None:
+        home_visits = lambda kid, _month: sum(f["home_visits"] for f in facts[kid].values())  # noqa: E731
     months, details = [], {}
     for kid in ids:
         k = kader[kid]
-        spans = [dom.RoleSpan(r.role, r.start_date, r.end_date, name) for r, name, _ in roles[kid]]
+        mine = sorted({r[2] for r in roles[kid]}, key=lambda p: places[p][0])
+        done = [p for p in mine if p in sections]
+        unapproved = tuple(places[p][0] for p in mine if p not in sections)
+        timely = [sections[p].get("on_time") for p in done]
         months.append(dom.KaderMonth(
-            kader_id=kid, name=k.name, roles=spans,
-            hari_buka_held=sum(held_at.get(p, 0) for p in {r.posyandu_id for r, _, _ in roles[kid]}),
-            hari_buka_attended=attended.get(kid, 0), commitment_signed=kid in signed,
+            kader_id=kid, name=k.name, roles=[_span(role, start, end, places[pid][0])
+                                              for start, _, pid, role, end in roles[kid]],
+            hari_buka_held=sum(sections[p].get("hari_buka_held", 0) for p in done),
+            hari_buka_attended=sum(f["present"] for f in facts[kid].values()),
+            commitment_signed=any(f["commitment_signed"] for f in facts[kid].values()),
             home_visits=home_visits(kid, first),
             bpjs_enrolled=bool(k.bpjs_tk_number) and (k.bpjs_tk_active_until is None
                                                       or k.bpjs_tk_active_until >= first),
-            verified=k.review_status in dom.VERIFIED))
+            verified=k.review_status in dom.VERIFIED,
+            report_on_time=None if not timely or None in timely else all(timely),
+            late_posyandu=tuple(places[p][0] for p, t in zip(done, timely) if t is False),
+            unapproved=unapproved))
         by_pos: dict[str, list[str]] = defaultdict(list)
-        for r, name, _ in roles[kid]:
-            by_pos[name].append(ROLE_NAMES.get(r.role, r.role))
-        details[kid] = {"name": k.name, "nik": k.nik, "posyandu_name": roles[kid][0][1],
+        for _, _, pid, role, _ in roles[kid]:
+            by_pos[places[pid][0]].append(ROLE_NAMES.get(role, role))
+        details[kid] = {"name": k.name, "nik": k.nik, "posyandu_name": places[roles[kid][0][2]][0],
                         "roles_text": "; ".join(f"{', '.join(v)} ({p})" for p, v in by_pos.items())[:300],
                         "bank_name": k.bank_name, "bank_account": k.bank_account,
                         "bank_account_holder": k.bank_account_holder}
@@ -191,7 +231,7 @@ def _fresh_lines(batch: IncentiveBatch, policy: IncentivePolicy, home_visits=Non
     for km in months:
         line = dom.compute_line(rule, batch.month, km, batch.pph21_bp)
         if line is not None:
-            due = rule.bpjs_amount if rule.bpjs_deduction and km.bpjs_enrolled else 0
+            due = rule.bpjs_amount if rule.bpjs_deduction and km.bpjs_enrolled and not km.unapproved else 0
             out.append((line, details[km.kader_id], due))
     out.sort(key=lambda t: (t[1]["posyandu_name"], t[1]["name"], t[0].kader_id))
     return out

@@ -78,9 +78,16 @@ def _versions(posyandu_ids: list[int], month: date) -> dict[int, dict]:
     return versions(posyandu_ids, month)
 
 
+def _incentive(posyandu_ids: list[int], month: date) -> dict[int, dict]:
+    from . import incentive_inputs
+
+    return {pid: incentive_inputs.section(pid, month) for pid in posyandu_ids}
+
+
 # Section name → function(posyandu ids, month) → {posyandu id: plain data}. A feature that needs its own frozen
 # numbers of the month (the incentives, say) registers a section here; readers find it under the same name.
-SECTIONS = {"versions": _versions, "report": _report, "trend": _trend, "lists": _lists, "eppgbm": _eppgbm}
+SECTIONS = {"versions": _versions, "report": _report, "trend": _trend, "lists": _lists, "eppgbm": _eppgbm,
+            "incentive": _incentive}
 
 
 def _ids(posyandu_ids):

@@ -99,6 +99,7 @@ CONDITION_LABELS = {
     "attendance": _l("Hadir pada hari buka bulan itu"),
     "commitment": _l("Sudah menandatangani komitmen kinerja tahun itu"),
     "home_visits": _l("Melakukan kunjungan rumah minimal"),
+    "on_time": _l("Laporan bulan Posyandunya tepat waktu (dikirim paling lambat batas hari setelah bulan berakhir)"),
 }
 CUT_KINDS = [("percent", _l("persen")), ("amount", _l("rupiah"))]
 
@@ -115,7 +116,7 @@ _add_condition_fields()
 
 
 def condition_values(form: PolicyForm) -> dict | None:
-    """The three conditions' columns, or None after putting errors beside the fields."""
+    """The conditions' columns, or None after putting errors beside the fields."""
     out, ok = {}, True
     for c in CONDITIONS:
         req = getattr(form, f"{c}_required").data

@@ -187,7 +187,9 @@ def _batch_page(batch: IncentiveBatch, status: int = 200, paid_form=None):
     page = int_arg("page", 1, 1, 1000)
     lines = batch.lines[(page - 1) * LINES_PER_PAGE: page * LINES_PER_PAGE]
     preparers = sorted(incentives.preparer_ids(batch))
-    return render("incentives/batch.html", status=status, batch=batch, totals=incentives.batch_totals(batch),
+    months = incentives.month_status(batch.kelurahan_id, batch.month)
+    return render("incentives/batch.html", unapproved=[m for m in months if m["state"] != "approved"],
+                  held=sum(1 for ln in batch.lines if any(c["code"] == "month_open" for c in ln.reductions)), status=status, batch=batch, totals=incentives.batch_totals(batch),
                   lines=lines, page=page, first=(page - 1) * LINES_PER_PAGE,
                   more=len(batch.lines) > page * LINES_PER_PAGE,
                   paid_form=paid_form, correct_form=CorrectForm(), csrf_form=CsrfForm(), rupiah=dom.rupiah,
