@@ -2,6 +2,10 @@
 reasons, corrections as adjusting batches. The arithmetic lives in domain.incentives; this module gathers its
 inputs in a few grouped queries and writes the results (audited by the flush listener).
 
+Pay from closed months (issue 13): the inputs of a Posyandu-month are read from the snapshot section stored when
+the month was approved (services.incentive_inputs), never the live tables; kader of a month not approved yet are
+held at zero with the reason "Laporan bulan belum disetujui" (see gather and domain.incentives).
+
 Who does what: the kelurahan clerk (or the district admin) computes, reviews and adjusts; a district admin who did
 not compute, recompute or adjust any of it since its last approval approves it (four eyes: the district funds the incentive
 from APBD and DESIGN §1 gives it the incentive policy); the clerk or the admin records the payment, which locks
@@ -315,7 +319,8 @@ def _fill(actor, batch, policy, keep_adjustments: dict[int, tuple[int, str]], ho
 
 
 def recompute(actor: User, batch: IncentiveBatch, home_visits=None) -> IncentiveBatch:
-    """Recompute a draft from today's data (attendance, commitments, roles); manual adjustments are re-applied."""
+    """Recompute a draft: the snapshots of the months approved by now (a month approved since the last compute
+    pays its held kader), the months still open held; manual adjustments are re-applied."""
     _require(actor, COMPUTE)
     if batch.status != "draft" or batch.sequence != 0:
         raise IncentiveError("state")

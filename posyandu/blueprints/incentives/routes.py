@@ -206,7 +206,8 @@ def _people(batch: IncentiveBatch, preparers=()) -> dict:
 @bp.route("/<int:batch_id>")
 @role_required(*STAFF)
 def view_batch(batch_id: int):
-    """Review a batch: a line per person with reductions and reasons, totals, the next step and the documents."""
+    """Review a batch: a line per person with reductions and reasons, totals, the next step and the documents;
+    the kelurahan's Posyandu whose month is not approved yet (their kader held), each linked to its month."""
     return _batch_page(get_or_404(IncentiveBatch, batch_id))
 
 
@@ -225,7 +226,7 @@ def _step(batch_id: int, action, done_message: str):
 @bp.route("/<int:batch_id>/hitung-ulang", methods=["POST"])
 @role_required(*STAFF)
 def recompute(batch_id: int):
-    """Recompute a draft from today's attendance, commitments and roles (adjustments are kept)."""
+    """Recompute a draft from the months approved by now (adjustments are kept)."""
     return _step(batch_id, lambda b: incentives.recompute(current_user, b), _("Batch dihitung ulang."))
 
 
