@@ -250,3 +250,16 @@ def test_policy_form_saves_the_on_time_condition(app, tree, login):
     assert "laporan tepat waktu" in c.get("/insentif/kebijakan").get_data(as_text=True)
     edit = c.get(f"/insentif/kebijakan/{p.id}").get_data(as_text=True)
     assert 'name="on_time_required"' in edit and LATE in edit
+
+
+def test_the_batch_list_says_which_kelurahan_are_not_all_approved_before_computing(app, tree, login):
+    from .incentive_factories import last_month
+
+    approve_month(tree, "A1", last_month())
+    html = login("clerk_a").get("/insentif/").get_data(as_text=True)
+    assert 'id="belum-disetujui"' in html and "Kelurahan A — 1 dari 2 Posyandu disetujui" in html
+    approve_month(tree, "A2", last_month())
+    html = login("clerk_a").get("/insentif/").get_data(as_text=True)
+    assert 'id="belum-disetujui"' not in html and "sudah disetujui" in html
+    assert svc.approval_counts([tree.kelurahan["A"].id, tree.kelurahan["B"].id], last_month()) == {
+        tree.kelurahan["A"].id: (2, 2), tree.kelurahan["B"].id: (0, 2)}

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from ..domain import incentives as dom
 from ..extensions import db
 from ..models import (IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, Kader, KaderRole, Kecamatan,
-                      Kelurahan, Posyandu, User)
+                      Kelurahan, Posyandu, PosyanduMonth, User)
 from ..models.base import utcnow
 from . import idempotency, incentive_inputs
 from . import months as months_svc
@@ -127,6 +127,17 @@ def month_status(kelurahan_id: int, month: date) -> list[dict]:
     out = [{"posyandu_id": pid, "name": name, "state": rows[pid].state if pid in rows else "open",
             "on_time": rows[pid].on_time if pid in rows else None} for pid, name in pos]
     return sorted(out, key=lambda r: r["state"] == "approved")
+
+
+def approval_counts(kelurahan_ids, month: date) -> dict[int, tuple[int, int]]:
+    """Per kelurahan: (Posyandu whose month is approved, all its Posyandu), in one grouped query."""
+    approved = and_(PosyanduMonth.posyandu_id == Posyandu.id, PosyanduMonth.month == dom.month_start(month),
+                    PosyanduMonth.state == "approved")
+    rows = db.session.execute(
+        select(Posyandu.kelurahan_id, func.count(Posyandu.id), func.count(PosyanduMonth.id))
+        .outerjoin(PosyanduMonth, approved).where(Posyandu.kelurahan_id.in_(list(kelurahan_ids)))
+        .group_by(Posyandu.kelurahan_id))
+    return {kel: (done, total) for kel, total, done in rows}
 
 
 def gather(kelurahan_id: int, month: date, home_visits=None) -> tuple[list[dom.KaderMonth], dict[int, dict]]:

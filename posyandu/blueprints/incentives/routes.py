@@ -150,7 +150,15 @@ def batches():
     kels = _kelurahan_in_scope()
     form = _compute_form(kels)
     form.month.data = _last_month()
-    return render("incentives/batches.html", form=form, rows=incentives.batches(current_user), kels=kels)
+    return render("incentives/batches.html", form=form, rows=incentives.batches(current_user), kels=kels,
+                  **_approvals(kels, form.month.data))
+
+
+def _approvals(kels, month: date) -> dict:
+    """The kelurahan whose Posyandu-months of `month` are not all approved yet (a batch would hold their kader)."""
+    counts = incentives.approval_counts([k.id for k in kels], month)
+    pending = [(k, *counts[k.id]) for k in kels if k.id in counts and counts[k.id][0] < counts[k.id][1]]
+    return {"pending": pending, "pending_month": dom.month_name(month)}
 
 
 @bp.route("/hitung", methods=["POST"])
@@ -174,7 +182,7 @@ def compute():
         except incentives.IncentiveError as e:
             error = _errors().get(str(e))
     return render("incentives/batches.html", status=422, form=form, rows=incentives.batches(current_user), kels=kels,
-                  error=error)
+                  error=error, **_approvals(kels, _last_month()))
 
 
 LINES_PER_PAGE = 40  # a kelurahan of 420 kader stays within the 14 KB page budget, ten pages of lines
