@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import (IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, Kader, KaderRole, Kecamatan,
                       Kelurahan, Posyandu, PosyanduMonth, User)
 from ..models.base import utcnow
-from . import idempotency, incentive_inputs
+from . import idempotency, incentive_inputs, month_snapshot
 from . import months as months_svc
 from .audit import acting
 from .scope import kelurahan_ids
@@ -140,6 +140,17 @@ def approval_counts(kelurahan_ids, month: date) -> dict[int, tuple[int, int]]:
     return {kel: (done, total) for kel, total, done in rows}
 
 
+def _sections(posyandu_ids, month: date) -> dict[int, dict]:
+    """The incentive section of each approved month among the Posyandu (only that section leaves the database).
+    A month approved before the section existed has none: it is built from the rows, which the freeze has kept
+    as they were approved."""
+    found = month_snapshot.read(posyandu_ids, month, incentive_inputs.KEY)
+    missing = [pid for pid, sec in found.items() if not sec]
+    if missing:
+        found.update(incentive_inputs.sections(missing, month))
+    return found
+
+
 def gather(kelurahan_id: int, month: date, home_visits=None) -> tuple[list[dom.KaderMonth], dict[int, dict]]:
     """The people paid by this kelurahan for the month, with what the rule needs, and their printed details.
 
@@ -155,7 +166,7 @@ def gather(kelurahan_id: int, month: date, home_visits=None) -> tuple[list[dom.K
     here = set(db.session.scalars(select(Posyandu.id).where(Posyandu.kelurahan_id == kelurahan_id)))
     if not here:
         return [], {}
-    sections = {pid: snap.get(incentive_inputs.KEY) or {} for pid, snap in months_svc.snapshots(here, first).items()}
+    sections = _sections(here, first)
     # Who may be paid here: those in the approved sections, and the live role holders of the months still open.
     cand = {k["id"] for sec in sections.values() for k in sec.get("kader", []) if k["roles"]}
     open_here = here - set(sections)
@@ -170,8 +181,7 @@ def gather(kelurahan_id: int, month: date, home_visits=None) -> tuple[list[dom.K
                KaderRole.end_date).where(KaderRole.kader_id.in_(list(kader)), _overlaps(first, last))).all()
     others = {r.posyandu_id for r in live} - here
     if others:  # her Posyandu in other kelurahan: their approved sections too
-        sections.update({pid: snap.get(incentive_inputs.KEY) or {}
-                         for pid, snap in months_svc.snapshots(others, first).items()})
+        sections.update(_sections(others, first))
     places = {pid: (name, kel) for pid, name, kel in db.session.execute(
         select(Posyandu.id, Posyandu.name, Posyandu.kelurahan_id).where(
             Posyandu.id.in_(here | others | set(sections))))}

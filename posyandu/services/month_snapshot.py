@@ -81,7 +81,7 @@ def _versions(posyandu_ids: list[int], month: date) -> dict[int, dict]:
 def _incentive(posyandu_ids: list[int], month: date) -> dict[int, dict]:
     from . import incentive_inputs
 
-    return {pid: incentive_inputs.section(pid, month) for pid in posyandu_ids}
+    return incentive_inputs.sections(posyandu_ids, month)
 
 
 # Section name → function(posyandu ids, month) → {posyandu id: plain data}. A feature that needs its own frozen
