@@ -304,6 +304,17 @@ def test_kukar_computes_a_rp250000_batch_from_apbdes_and_district_one_is_untouch
     clerk = db.session.scalar(select(User).where(User.username == "desa_kukar"))
     desa = clerk.kelurahan
     month = date(2026, 10, 1)
+    # A batch pays from approved Posyandu-months only (issue 13): the desa's months are closed first.
+    from posyandu.models import Posyandu
+    from posyandu.services import months
+
+    admin = db.session.scalar(select(User).where(User.username == "admin_kukar"))
+    for pos in db.session.scalars(select(Posyandu).where(Posyandu.kelurahan_id == desa.id)).all():
+        months.submit(admin, pos, month)
+        if months.settings_of(pos).verify:
+            months.verify(admin, pos, month)
+        months.approve(admin, pos, month)
+    db.session.commit()
     batch = incentives.compute(clerk, desa, month)
     assert batch.lines and all(ln.base == 250_000 for ln in batch.lines)
     assert sum(ln.net for ln in batch.lines) == 250_000 * len(batch.lines)
