@@ -1,7 +1,7 @@
 """incentive policy: "laporan tepat waktu" as a performance condition (issue 13)
 
 Revision ID: 5e0c8d1f7a42
-Revises: a3f1c2d4e5b6
+Revises: c5f3e4a6b7d8
 Create Date: 2026-12-02 15:50:00.000000
 
 Existing policies do not require it (their batches were made without it); a district adds it with a new policy.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e0c8d1f7a42'
-down_revision = 'a3f1c2d4e5b6'
+down_revision = 'c5f3e4a6b7d8'
 branch_labels = None
 depends_on = None
 
