@@ -16,8 +16,9 @@ from .domain.rules import LYING_STANDING_DAY, UNDER_FIVE_DAYS, months_from_days
 from .domain.schedule import open_day
 from .extensions import db
 from .models import (District, Duty, HariBuka, Kader, KaderRole, KbmTable, Kecamatan, Kelurahan, Measurement, Person,
-                     Posyandu, Pregnancy, Puskesmas, User)
+                     Posyandu, Pregnancy, Puskesmas, ScreeningRecord, ServiceRecord, User, Visit)
 from .models.base import utcnow
+from .seed_services import ServiceSeeder
 from .services.accounts import hash_password
 
 DEMO_PASSWORD = "posyandu-demo"
@@ -121,7 +122,7 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
     api_api = next(p for p, _ in posyandu_list if p.kelurahan.name == "Api-Api")
     api_api.schedule_day = min(today.day, 28)  # the demo Posyandu holds its hari buka today
     kader_ids = _seed_kader(rng, posyandu_list, today)
-    made = _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids, demo=api_api)
+    made = _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids, demo=api_api, seed=seed)
 
     accounts = [
         ("admin", "Admin Dinkes Kota Bontang", "district_admin", {}),
@@ -181,8 +182,9 @@ def _seed_kader(rng, posyandu_list, today) -> dict[int, list[Kader]]:
     return {pos.id: [k.id for k in kader] for pos, kader in out.items()}
 
 
-def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids, demo=None) -> dict:
-    person_ids, hb_ids = _Ids(Person), _Ids(HariBuka)
+def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_ids, demo=None, seed=7) -> dict:
+    person_ids, hb_ids, visit_ids = _Ids(Person), _Ids(HariBuka), _Ids(Visit)
+    services = ServiceSeeder(seed, today, visit_ids)
     people, pregnancies, measurements, hari_buka, duties = [], [], [], [], []
     kbm_id = db.session.scalar(select(KbmTable.id).order_by(KbmTable.valid_from).limit(1))
     n_meas = 0
@@ -193,6 +195,7 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
     niks: set[str] = set()
     for (pos, kec_code), n_children in zip(posyandu_list, per_pos):
         base = {"posyandu_id": pos.id}
+        first_person, first_measurement, pregnant = len(people), len(measurements), {}
 
         def person(sex, birth, mother_id=None, with_nik=True):
             pid = person_ids.take()
@@ -218,11 +221,13 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
                 hpht = today - timedelta(days=rng.randint(20, 250))
                 pregnancies.append({**_stamp(), "person_id": mother["id"], "hpht": hpht,
                                     "hpl": hpht + timedelta(days=280), "gravida": rng.randint(2, 4)})
+                pregnant[mother["id"]] = hpht
         for _ in range(3):  # first pregnancies
             mother = person("P", today - timedelta(days=rng.randint(19 * 365, 30 * 365)))
             hpht = today - timedelta(days=rng.randint(20, 250))
             pregnancies.append({**_stamp(), "person_id": mother["id"], "hpht": hpht,
                                 "hpl": hpht + timedelta(days=280), "gravida": 1})
+            pregnant[mother["id"]] = hpht
         for lo, hi, n in ((6, 18, 4), (19, 59, 4), (60, 85, 4)):  # remaja, dewasa, lansia
             for _ in range(n):
                 person(rng.choice("LP"), today - timedelta(days=rng.randint(lo * 365, hi * 365 + 300)))
@@ -240,29 +245,43 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
             if open_days_cache[key] <= today:
                 sessions.append(open_days_cache[key])
         n_meas += _growth_histories(nrng, pos.id, kids, sessions, measurements, kbm_id)
+        hb_of = {}
         for held_on in sessions:  # each past hari buka, closed, with its kader's attendance
-            hb_id = hb_ids.take()
+            hb_id = hb_of[held_on] = hb_ids.take()
             hari_buka.append({**_stamp(), "id": hb_id, "posyandu_id": pos.id, "held_on": held_on,
                               "step_order": "1,2,3,4,5", "opened_at": _at(held_on, 8), "closed_at": _at(held_on, 12),
                               "version": 0})
             duties.extend({**_stamp(), "hari_buka_id": hb_id, "kader_id": k, "meja": m % 5 + 1,
                            "present": rng.random() < 0.9} for m, k in enumerate(kader_ids[pos.id]))
+        kid_ids = {k["id"] for k in kids}
+        services.posyandu(pos.id, day, kids, [p for p in people[first_person:] if p["id"] not in kid_ids], pregnant,
+                          hb_of, measurements[first_measurement:])
         if len(people) > 20000:
             _flush(Person, people)
-        if len(measurements) > 50000:
+        if len(measurements) + len(services.services) > 50000:
             _flush(Person, people)
             _flush(HariBuka, hari_buka)
             _flush(Duty, duties)
-            _flush(Measurement, measurements)
+            _flush_services(services, measurements)
             echo(f"  {n_meas} measurements")
     _flush(Person, people)
     _flush(Pregnancy, pregnancies)
     _flush(HariBuka, hari_buka)
     _flush(Duty, duties)
-    _flush(Measurement, measurements)
+    _flush_services(services, measurements)
     person_ids.finish()
     hb_ids.finish()
+    visit_ids.finish()
     return {"children": children, "measurements": n_meas, "people": person_ids.next - 1}
+
+
+def _flush_services(services: ServiceSeeder, measurements: list) -> None:
+    """Visits, then what hangs on them: measurements, services given, screenings."""
+    _flush(Visit, services.visits)
+    _flush(Measurement, measurements)
+    _flush(Measurement, services.adult_measurements)
+    _flush(ServiceRecord, services.services)
+    _flush(ScreeningRecord, services.screenings)
 
 
 def _growth_histories(nrng, posyandu_id, kids, sessions, out, kbm_id) -> int:
@@ -304,7 +323,7 @@ def _growth_histories(nrng, posyandu_id, kids, sessions, out, kbm_id) -> int:
             code = "N" if gain >= kbm_grams(KBM_KMS_2010, months_from_days(days[i, j])) else "T"
         lhaz, wz = _num(z["lhaz"][k]), _num(z["waz"][k])
         out.append({"uuid": str(uuid.uuid4()), "created_at": now, "updated_at": now, "person_id": kids[i]["id"],
-                    "posyandu_id": posyandu_id, "measured_on": sessions[j], "weight_kg": w,
+                    "posyandu_id": posyandu_id, "visit_id": None, "measured_on": sessions[j], "weight_kg": w,
                     "length_cm": float(length[i, j]), "position": str(position[i, j]), "oedema": False,
                     "age_days": int(days[i, j]), "waz": wz, "lhaz": lhaz, "whz": _num(z["whz"][k]),
                     "baz": _num(z["baz"][k]), "flagged": bool(flagged[k]), "ntob": code,

@@ -28,8 +28,9 @@ POLL_WAIT = 8000  # the queue polls every 5 s
 
 @pytest.fixture(scope="module")
 def cast(live_server):
-    """Who comes today at the demo Posyandu: two balita with an immunisation due and a measurement before
-    (one for the full flow, one for the implausible weight) and an ibu hamil; none queued yet."""
+    """Who comes today at the demo Posyandu: a balita with an immunisation due today (the demo's children have
+    their doses, so one whose age just reached a dose) and another balita, both measured before (one for the full
+    flow, one for the implausible weight), and an ibu hamil; none queued yet."""
     def pick():
         kader = db.session.scalar(select(User).where(User.username == "kader"))
         today = date.today()
@@ -46,19 +47,20 @@ def cast(live_server):
             if group != "balita" or (today - p.birth_date).days < 200:
                 continue
             given = {r.code: r.given_on for r in db.session.scalars(
-                select(ServiceRecord).where(ServiceRecord.person_id == p.id, ServiceRecord.kind == "imunisasi"))}
+                select(ServiceRecord).where(ServiceRecord.person_id == p.id, ServiceRecord.kind == "imunisasi",
+                                            ServiceRecord.deleted_at.is_(None)))}
             doses = immunisation.due_doses(schedule, p.birth_date, today, given)
-            if not any(d.status in ("due", "overdue") for d in doses):
-                continue
             last = db.session.scalar(select(Measurement).where(Measurement.person_id == p.id,
                                                                Measurement.weight_kg.is_not(None),
                                                                Measurement.length_cm.is_not(None))
                                      .order_by(Measurement.measured_on.desc()).limit(1))
             if last is not None:
                 balita.append({"id": p.id, "name": p.name, "weight": last.weight_kg, "length": last.length_cm,
-                               "position": last.position or ("l" if (today - p.birth_date).days < 731 else "h")})
-        assert len(balita) >= 2 and ibu, "the demo Posyandu needs two balita and an ibu hamil"
-        return {"balita": balita[0], "other": balita[1], "ibu": ibu}
+                               "position": last.position or ("l" if (today - p.birth_date).days < 731 else "h"),
+                               "due": any(d.status in ("due", "overdue") for d in doses)})
+        due = [b for b in balita if b["due"]]
+        assert due and len(balita) >= 2 and ibu, "the demo Posyandu needs a balita with a dose due, another and an ibu hamil"
+        return {"balita": due[0], "other": next(b for b in balita if b is not due[0]), "ibu": ibu}
     return in_app(live_server, pick)
 
 
