@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select, text
 
 from .domain import kms
 from .domain.growth import score_arrays, value_for_z
+from .domain.immunisation import add_months
 from .domain.kms import KBM_KMS_2010, kbm_grams
 from .domain.rules import LYING_STANDING_DAY, UNDER_FIVE_DAYS, months_from_days
 from .domain.schedule import open_day
@@ -222,6 +223,13 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
                 pregnancies.append({**_stamp(), "person_id": mother["id"], "hpht": hpht,
                                     "hpl": hpht + timedelta(days=280), "gravida": rng.randint(2, 4)})
                 pregnant[mother["id"]] = hpht
+        if pos is demo and kids:
+            # A baby who turned nine months last week, so campak-rubela (MR1) is due at today's hari buka: the
+            # demo's other children have their doses (the families' random draws depend on the date).
+            baby = kids[0]
+            baby["birth_date"] = add_months(today - timedelta(days=7), -9)
+            if baby["nik"]:
+                baby["nik"] = _nik(random.Random(seed), kec_code, baby["birth_date"], baby["sex"], niks)
         for _ in range(3):  # first pregnancies
             mother = person("P", today - timedelta(days=rng.randint(19 * 365, 30 * 365)))
             hpht = today - timedelta(days=rng.randint(20, 250))

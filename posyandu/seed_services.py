@@ -183,7 +183,7 @@ class ServiceSeeder:
         age = age_in_months(person["birth_date"], held_on)
         for q in screening.applicable(self.questionnaires, group, age):
             if rng.random() < SCREEN.get(q.code, 0.3):
-                answers = {qid: (other if rng.random() < 0.04 else ok)
+                answers = {qid: (other if rng.random() < 0.02 else ok)
                            for qid, (ok, other) in self.healthy[q.code].items()}
                 result = screening.score(q, answers)
                 self.screenings.append({**self._stamp(), "visit_id": vid, "person_id": person["id"],
