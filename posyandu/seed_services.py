@@ -11,7 +11,6 @@ Buku KIA. Nothing is recorded at today's hari buka: the day has only just begun.
 Own random generators, so adding this left the people and growth histories of the demo unchanged.
 """
 import random
-import uuid
 from bisect import bisect_left
 from datetime import date, datetime, timedelta
 
@@ -46,7 +45,7 @@ class ServiceSeeder:
         self._months = {}
 
     def _stamp(self) -> dict:
-        return {"uuid": str(uuid.uuid4()), "created_at": self.now, "updated_at": self.now}
+        return {"uuid": fast_uuid4(), "created_at": self.now, "updated_at": self.now}
 
     def _monthly(self, day: int) -> list[date]:
         """The Posyandu's hari buka dates of the last five years and a month, before today."""
@@ -189,6 +188,16 @@ class ServiceSeeder:
                 self.screenings.append({**self._stamp(), "visit_id": vid, "person_id": person["id"],
                                         "questionnaire": q.code, "version": q.version, "answers": answers,
                                         "score": result.score, "band": result.band, "refer": result.refer})
+
+
+_UUID_RNG = random.Random()  # seeded from the OS: demo laptops do not share record UUIDs
+
+
+def fast_uuid4() -> str:
+    """A random (version 4) UUID as text, several times faster than str(uuid.uuid4()) for bulk rows."""
+    n = _UUID_RNG.getrandbits(128) & ~(0xF << 76) & ~(0x3 << 62) | (0x4 << 76) | (0x2 << 62)
+    h = "%032x" % n
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _healthy_answers(q) -> dict[str, tuple[str, str]]:
