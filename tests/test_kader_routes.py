@@ -525,3 +525,18 @@ def test_clerk_ticks_certificates_previews_and_prints_only_those(app, tree, logi
     odd = c.get(f"/kader/sertifikat/kelurahan/{kel.id}/pratinjau?id={other.id}").get_data(as_text=True)
     assert other.number not in odd
     assert login("kader_a1").get(f"/kader/sertifikat/kelurahan/{kel.id}/pratinjau").status_code == 403
+
+
+def test_kader_birth_date_is_typed_day_first_or_iso(tree, login, ayu):
+    """Issue 11: the kader's birth date was a date picker, which Chromium shows in the browser's order (mm/dd/yyyy
+    on an English system, whatever the page language) and scrolls decades back; typed like the sasaran's now."""
+    c = login("ketua_a1")
+    form = c.get(f"/kader/{ayu.id}/ubah").get_data(as_text=True)
+    tag = re.search(r'<input[^>]*id="birth_date"[^>]*>', form).group(0)
+    assert 'type="text"' in tag and 'inputmode="numeric"' in tag and 'placeholder="hh-bb-tttt"' in tag
+    for typed in ("17/05/1985", "17-05-1985", "1985-05-17"):
+        resp = c.post(f"/kader/{ayu.id}/ubah", {"name": NAME, "sex": "P", "birth_date": typed})
+        assert resp.status_code == 303, typed
+        db.session.refresh(ayu)
+        assert ayu.birth_date == date(1985, 5, 17), typed
+    assert c.post(f"/kader/{ayu.id}/ubah", {"name": NAME, "sex": "P", "birth_date": "05/17/1985"}).status_code == 422

@@ -4,8 +4,8 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, Passwor
 from wtforms.validators import Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ...forms import (BaseForm, CsrfForm, IdempotentForm, clean_text, digits, in_range, max_len, nik_field,
-                      not_before_1900, not_in_future, present, required, text_field)
+from ...forms import (BaseForm, CsrfForm, IdempotentForm, TypedDateField, clean_text, digits, in_range, max_len,
+                      nik_field, not_before_1900, not_in_future, present, required, text_field)
 
 EDUCATION = [("", "—"), ("sd", "SD/sederajat"), ("smp", "SMP/sederajat"), ("sma", "SMA/SMK/sederajat"),
              ("d3", "Diploma"), ("s1", "S1"), ("s2", "S2/S3")]
@@ -18,7 +18,7 @@ class KaderForm(BaseForm):
     nik = nik_field(_l("NIK"))
     sex = RadioField(_l("Jenis kelamin"), choices=[("P", _l("Perempuan")), ("L", _l("Laki-laki"))],
                      validators=[required()])
-    birth_date = DateField(_l("Tanggal lahir"), validators=[Optional(), not_in_future, not_before_1900])
+    birth_date = TypedDateField(_l("Tanggal lahir"), validators=[Optional(), not_in_future, not_before_1900])
     phone = text_field(_l("No. HP"), 20, checks=[digits(15)])
     education = SelectField(_l("Pendidikan terakhir"), choices=EDUCATION, validators=[Optional()])
     joined_on = DateField(_l("Menjadi kader sejak"), validators=[Optional(), not_in_future, not_before_1900])
