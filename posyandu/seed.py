@@ -197,7 +197,7 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
     niks: set[str] = set()
     for (pos, kec_code), n_children in zip(posyandu_list, per_pos):
         base = {"posyandu_id": pos.id}
-        first_person, first_measurement, pregnant = len(people), len(measurements), {}
+        first_person, first_measurement, pregnant, delivered = len(people), len(measurements), {}, {}
 
         def person(sex, birth, mother_id=None, with_nik=True):
             pid = person_ids.take()
@@ -212,6 +212,7 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
         kids = []
         while len(kids) < n_children:
             mother = person("P", today - timedelta(days=rng.randint(20 * 365, 42 * 365)))
+            newborn = None
             for _ in range(1 if rng.random() < 0.8 or len(kids) + 1 >= n_children else 2):
                 age = rng.randint(0, 59 * 30 + 29)
                 birth = today - timedelta(days=age)
@@ -219,11 +220,17 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
                 kid["name"] = f"{kid['name'].split()[0]} {mother['name'].split()[-1]}"
                 kid["birth_weight_kg"] = round(rng.gauss(3.1, 0.45), 1)
                 kids.append(kid)
+                newborn = birth if age <= 60 else newborn
             if rng.random() < 0.12:  # some mothers are pregnant again
                 hpht = today - timedelta(days=rng.randint(20, 250))
                 pregnancies.append({**_stamp(), "person_id": mother["id"], "hpht": hpht,
-                                    "hpl": hpht + timedelta(days=280), "gravida": rng.randint(2, 4)})
+                                    "hpl": hpht + timedelta(days=280), "gravida": rng.randint(2, 4),
+                                    "ended_on": None, "outcome": None})
                 pregnant[mother["id"]] = hpht
+            if newborn is not None and mother["id"] not in pregnant:  # a mother in her nifas (42 days)
+                pregnancies.append({**_stamp(), "person_id": mother["id"], "hpht": newborn - timedelta(days=280),
+                                    "hpl": newborn, "gravida": None, "ended_on": newborn, "outcome": "lahir_hidup"})
+                delivered[mother["id"]] = newborn
         if pos is demo and kids:
             # A baby who turned nine months last week, so campak-rubela (MR1) is due at today's hari buka: the
             # demo's other children have their doses (the families' random draws depend on the date).
@@ -235,7 +242,7 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
             mother = person("P", today - timedelta(days=rng.randint(19 * 365, 30 * 365)))
             hpht = today - timedelta(days=rng.randint(20, 250))
             pregnancies.append({**_stamp(), "person_id": mother["id"], "hpht": hpht,
-                                "hpl": hpht + timedelta(days=280), "gravida": 1})
+                                "hpl": hpht + timedelta(days=280), "gravida": 1, "ended_on": None, "outcome": None})
             pregnant[mother["id"]] = hpht
         for lo, hi, n in ((6, 18, 4), (19, 59, 4), (60, 85, 4)):  # remaja, dewasa, lansia
             for _ in range(n):
@@ -264,7 +271,7 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
                            "present": rng.random() < 0.9} for m, k in enumerate(kader_ids[pos.id]))
         kid_ids = {k["id"] for k in kids}
         services.posyandu(pos.id, day, kids, [p for p in people[first_person:] if p["id"] not in kid_ids], pregnant,
-                          hb_of, measurements[first_measurement:])
+                          delivered, hb_of, measurements[first_measurement:])
         if len(people) > 20000:
             _flush(Person, people)
         if len(measurements) + len(services.services) > 50000:

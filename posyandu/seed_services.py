@@ -22,7 +22,7 @@ from .domain.schedule import open_day
 from .models.base import utcnow
 
 # How likely someone of a group comes to a hari buka (and is served at the meja): a month's ILP coverage.
-ATTEND = {"ibu_hamil": 0.78, "usia_sekolah_remaja": 0.32, "dewasa": 0.27, "lansia": 0.58}
+ATTEND = {"ibu_hamil": 0.78, "nifas": 0.6, "usia_sekolah_remaja": 0.32, "dewasa": 0.27, "lansia": 0.58}
 # How likely a visitor of the group answers a questionnaire that applies to her on a visit.
 SCREEN = {"tbc_anak": 0.5, "tbc_dewasa": 0.45, "puma": 0.3, "skilas": 0.6, "aks": 0.35}
 BIRTH_FACILITY = 0.55  # BCG and polio 1 given where the baby was born (no visit); the rest at the Posyandu
@@ -60,7 +60,7 @@ class ServiceSeeder:
         return self._months[day]
 
     def posyandu(self, posyandu_id: int, day: int, kids: list[dict], adults: list[dict], pregnancies: dict,
-                 hb_of: dict[date, int], measured: list[dict]) -> None:
+                 delivered: dict, hb_of: dict[date, int], measured: list[dict]) -> None:
         """Visits for the children weighed on past hari buka (the measurement rows get their visit), their
         immunisations and vitamin A, and the adults' visits with their services."""
         queue = dict.fromkeys(hb_of.values(), 0)
@@ -84,7 +84,8 @@ class ServiceSeeder:
             preg = pregnancies.get(person["id"])
             for held_on in past:
                 pregnant = preg is not None and preg <= held_on <= preg + timedelta(days=280)
-                group = group_for(person["birth_date"], held_on, pregnant)
+                born = delivered.get(person["id"])
+                group = group_for(person["birth_date"], held_on, pregnant, born if born and born <= held_on else None)
                 if group not in ATTEND or self.rng.random() >= ATTEND[group]:
                     continue
                 vid = self._visit(hb_of[held_on], queue, person["id"], group, held_on)
@@ -172,10 +173,11 @@ class ServiceSeeder:
             m["weight_kg"] = round(rng.gauss(42, 9), 1)
         else:
             m["weight_kg"] = round(rng.gauss(60 if group == "dewasa" else 55, 9), 1)
-            m["waist_cm"] = round(rng.gauss(84, 9), 1)
+            if group != "nifas":
+                m["waist_cm"] = round(rng.gauss(84, 9), 1)
         if group != "usia_sekolah_remaja":
-            sys = int(rng.gauss(118 if group != "lansia" else 132, 12))
-            m["systolic"], m["diastolic"] = sys, int(sys * rng.uniform(0.6, 0.7))
+            top = int(rng.gauss(118 if group != "lansia" else 132, 12))
+            m["systolic"], m["diastolic"] = top, int(top * rng.uniform(0.6, 0.7))
         self.adult_measurements.append({**self._stamp(), "person_id": person["id"], "posyandu_id": posyandu_id,
                                         "visit_id": vid, "measured_on": held_on, "oedema": False, "flagged": False,
                                         "age_days": (held_on - person["birth_date"]).days, **m})

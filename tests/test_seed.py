@@ -76,6 +76,7 @@ def test_demo_ilp_coverage_is_plausible_for_every_group(app):
     coverage = {g: whole.ilp_coverage(g) for g in ("ibu_hamil", "balita", "usia_sekolah_remaja", "dewasa", "lansia")}
     assert all(10 < c < 95 for c in coverage.values()), coverage
     assert coverage["balita"] > 70 and coverage["ibu_hamil"] > 60  # the groups a Posyandu serves most
+    assert whole.ilp_registered.get("nifas", 0) > 0 and whole.ilp_visited.get("nifas", 0) > 0  # mothers of newborns
     referred = db.session.scalar(select(func.avg(case((ScreeningRecord.refer.is_(True), 1.0), else_=0.0))))
     assert 0 < referred < 0.15, referred  # screenings answered, a few referred
     assert 0 < whole.kek < whole.lila_measured  # LILA measured for ibu hamil, a few KEK
