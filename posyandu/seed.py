@@ -220,14 +220,14 @@ def _seed_people(rng, nrng, posyandu_list, children, months, today, echo, kader_
                 kid["name"] = f"{kid['name'].split()[0]} {mother['name'].split()[-1]}"
                 kid["birth_weight_kg"] = round(rng.gauss(3.1, 0.45), 1)
                 kids.append(kid)
-                newborn = birth if age <= 60 else newborn
+                newborn = birth if age <= 365 and (newborn is None or birth > newborn) else newborn
             if rng.random() < 0.12:  # some mothers are pregnant again
                 hpht = today - timedelta(days=rng.randint(20, 250))
                 pregnancies.append({**_stamp(), "person_id": mother["id"], "hpht": hpht,
                                     "hpl": hpht + timedelta(days=280), "gravida": rng.randint(2, 4),
                                     "ended_on": None, "outcome": None})
                 pregnant[mother["id"]] = hpht
-            if newborn is not None and mother["id"] not in pregnant:  # a mother in her nifas (42 days)
+            if newborn is not None and mother["id"] not in pregnant:  # the delivery: 42 days of nifas after it
                 pregnancies.append({**_stamp(), "person_id": mother["id"], "hpht": newborn - timedelta(days=280),
                                     "hpl": newborn, "gravida": None, "ended_on": newborn, "outcome": "lahir_hidup"})
                 delivered[mother["id"]] = newborn
