@@ -9,7 +9,7 @@ NAV = [
     ("people.register_person", _l("Daftar baru"), ALL),
     ("home_visits.tasks", _l("Kunjungan rumah"), ("ketua", "kader", "nakes", "kelurahan_clerk")),
     ("reports.index", _l("Laporan"), ALL),
-    ("months.overview", _l("Status laporan"), ("district_admin", "kelurahan_clerk", "nakes", "ketua")),
+    ("months.overview", _l("Tutup bulan"), ("district_admin", "kelurahan_clerk", "nakes", "ketua")),
     ("kader.list_kader", _l("Kader"), ("district_admin", "kelurahan_clerk", "nakes", "ketua")),
     ("kader.commitments_list", _l("Komitmen"), ("kader",)),
     ("me.home", _l("Saya"), ("kader", "ketua")),

@@ -91,7 +91,7 @@ def test_review_and_overview_at_laptop_and_phone_size(new_page, ketua_with_month
     for viewport, width in (("laptop", 1366), ("phone", 360)):
         page = new_page(viewport)
         log_in(page, "admin")
-        page.locator("header nav").get_by_role("link", name="Status laporan").click()
+        page.locator("header nav").get_by_role("link", name="Tutup bulan").click()
         expect(page.locator("h1")).to_contain_text("Status laporan bulanan")
         expect(page.locator("ul.stats")).to_contain_text("mengirim laporan")
         assert _wide(page) <= 0, f"the overview is wider than the screen at {width}"
