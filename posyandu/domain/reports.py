@@ -126,8 +126,9 @@ class Cell:
     at_risk: int = 0  # 2T, T with low BB/TB, or TB/U falling
 
     def add(self, other: "Cell") -> "Cell":
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        mine, theirs = self.__dict__, other.__dict__
+        for name in CELL_FIELDS:
+            mine[name] += theirs[name]
         return self
 
     @property

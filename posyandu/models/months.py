@@ -28,13 +28,15 @@ class PosyanduMonth(Audited, db.Model):
     # On approval: the month's numbers, the versions of the rules and tables that made them, and their hash.
     snapshot: Mapped[dict | None] = mapped_column(JSON)
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The snapshot's small sections (month_snapshot.FIGURES), apart: a district report reads 80 of them at once.
+    figures: Mapped[dict | None] = mapped_column(JSON)
 
     posyandu: Mapped[Posyandu] = relationship()
     events: Mapped[list["MonthEvent"]] = relationship(back_populates="posyandu_month", order_by="MonthEvent.id")
 
     __table_args__ = (UniqueConstraint("posyandu_id", "month", name="uq_posyandu_month"),
                       Index("ix_posyandu_month_month_state", "month", "state"))
-    __audit_exclude__ = ("snapshot",)  # large; its hash is audited
+    __audit_exclude__ = ("snapshot", "figures")  # large; its hash is audited
 
 
 class MonthEvent(db.Model):

@@ -7,6 +7,7 @@ the live tables (a closed month prints the same documents forever):
   weighings used, the snapshot format and the app version);
 - `report`: the monthly report's figures of the Posyandu (domain.reports.Area as data, see `from_plain`);
 - `trend`: the month's prevalence cell as the twelve-month trend counts it (under five at the measurement);
+- `kader`: the kader with a role at the month's end, and those trained (ids: a kader of two Posyandu counts once);
 - `lists`: the people behind each number — per metric, [person id, band, sex, detail] rows in the list's order;
 - `eppgbm`: the month's e-PPGBM rows (the "Data Dasar" and "Pertumbuhan" sheets without their running number),
   exactly the values services.report_exports writes.
@@ -14,7 +15,8 @@ the live tables (a closed month prints the same documents forever):
 Other features add their own section through `SECTIONS` (name → function(posyandu_ids, month) → {id: data}).
 `build_many` computes every section for many Posyandu at once in a fixed number of set-based queries (approving a
 kelurahan's 25 Posyandu, or seeding two years of a district, runs no query per Posyandu). The hash is over the
-canonical JSON (sorted keys, no spaces).
+canonical JSON (sorted keys, no spaces). The small sections (FIGURES) are also stored apart, so a report over a
+whole district reads 80 small documents, not 80 snapshots with their lists and rows.
 """
 import hashlib
 import json
@@ -74,6 +76,12 @@ def _eppgbm(posyandu_ids: list[int], month: date) -> dict[int, dict]:
     return report_exports.eppgbm_by_posyandu(_ids(posyandu_ids), month)
 
 
+def _kader(posyandu_ids: list[int], month: date) -> dict[int, dict]:
+    from . import reports
+
+    return reports.kader_by_posyandu(_ids(posyandu_ids), min(dom.month_end(month), date.today()))
+
+
 def _versions(posyandu_ids: list[int], month: date) -> dict[int, dict]:
     return versions(posyandu_ids, month)
 
@@ -86,12 +94,20 @@ def _incentive(posyandu_ids: list[int], month: date) -> dict[int, dict]:
 
 # Section name → function(posyandu ids, month) → {posyandu id: plain data}. A feature that needs its own frozen
 # numbers of the month (the incentives, say) registers a section here; readers find it under the same name.
-SECTIONS = {"versions": _versions, "report": _report, "trend": _trend, "lists": _lists, "eppgbm": _eppgbm,
-            "incentive": _incentive}
+SECTIONS = {"versions": _versions, "report": _report, "trend": _trend, "kader": _kader, "lists": _lists,
+            "eppgbm": _eppgbm, "incentive": _incentive}
 
 
 def _ids(posyandu_ids):
     return select(Posyandu.id).where(Posyandu.id.in_(list(posyandu_ids)))
+
+
+# The small sections, also stored apart (PosyanduMonth.figures): what a report over many Posyandu reads.
+FIGURES = ("report", "trend", "kader")
+
+
+def figures(snapshot: dict) -> dict:
+    return {name: snapshot.get(name) for name in FIGURES}
 
 
 def build_many(posyandu_ids, month: date) -> dict[int, dict]:
@@ -117,7 +133,8 @@ def build(posyandu_id: int, month: date) -> dict:
 def read(posyandu_ids, month: date, section: str) -> dict[int, object]:
     """One section of the stored snapshots of the approved months among `posyandu_ids` (a select or a collection):
     {posyandu id: section data}. Only that section leaves the database."""
-    rows = db.session.execute(select(PosyanduMonth.posyandu_id, PosyanduMonth.snapshot[section]).where(
+    column = PosyanduMonth.figures if section in FIGURES else PosyanduMonth.snapshot
+    rows = db.session.execute(select(PosyanduMonth.posyandu_id, column[section]).where(
         PosyanduMonth.posyandu_id.in_(posyandu_ids), PosyanduMonth.month == dom.month_start(month),
         PosyanduMonth.state == "approved"))
     return {pid: data for pid, data in rows}
@@ -125,7 +142,8 @@ def read(posyandu_ids, month: date, section: str) -> dict[int, object]:
 
 def read_months(posyandu_ids, first: date, last: date, section: str) -> dict[tuple[int, date], object]:
     """A section of the approved snapshots of a range of months: {(posyandu id, month): data}."""
-    rows = db.session.execute(select(PosyanduMonth.posyandu_id, PosyanduMonth.month, PosyanduMonth.snapshot[section])
+    column = PosyanduMonth.figures if section in FIGURES else PosyanduMonth.snapshot
+    rows = db.session.execute(select(PosyanduMonth.posyandu_id, PosyanduMonth.month, column[section])
                               .where(PosyanduMonth.posyandu_id.in_(posyandu_ids),
                                      PosyanduMonth.month >= dom.month_start(first), PosyanduMonth.month <= last,
                                      PosyanduMonth.state == "approved"))

@@ -131,9 +131,10 @@ def _step(actor: User, posyandu: Posyandu, month: date, action: str, reason: str
         pm.approved_at, pm.approved_by_id = now, actor.id
         pm.snapshot = month_snapshot.build(posyandu.id, month)
         pm.snapshot_sha256 = month_snapshot.digest(pm.snapshot)
+        pm.figures = month_snapshot.figures(pm.snapshot)
     elif action == "reopen":
         event.snapshot_sha256 = pm.snapshot_sha256
-        pm.snapshot, pm.snapshot_sha256 = None, None
+        pm.snapshot, pm.snapshot_sha256, pm.figures = None, None, None
         pm.verified_at = pm.verified_by_id = pm.approved_at = pm.approved_by_id = None
     pm.state = to
     db.session.flush()

@@ -80,7 +80,10 @@ def _eppgbm_queries(pos: Select, month: date) -> tuple[Select, Select]:
     last = dom.month_end(month)
     first = dom.month_start(month)
     mother = aliased(Person)
-    at = posyandu_at(last)
+    # With no transfer after the month's end anywhere, everyone was where she is now: skip the per-person lookup.
+    moved_later = db.session.scalar(select(PersonTransfer.id).where(
+        PersonTransfer.status == "approved", PersonTransfer.moved_on > last).limit(1))
+    at = posyandu_at(last) if moved_later is not None else Person.posyandu_id
     order = (Posyandu.name, Posyandu.id, Person.name, Person.id)
     base = (select(Posyandu.id, Person.kk_number, Person.nik, Person.name, Person.birth_date, Person.sex,
                    Person.birth_order, Person.birth_weight_kg, Person.birth_length_cm, mother.nik, mother.name,

@@ -314,7 +314,8 @@ def monthly_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool
     frozen = month_snapshot.read(pos, month, "report")
     if not frozen:
         return live_by_posyandu(pos, month, wide, risk)
-    out = live_by_posyandu(_not_in(pos, frozen), month, wide, risk)
+    rest = _rest_ids(pos, frozen)
+    out = live_by_posyandu(rest, month, wide, risk) if rest else {}
     for pid, plain in frozen.items():
         if plain is not None:
             out[pid] = area = month_snapshot.from_plain(plain)
@@ -322,6 +323,13 @@ def monthly_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool
                 for cell in area.cells.values():
                     cell.at_risk = 0
     return out
+
+
+def _rest_ids(pos: Select, frozen: dict) -> list[int] | None:
+    """The ids of the Posyandu of `pos` without a snapshot (None when there are no snapshots: all of them)."""
+    if not frozen:
+        return None
+    return list(db.session.scalars(_not_in(pos, frozen)))
 
 
 def _not_in(pos: Select, ids) -> Select:
@@ -410,7 +418,8 @@ def prevalence_trend(pos: Select, month: date, months: int = 12, wide: bool = Fa
 
     first = dom.shift_month(month, -(months - 1))
     frozen = month_snapshot.read_months(pos, first, dom.month_end(month), "trend")
-    live = trend_by_posyandu(pos, month, months, wide)
+    n_pos = db.session.scalar(select(func.count()).select_from(Posyandu).where(Posyandu.id.in_(pos)))
+    live = trend_by_posyandu(pos, month, months, wide) if len(frozen) < n_pos * months else {}
     sums = {mo: dom.Cell() for mo in dom.months_back(month, months)}
     for (pid, mo), cell in live.items():
         if (pid, mo) not in frozen and mo in sums:
@@ -449,16 +458,42 @@ def trend_by_posyandu(pos: Select, month: date, months: int = 12, wide: bool = F
             for k, pid, a, b, c, d, e, f in rows}
 
 
-def trained_kader(pos: Select, on: date) -> tuple[int, int]:
-    """Kader with a current role in the area, and those trained (any stratum, by the roster's competence rule)."""
+def _current_roles(pos: Select, on: date):
+    return (KaderRole.posyandu_id.in_(pos), KaderRole.start_date <= on,
+            or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on), Kader.deleted_at.is_(None))
+
+
+def kader_by_posyandu(pos: Select, on: date) -> dict[int, dict[str, list[int]]]:
+    """Per Posyandu: the kader with a current role on the day, and those trained (any stratum), as ids."""
     from . import roster
 
-    current = select(KaderRole.kader_id).join(Kader, Kader.id == KaderRole.kader_id).where(
-        KaderRole.posyandu_id.in_(pos), KaderRole.start_date <= on,
-        or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on), Kader.deleted_at.is_(None))
-    ids = set(db.session.scalars(current.distinct()))
-    strata = roster.strata(current)
-    return len(ids), sum(1 for k in ids if strata.get(k))
+    where = _current_roles(pos, on)
+    strata = roster.strata(select(KaderRole.kader_id).join(Kader, Kader.id == KaderRole.kader_id).where(*where))
+    out: dict = defaultdict(lambda: {"current": set(), "trained": set()})
+    for pid, kid in db.session.execute(select(KaderRole.posyandu_id, KaderRole.kader_id)
+                                       .join(Kader, Kader.id == KaderRole.kader_id).where(*where).distinct()):
+        out[pid]["current"].add(kid)
+        if strata.get(kid):
+            out[pid]["trained"].add(kid)
+    return {pid: {k: sorted(v) for k, v in d.items()} for pid, d in out.items()}
+
+
+def trained_kader(pos: Select, on: date, month: date | None = None) -> tuple[int, int]:
+    """Kader with a current role in the area, and those trained (any stratum, by the roster's competence rule).
+    With `month`, an approved Posyandu-month's kader come from its snapshot (a kader of two Posyandu counts once)."""
+    from . import month_snapshot
+
+    frozen = month_snapshot.read(pos, month, "kader") if month is not None else {}
+    ids, trained = set(), set()
+    for data in frozen.values():
+        ids.update((data or {}).get("current", []))
+        trained.update((data or {}).get("trained", []))
+    rest = _rest_ids(pos, frozen)
+    if rest is None or rest:
+        for data in kader_by_posyandu(pos if rest is None else rest, on).values():
+            ids.update(data["current"])
+            trained.update(data["trained"])
+    return len(ids), len(trained)
 
 
 def incentive_totals(pos: Select, month: date) -> dict | None:
@@ -587,13 +622,16 @@ class PeopleList:
 
     CHUNK = 2000
 
-    def __init__(self, live: Select, frozen: dict[int, list], metric: str):
+    def __init__(self, live: Select | None, frozen: dict[int, list], metric: str):
         self.live, self.frozen, self.metric = live, frozen, metric
 
     def count(self) -> int:
-        return count_of(self.live) + sum(len(rows) for rows in self.frozen.values())
+        live = count_of(self.live) if self.live is not None else 0
+        return live + sum(len(rows) for rows in self.frozen.values())
 
     def _live_rows(self):
+        if self.live is None:
+            return
         offset = 0
         while True:
             rows = db.session.execute(self.live.offset(offset).limit(self.CHUNK)).all()
@@ -635,7 +673,9 @@ def people_list(pos: Select, month: date, metric: str, band: str | None = None, 
     frozen = month_snapshot.read(pos, month, "lists")
     if not frozen:
         return people_behind(pos, month, metric, band, sex, wide)
-    live = people_behind(_not_in(pos, frozen), month, metric, band, sex, wide, grouped=True)
+    rest = _rest_ids(pos, frozen)
+    live = people_behind(select(Posyandu.id).where(Posyandu.id.in_(rest)), month, metric, band, sex, wide,
+                         grouped=True) if rest else None
     entries = {pid: [e for e in (lists or {}).get(metric, [])
                      if (band is None or e[1] == band) and (sex is None or e[2] == sex)]
                for pid, lists in frozen.items()}

@@ -116,7 +116,7 @@ def area(kind: str | None = None, obj_id: int | None = None, posyandu_id: int | 
            "not_final": pending[:NOT_FINAL_SHOWN], "not_final_n": len(pending), "n_posyandu": len(rows),
            "t": whole.total(), "bands": dom.AGE_BANDS, "skdn_rows": SKDN_ROWS, "metrics": METRICS, "kinds": KINDS,
            "fmt": dom.fmt_pct, "risk_counted": not a.wide, "prevalence": PREVALENCE}
-    kader_total, kader_trained = svc.trained_kader(a.pos, min(dom.month_end(month), date.today()))
+    kader_total, kader_trained = svc.trained_kader(a.pos, min(dom.month_end(month), date.today()), month)
     ctx.update(kader_total=kader_total, kader_trained=kader_trained, trained_pct=dom.pct(kader_trained, kader_total),
                incentives=svc.incentive_totals(a.pos, month))
     sub = SUB_LEVEL.get(kind)

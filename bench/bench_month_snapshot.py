@@ -1,0 +1,171 @@
+"""Benchmark: the district report of a past, approved month read from the snapshots vs computed live.
+
+    .venv/bin/python bench/bench_month_snapshot.py [--children 150000] [--months 24] [--backend sqlite|postgresql|both]
+                                                   [--sqlite-path PATH] [--reuse] [--repeat 5]
+
+Seeds the demo district (`seed_demo`, which closes and approves every past month with its snapshot and leaves the
+current month open) into its own database — SQLite at --sqlite-path, PostgreSQL in the database
+`posyandu_bench_snapshot` on the server of TEST_DATABASE_URL or DATABASE_URL (skipped when neither is set) — and
+prints the seeding time, how many Posyandu-months were approved and the snapshots' size. Then, as the demo district
+admin through the Flask test client (in-process: the app's own time, queries + templates, no network), for last
+month: the district report page, its PDF and XLSX and the e-PPGBM workbook from the snapshots; and the same page
+live (the month's rows set to 'verified' for the measurement, then back to 'approved'). Target: the district report
+from the snapshots in ≤ 0.2 s (median of the warm runs). With --reuse an existing seeded database is kept.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGET_S = 0.2
+PG_DATABASE = "posyandu_bench_snapshot"
+
+
+def _app(url: str):
+    from posyandu import create_app
+    from posyandu.config import normalise_database_url
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url), "SECRET_KEY": "bench",
+                       "WTF_CSRF_ENABLED": False})
+
+
+def _pg_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if not url or not url.startswith("postgres"):
+        return None
+    from sqlalchemy import create_engine, text
+
+    from posyandu.config import normalise_database_url
+
+    server = normalise_database_url(url)
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_DATABASE}).scalar():
+            conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + "/" + PG_DATABASE
+
+
+def _seed(app, children: int, months: int, reuse: bool) -> dict:
+    from flask_migrate import upgrade
+    from sqlalchemy import Text, cast, func, select
+
+    from posyandu.extensions import db
+    from posyandu.models import Person, PosyanduMonth
+    from posyandu.seed import seed_demo
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        if reuse and db.session.scalar(select(func.count()).select_from(Person)):
+            made = {"seed_s": None}
+        else:
+            if db.session.scalar(select(func.count()).select_from(Person)):
+                raise SystemExit("the database holds data: pass --reuse, or another --sqlite-path")
+            t0 = time.perf_counter()
+            made = seed_demo(children=children, months=months)
+            made["seed_s"] = round(time.perf_counter() - t0, 1)
+        made["people"] = db.session.scalar(select(func.count()).select_from(Person))
+        made["approved"] = db.session.scalar(select(func.count()).select_from(PosyanduMonth)
+                                             .where(PosyanduMonth.state == "approved"))
+        size = func.length(cast(PosyanduMonth.snapshot, Text))
+        made["snapshot_mb"] = round((db.session.scalar(select(func.sum(size))) or 0) / 1024 / 1024, 1)
+        db.session.remove()
+    return made
+
+
+def _timed(app, client, url: str, repeat: int) -> tuple[float, float, int, int]:
+    times, size, status = [], 0, 0
+    for _ in range(repeat):
+        with app.app_context():
+            t0 = time.perf_counter()
+            resp = client.get(url)
+            body = resp.get_data()
+            times.append(time.perf_counter() - t0)
+        size, status = len(body), resp.status_code
+    rest = times[1:] or times
+    return times[0], statistics.median(rest), size, status
+
+
+def _set_state(app, month: date, state: str) -> None:
+    from sqlalchemy import update
+
+    from posyandu.extensions import db
+    from posyandu.models import PosyanduMonth
+
+    with app.app_context():
+        db.session.execute(update(PosyanduMonth).where(PosyanduMonth.month == month).values(state=state))
+        db.session.commit()
+        db.session.remove()
+
+
+def run(backend: str, url: str, args) -> dict:
+    app = _app(url)
+    made = _seed(app, args.children, args.months, args.reuse)
+    print(f"\n== {backend}: {made['people']} people; seeded in {made['seed_s']} s "
+          f"({args.children} children × {args.months} months asked); {made['approved']} approved Posyandu-months, "
+          f"snapshots {made['snapshot_mb']} MB", flush=True)
+    today = date.today()
+    month = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    arg = f"{month:%Y-%m}"
+    client = app.test_client()
+    with app.app_context():
+        resp = client.post("/masuk", data={"username": "admin", "password": "posyandu-demo"})
+        assert resp.status_code == 303, resp.status_code
+    out = {}
+    pages = [("district report (snapshot)", f"/laporan/kabupaten?bulan={arg}"),
+             ("district report PDF (snapshot)", f"/laporan/kabupaten/laporan.pdf?bulan={arg}"),
+             ("district report XLSX (snapshot)", f"/laporan/kabupaten/laporan.xlsx?bulan={arg}"),
+             ("district trend SVG (12 months)", f"/laporan/kabupaten/tren.svg?bulan={arg}"),
+             ("district list D, page 1 (snapshot)", f"/laporan/kabupaten/daftar/D?bulan={arg}")]
+    for name, path in pages:
+        cold, warm, size, status = _timed(app, client, path, args.repeat)
+        out[name] = warm
+        print(f"{name:38s} {status}  cold {cold:6.3f} s  median {warm:6.3f} s  {size / 1024:7.1f} KB", flush=True)
+    cold, warm, size, status = _timed(app, client, f"/laporan/kabupaten/eppgbm.xlsx?bulan={arg}", 2)
+    print(f"{'district e-PPGBM XLSX (snapshot)':38s} {status}  cold {cold:6.3f} s  median {warm:6.3f} s  "
+          f"{size / 1024 / 1024:6.1f} MB", flush=True)
+    _set_state(app, month, "verified")  # the same month, not approved: every number live
+    try:
+        cold, warm, size, status = _timed(app, client, f"/laporan/kabupaten?bulan={arg}", args.repeat)
+        out["district report (live)"] = warm
+        print(f"{'district report (live)':38s} {status}  cold {cold:6.3f} s  median {warm:6.3f} s  "
+              f"{size / 1024:7.1f} KB", flush=True)
+    finally:
+        _set_state(app, month, "approved")
+    snap = out["district report (snapshot)"]
+    print(f"district report from the snapshots ≤ {TARGET_S} s: {'yes' if snap <= TARGET_S else 'NO'} "
+          f"({snap:.3f} s; live {out['district report (live)']:.3f} s)", flush=True)
+    with app.app_context():
+        from posyandu.extensions import db
+
+        db.engine.dispose()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--children", type=int, default=150_000)
+    ap.add_argument("--months", type=int, default=24)
+    ap.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    ap.add_argument("--sqlite-path", default="/tmp/posyandu-bench-snapshot.sqlite")
+    ap.add_argument("--reuse", action="store_true", help="keep an existing seeded database")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    if args.backend in ("sqlite", "both"):
+        run("sqlite", f"sqlite:///{args.sqlite_path}", args)
+    if args.backend in ("postgresql", "both"):
+        url = _pg_url()
+        if url is None:
+            print("\nPostgreSQL: skipped (set TEST_DATABASE_URL or DATABASE_URL)")
+        else:
+            run("postgresql", url, args)
+
+
+if __name__ == "__main__":
+    main()
