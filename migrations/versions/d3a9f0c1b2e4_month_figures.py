@@ -6,8 +6,12 @@ Revises: 341f91db46ed
 Create Date: 2026-12-02 16:08:00
 
 """
+import json
+
 from alembic import op
 import sqlalchemy as sa
+
+FIGURES = ("report", "trend", "kader")  # services.month_snapshot.FIGURES when this was written
 
 
 # revision identifiers, used by Alembic.
@@ -20,6 +24,15 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('posyandu_month', schema=None) as batch_op:
         batch_op.add_column(sa.Column('figures', sa.JSON(), nullable=True))
+    # Months approved before: their figures from their snapshots (a section the older format lacks stays absent,
+    # and its readers count that Posyandu live).
+    conn = op.get_bind()
+    for row_id, snapshot in conn.execute(sa.text("SELECT id, snapshot FROM posyandu_month "
+                                                 "WHERE snapshot IS NOT NULL")).all():
+        data = json.loads(snapshot) if isinstance(snapshot, str) else snapshot
+        figures = {k: data[k] for k in FIGURES if k in data}
+        conn.execute(sa.text("UPDATE posyandu_month SET figures = :f WHERE id = :i"),
+                     {"f": json.dumps(figures), "i": row_id})
 
 
 def downgrade():

@@ -67,19 +67,22 @@ def _trend(posyandu_ids: list[int], month: date) -> dict[int, dict]:
 def _lists(posyandu_ids: list[int], month: date) -> dict[int, dict]:
     from . import reports
 
-    return reports.lists_by_posyandu(_ids(posyandu_ids), month, wide=len(posyandu_ids) > 1)
+    lists = reports.lists_by_posyandu(_ids(posyandu_ids), month, wide=len(posyandu_ids) > 1)
+    return {pid: lists.get(pid, {}) for pid in posyandu_ids}
 
 
 def _eppgbm(posyandu_ids: list[int], month: date) -> dict[int, dict]:
     from . import report_exports
 
-    return report_exports.eppgbm_by_posyandu(_ids(posyandu_ids), month)
+    rows = report_exports.eppgbm_by_posyandu(_ids(posyandu_ids), month)
+    return {pid: rows.get(pid, {"base": [], "growth": []}) for pid in posyandu_ids}
 
 
 def _kader(posyandu_ids: list[int], month: date) -> dict[int, dict]:
     from . import reports
 
-    return reports.kader_by_posyandu(_ids(posyandu_ids), min(dom.month_end(month), date.today()))
+    kader = reports.kader_by_posyandu(_ids(posyandu_ids), min(dom.month_end(month), date.today()))
+    return {pid: kader.get(pid, {"current": [], "trained": []}) for pid in posyandu_ids}
 
 
 def _versions(posyandu_ids: list[int], month: date) -> dict[int, dict]:
@@ -132,12 +135,13 @@ def build(posyandu_id: int, month: date) -> dict:
 
 def read(posyandu_ids, month: date, section: str) -> dict[int, object]:
     """One section of the stored snapshots of the approved months among `posyandu_ids` (a select or a collection):
-    {posyandu id: section data}. Only that section leaves the database."""
+    {posyandu id: section data}. Only that section leaves the database. A section the snapshot lacks (an older
+    format) is left out, so its reader counts that Posyandu live — except `report`, where None means no figures."""
     column = PosyanduMonth.figures if section in FIGURES else PosyanduMonth.snapshot
     rows = db.session.execute(select(PosyanduMonth.posyandu_id, column[section]).where(
         PosyanduMonth.posyandu_id.in_(posyandu_ids), PosyanduMonth.month == dom.month_start(month),
         PosyanduMonth.state == "approved"))
-    return {pid: data for pid, data in rows}
+    return {pid: data for pid, data in rows if data is not None or section == "report"}
 
 
 def read_months(posyandu_ids, first: date, last: date, section: str) -> dict[tuple[int, date], object]:
@@ -147,7 +151,7 @@ def read_months(posyandu_ids, first: date, last: date, section: str) -> dict[tup
                               .where(PosyanduMonth.posyandu_id.in_(posyandu_ids),
                                      PosyanduMonth.month >= dom.month_start(first), PosyanduMonth.month <= last,
                                      PosyanduMonth.state == "approved"))
-    return {(pid, m): data for pid, m, data in rows}
+    return {(pid, m): data for pid, m, data in rows if data is not None}
 
 
 # --- plain data ------------------------------------------------------------------------------------------------
