@@ -2,7 +2,7 @@
 a report over a whole district reads them without parsing every snapshot's lists and e-PPGBM rows
 
 Revision ID: d3a9f0c1b2e4
-Revises: c5f3e4a6b7d8
+Revises: 5e0c8d1f7a42
 Create Date: 2026-12-02 16:08:00
 
 """
@@ -16,7 +16,7 @@ FIGURES = ("report", "trend", "kader")  # services.month_snapshot.FIGURES when t
 
 # revision identifiers, used by Alembic.
 revision = 'd3a9f0c1b2e4'
-down_revision = 'c5f3e4a6b7d8'
+down_revision = '5e0c8d1f7a42'
 branch_labels = None
 depends_on = None
 

@@ -136,12 +136,17 @@ def build(posyandu_id: int, month: date) -> dict:
 def read(posyandu_ids, month: date, section: str) -> dict[int, object]:
     """One section of the stored snapshots of the approved months among `posyandu_ids` (a select or a collection):
     {posyandu id: section data}. Only that section leaves the database. A section the snapshot lacks (an older
-    format) is left out, so its reader counts that Posyandu live — except `report`, where None means no figures."""
+    format) reads None (for `report`, None also means a month without figures): see `present`."""
     column = PosyanduMonth.figures if section in FIGURES else PosyanduMonth.snapshot
     rows = db.session.execute(select(PosyanduMonth.posyandu_id, column[section]).where(
         PosyanduMonth.posyandu_id.in_(posyandu_ids), PosyanduMonth.month == dom.month_start(month),
         PosyanduMonth.state == "approved"))
-    return {pid: data for pid, data in rows if data is not None or section == "report"}
+    return {pid: data for pid, data in rows}
+
+
+def present(frozen: dict) -> dict:
+    """The snapshots that hold the section (a reader counts the others live, as if not approved)."""
+    return {pid: data for pid, data in frozen.items() if data is not None}
 
 
 def read_months(posyandu_ids, first: date, last: date, section: str) -> dict[tuple[int, date], object]:

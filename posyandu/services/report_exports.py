@@ -194,7 +194,7 @@ def eppgbm_xlsx(pos: Select, month: date, out) -> None:
             row.append(c)
         ws.append(row)
 
-    frozen = month_snapshot.read(pos, month, "eppgbm")
+    frozen = month_snapshot.present(month_snapshot.read(pos, month, "eppgbm"))
     order = list(db.session.scalars(select(Posyandu.id).where(Posyandu.id.in_(pos))
                                     .order_by(Posyandu.name, Posyandu.id))) if frozen else []
     if frozen:

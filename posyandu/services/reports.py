@@ -483,7 +483,7 @@ def trained_kader(pos: Select, on: date, month: date | None = None) -> tuple[int
     With `month`, an approved Posyandu-month's kader come from its snapshot (a kader of two Posyandu counts once)."""
     from . import month_snapshot
 
-    frozen = month_snapshot.read(pos, month, "kader") if month is not None else {}
+    frozen = month_snapshot.present(month_snapshot.read(pos, month, "kader")) if month is not None else {}
     ids, trained = set(), set()
     for data in frozen.values():
         ids.update((data or {}).get("current", []))
@@ -670,7 +670,7 @@ def people_list(pos: Select, month: date, metric: str, band: str | None = None, 
     area has its month approved, else a PeopleList mixing snapshots and live rows."""
     from . import month_snapshot
 
-    frozen = month_snapshot.read(pos, month, "lists")
+    frozen = month_snapshot.present(month_snapshot.read(pos, month, "lists"))
     if not frozen:
         return people_behind(pos, month, metric, band, sex, wide)
     rest = _rest_ids(pos, frozen)
