@@ -19,7 +19,7 @@ PASSWORD = "posyandu-demo"
 def test_district_dashboard_to_the_children_behind_a_number(new_page, shot, viewport, js):
     page = new_page(viewport, java_script_enabled=js)
     log_in(page, "admin")
-    page.locator("header nav").get_by_role("link", name="Laporan").click()
+    page.locator("header nav").get_by_role("link", name="Laporan", exact=True).click()  # not "Status laporan"
     expect(page.locator("h1")).to_contain_text("Laporan bulanan: Kota Bontang")
     expect(page.locator("table.skdn")).to_be_visible()
     page.locator("details.trend summary").click()  # the chart is fetched when opened (request budget)
@@ -28,8 +28,9 @@ def test_district_dashboard_to_the_children_behind_a_number(new_page, shot, view
     # The chart is its own request (lazy below the fold on a phone, and slow to compute on a busy machine):
     # scroll to it and wait until the SVG has loaded rather than asserting at once.
     trend.scroll_into_view_if_needed()
-    page.wait_for_function("(img => img.complete && img.naturalWidth > 0)(document.querySelector('figure.chart img'))",
-                           timeout=20_000)
+    # (Not wait_for_function: when its first check fails it polls by eval, which the page's CSP rightly refuses.)
+    expect(trend).to_have_js_property("complete", True, timeout=20_000)
+    assert trend.evaluate("img => img.naturalWidth") > 0
     suffix = "" if js else "-nojs"
     shot(page, f"report-district{suffix}", viewport)
 
