@@ -100,7 +100,7 @@ def test_approved_and_not_approved_posyandu_in_one_kelurahan(app, tree, crew, lo
     html = login("clerk_a").get(f"/insentif/{batch.id}").get_data(as_text=True)
     assert 'id="bulan-belum-disetujui"' in html
     a2 = tree.posyandu["A2"]
-    assert f'href="/bulan/{a2.id}/2025-11"' in html and "Posyandu A2</a> — Terbuka" in html
+    assert f'href="/bulan/{a2.id}/2025-11"' in html and "Posyandu A2</a> — belum dikirim" in html
     assert f'href="/bulan/{tree.posyandu["A1"].id}/2025-11"' not in html
     assert "2 kader ditahan" in html and "Laporan bulan belum disetujui" in html
     # Wait, then recompute: A2 is approved, everyone is paid.

@@ -16,6 +16,7 @@ from ...roles import role_required
 from ...services import incentive_exports, incentives, scope
 from ...parsing import parse_id
 from ...web import get_or_404, int_arg, render
+from ..months.labels import STATES as MONTH_STATES
 from . import bp
 from .forms import (AdjustForm, ComputeForm, CorrectForm, PaidForm, PolicyForm, condition_values)
 
@@ -197,6 +198,7 @@ def _batch_page(batch: IncentiveBatch, status: int = 200, paid_form=None):
     preparers = sorted(incentives.preparer_ids(batch))
     months = incentives.month_status(batch.kelurahan_id, batch.month)
     return render("incentives/batch.html", unapproved=[m for m in months if m["state"] != "approved"],
+                  month_states=MONTH_STATES,
                   held=sum(1 for ln in batch.lines if any(c["code"] == "month_open" for c in ln.reductions)), status=status, batch=batch, totals=incentives.batch_totals(batch),
                   lines=lines, page=page, first=(page - 1) * LINES_PER_PAGE,
                   more=len(batch.lines) > page * LINES_PER_PAGE,
