@@ -26,10 +26,11 @@ class PosyanduMonth(Audited, db.Model):
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # On approval: the month's numbers, the versions of the rules and tables that made them, and their hash.
-    snapshot: Mapped[dict | None] = mapped_column(JSON)
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
     # The snapshot's small sections (month_snapshot.FIGURES), apart: a district report reads 80 of them at once.
     figures: Mapped[dict | None] = mapped_column(JSON)
+    # Large; last in the row (SQLite reads a row's columns in order, through a large value's overflow pages).
+    snapshot: Mapped[dict | None] = mapped_column(JSON)
 
     posyandu: Mapped[Posyandu] = relationship()
     events: Mapped[list["MonthEvent"]] = relationship(back_populates="posyandu_month", order_by="MonthEvent.id")
