@@ -135,3 +135,15 @@ def test_catalogue_passes_babels_own_checks(english):
         f"  {_show(message.id)}: {'; '.join(str(e) for e in errors)}" for message, errors in english.check() if errors
     ]
     assert not problems, "pybabel compile would complain about:\n" + "\n".join(problems)
+
+
+def test_each_message_is_in_the_catalogue_once():
+    """Two branches adding the same msgid leave a catalogue that msgfmt refuses and Babel reads silently."""
+    ids = re.findall(r'^msgid ((?:".*"\n)+)', EN_PO.read_text(encoding="utf-8"), re.M)
+    seen, twice = set(), []
+    for raw in ids:
+        text = "".join(re.findall(r'"(.*)"', raw))
+        if text in seen:
+            twice.append(text)
+        seen.add(text)
+    assert twice == []
