@@ -118,9 +118,10 @@ def upgrade():
     with op.batch_alter_table('posyandu_month_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_posyandu_month_event_posyandu_month_id'), ['posyandu_month_id'], unique=False)
 
-    with op.batch_alter_table('district', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('timely_days', sa.Integer(), server_default='5', nullable=False))
-        batch_op.add_column(sa.Column('month_verify', sa.Boolean(), server_default=sa.true(), nullable=False))
+    # Plain ALTER TABLE ADD COLUMN (not a batch copy: recreating `district` under SQLite's foreign keys fails on a
+    # database that holds data).
+    op.add_column('district', sa.Column('timely_days', sa.Integer(), server_default='5', nullable=False))
+    op.add_column('district', sa.Column('month_verify', sa.Boolean(), server_default=sa.true(), nullable=False))
 
     # ### end Alembic commands ###
     _create_triggers()
