@@ -36,5 +36,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('posyandu_month', schema=None) as batch_op:
-        batch_op.drop_column('figures')
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of posyandu_month breaks the month-lock triggers of the
+    # session tables, which name it.
+    op.drop_column('posyandu_month', 'figures')
