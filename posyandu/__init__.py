@@ -135,6 +135,7 @@ def _register_hooks(app: Flask) -> None:
     from . import labels
 
     from .domain.identity import initial
+    from .domain.reports import fmt_pct
     from .services.people import group_of
 
     from .nav import items_for
@@ -144,6 +145,7 @@ def _register_hooks(app: Flask) -> None:
                                  nav_items=lambda user: items_for(user, app.view_functions), may_open=may_open)
     app.jinja_env.filters["masked_nik"] = labels.masked_nik
     app.jinja_env.filters["initial"] = initial
+    app.jinja_env.filters["pct"] = fmt_pct  # 52.5 → "52,5%", the one way percentages are printed
 
     @app.context_processor
     def _globals():

@@ -10,15 +10,21 @@ from .models import District, Kecamatan, Kelurahan, Posyandu, User
 from .models.base import utcnow
 
 
-def seed_institutions(rng: random.Random, district_id: int, demo_posyandu: Posyandu, today: date) -> dict:
-    """Every Posyandu serves kesehatan, some also pendidikan or sosial (a ketua bidang then missing); most are
-    verified and validated, a few new, one sent back; three still lack a registration number. The district's
-    target: every Posyandu registered within about four months."""
+def _admin_and_posyandu(district_id: int) -> tuple[User, list[Posyandu]]:
+    """The district's first admin and its Posyandu, in id order."""
     admin = db.session.scalar(select(User).where(User.district_id == district_id, User.role == "district_admin")
                               .order_by(User.id))
     posyandu = list(db.session.scalars(
         select(Posyandu).join(Kelurahan).join(Kecamatan).where(Kecamatan.district_id == district_id)
         .order_by(Posyandu.id)))
+    return admin, posyandu
+
+
+def seed_institutions(rng: random.Random, district_id: int, demo_posyandu: Posyandu, today: date) -> dict:
+    """Every Posyandu serves kesehatan, some also pendidikan or sosial (a ketua bidang then missing); most are
+    verified and validated, a few new, one sent back; three still lack a registration number. The district's
+    target: every Posyandu registered within about four months."""
+    admin, posyandu = _admin_and_posyandu(district_id)
     now = utcnow()
     counts = {"tervalidasi": 0, "terverifikasi": 0, "baru": 0, "dikembalikan": 0}
     for i, pos in enumerate(posyandu):
@@ -132,11 +138,7 @@ def seed_kukar_institutions(district_id: int, today: date) -> dict:
     kader are enrolled in BPJS Ketenagakerjaan from January 2025."""
     from .models import Kader, KaderRole
 
-    admin = db.session.scalar(select(User).where(User.district_id == district_id, User.role == "district_admin")
-                              .order_by(User.id))
-    posyandu = list(db.session.scalars(
-        select(Posyandu).join(Kelurahan).join(Kecamatan).where(Kecamatan.district_id == district_id)
-        .order_by(Posyandu.id)))
+    admin, posyandu = _admin_and_posyandu(district_id)
     now = utcnow()
     for i, pos in enumerate(posyandu):
         pos.spm_fields = ("kesehatan,pendidikan,pekerjaan_umum,perumahan_rakyat,trantibumlinmas,sosial" if i == 0
