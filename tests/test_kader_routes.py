@@ -129,6 +129,7 @@ def test_verification_then_validation_with_reason_when_sent_back(tree, login, ay
     db.session.refresh(ayu)
     assert ayu.review_status == "baru"  # cannot validate before the kelurahan verified
     clerk.post(f"/kader/{ayu.id}/tinjau", {"action": "return"})  # no reason: refused
+    clerk.post(f"/kader/{ayu.id}/tinjau", {"action": "return", "reason": "   "})  # blanks are no reason either
     db.session.refresh(ayu)
     assert ayu.review_status == "baru"
     clerk.post(f"/kader/{ayu.id}/tinjau", {"action": "return", "reason": "NIK tidak sesuai KTP"})

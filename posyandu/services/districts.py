@@ -8,7 +8,7 @@ from ..domain import competence
 from ..domain import kode_wilayah as kw
 from ..extensions import db
 from ..models import District, Kecamatan, Kelurahan, Posyandu, User
-from . import idempotency
+from . import idempotency, places
 from .accounts import save_user
 from .audit import acting
 
@@ -44,12 +44,7 @@ def _check_free(district: District, name: str, code: str | None) -> None:
 def save_district(actor: User, district: District, data: dict) -> District:
     """Create or change a district's name, kind and code."""
     _check_free(district, data["name"], data.get("code"))
-    acting(db.session, actor)
-    for k, v in data.items():
-        setattr(district, k, v)
-    db.session.add(district)
-    db.session.commit()
-    return district
+    return places.save(actor, district, data)
 
 
 def create_district(actor: User, data: dict, admin: dict, password: str,

@@ -13,7 +13,6 @@ from sqlalchemy import event, inspect, or_, select
 from ..domain import institution as dom
 from ..extensions import db
 from ..models import District, Kader, KaderRole, Kecamatan, Kelurahan, Posyandu, User
-from ..models.base import utcnow
 from .audit import acting
 from .scope import posyandu_ids
 
@@ -34,10 +33,6 @@ def _registration_changed(mapper, connection, target):
         target.verified_at = target.verified_by_id = target.validated_at = target.validated_by_id = None
 
 
-class ReviewError(ValueError):
-    """The step is not allowed for this Posyandu or this user."""
-
-
 def set_fields(actor: User, pos: Posyandu, fields) -> bool:
     """Record the SPM fields the Posyandu serves. A change sends a verified institution back to be verified
     again (its board now has other positions to fill). True when anything changed."""
@@ -48,32 +43,6 @@ def set_fields(actor: User, pos: Posyandu, fields) -> bool:
     pos.spm_fields = value  # a verified institution goes back to be verified (_registration_changed)
     db.session.commit()
     return True
-
-
-def review(actor: User, pos: Posyandu, action: str, reason: str | None = None) -> None:
-    """verify (kelurahan/desa) → validate (district); either may send it back with a reason (who, when, why)."""
-    acting(db.session, actor)
-    now = utcnow()
-    reason = (reason or "").strip()
-    if action == "return" and actor.role in ("kelurahan_clerk", "district_admin"):
-        if not reason:
-            raise ReviewError("reason")
-        if pos.review_status == "dikembalikan":
-            raise ReviewError("state")
-        pos.review_status, pos.return_reason = "dikembalikan", reason
-        pos.returned_at, pos.returned_by_id = now, actor.id
-        pos.verified_at = pos.verified_by_id = pos.validated_at = pos.validated_by_id = None
-    elif action == "verify" and actor.role == "kelurahan_clerk":
-        if pos.review_status not in ("baru", "dikembalikan"):
-            raise ReviewError("state")
-        pos.review_status, pos.verified_at, pos.verified_by_id = "terverifikasi", now, actor.id
-    elif action == "validate" and actor.role == "district_admin":
-        if pos.review_status != "terverifikasi":
-            raise ReviewError("state")
-        pos.review_status, pos.validated_at, pos.validated_by_id = "tervalidasi", now, actor.id
-    else:
-        raise ReviewError("role")
-    db.session.commit()
 
 
 def held_positions(pos_ids, on: date) -> dict[int, set[str]]:

@@ -14,7 +14,6 @@ from ..domain import competence
 from ..domain.nik import nik_problem
 from ..extensions import db
 from ..models import Kader, KaderAssessment, KaderRole, Kecamatan, Kelurahan, Posyandu, Puskesmas, User
-from ..models.base import utcnow
 from ..parsing import is_digits
 from .audit import acting
 from .scope import posyandu_ids
@@ -181,35 +180,6 @@ def trained_shares(user: User, on: date) -> dict[str, list[competence.Share]]:
     st = strata(select(KaderRole.kader_id).where(KaderRole.posyandu_id.in_(posyandu_ids(user))), user.district)
     target = trained_target(user.district)
     return {level: competence.shares(units, st, target, labels[level]) for level, units in by_level.items()}
-
-
-# --- verification and validation --------------------------------------------------------------------------------
-
-class ReviewError(ValueError):
-    """The step is not allowed for this record or this user."""
-
-
-def review(actor: User, kader: Kader, action: str, reason: str | None = None) -> None:
-    """verify (kelurahan) → validate (district); either may return the record with a reason."""
-    acting(db.session, actor)
-    now = utcnow()
-    if action == "return":
-        if not reason:
-            raise ReviewError("reason")
-        kader.review_status, kader.return_reason = "dikembalikan", reason
-        kader.verified_at = kader.verified_by_id = kader.validated_at = kader.validated_by_id = None
-    elif action == "verify" and actor.role == "kelurahan_clerk":
-        if kader.review_status not in ("baru", "dikembalikan"):
-            raise ReviewError("state")
-        kader.review_status, kader.verified_at, kader.verified_by_id = "terverifikasi", now, actor.id
-        kader.return_reason = None
-    elif action == "validate" and actor.role == "district_admin":
-        if kader.review_status != "terverifikasi":
-            raise ReviewError("state")
-        kader.review_status, kader.validated_at, kader.validated_by_id = "tervalidasi", now, actor.id
-    else:
-        raise ReviewError("role")
-    db.session.commit()
 
 
 # --- reports ----------------------------------------------------------------------------------------------------

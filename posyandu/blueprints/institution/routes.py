@@ -12,6 +12,7 @@ from ...domain import institution as dom
 from ...models import Kelurahan, Posyandu, User
 from ...roles import role_required
 from ...services import institution, scope
+from ...services.review import ReviewError, step as review_step
 from ...web import get_or_404, int_arg, render
 from . import bp
 from .forms import InstitutionReviewForm, SpmForm, TargetForm
@@ -63,10 +64,10 @@ def review(posyandu_id: int):
     action = request.form.get("action", "")
     if form.validate_on_submit():
         try:
-            institution.review(current_user, pos, action, form.reason.data)
+            review_step(current_user, pos, action, form.reason.data)
             flash({"verify": _("Lembaga Posyandu diverifikasi."), "validate": _("Lembaga Posyandu divalidasi."),
                    "return": _("Lembaga Posyandu dikembalikan.")}[action], "success")
-        except institution.ReviewError as e:
+        except ReviewError as e:
             flash(_("Tulis alasan pengembalian.") if str(e) == "reason" else _("Langkah ini tidak dapat dilakukan."),
                   "error")
     return _back(pos, "#lembaga")

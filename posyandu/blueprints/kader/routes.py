@@ -18,6 +18,7 @@ from ...pdf.commitment import commitment_pdf
 from ...roles import role_required
 from ...parsing import parse_id
 from ...services import certificates, commitments, roster, scope, signers
+from ...services.review import ReviewError, step as review_step
 from ...web import get_or_404, int_arg, render, search_query
 from . import bp
 from .forms import (
@@ -290,10 +291,10 @@ def review_kader(kader_id: int):
     action = request.form.get("action")
     if form.validate_on_submit():
         try:
-            roster.review(current_user, kader, action, form.reason.data)
+            review_step(current_user, kader, action, form.reason.data)
             flash({"verify": _("Data kader diverifikasi."), "validate": _("Data kader divalidasi."),
                    "return": _("Data kader dikembalikan.")}[action], "success")
-        except roster.ReviewError as e:
+        except ReviewError as e:
             flash(_("Tulis alasan pengembalian.") if str(e) == "reason" else _("Langkah ini tidak dapat dilakukan."),
                   "error")
     return redirect(url_for("kader.view_kader", kader_id=kader.id) + "#tinjau", 303)
