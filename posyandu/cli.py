@@ -14,7 +14,9 @@ from .extensions import db
 
 
 def register_cli(app: Flask) -> None:
-    for command in (create_admin, seed_demo_command, serve, backup, restore, growth, month):
+    from .sync.cli import device, sync
+
+    for command in (create_admin, seed_demo_command, serve, backup, restore, growth, month, device, sync):
         app.cli.add_command(command)
 
 

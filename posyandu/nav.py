@@ -20,6 +20,7 @@ NAV = [
     ("institution.completeness", _l("Registrasi Posyandu"), ("district_admin", "kelurahan_clerk")),
     ("accounts.list_users", _l("Akun"), ("district_admin",)),
     ("reference.kbm", _l("Referensi"), ("district_admin",)),
+    ("devices.index", _l("Laptop"), ("district_admin",)),
     ("districts.settings", _l("Pengaturan"), ("district_admin",)),
     ("districts.installation", _l("Kabupaten/kota"), ("installation_admin",)),
 ]

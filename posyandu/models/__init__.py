@@ -11,6 +11,7 @@ from .months import MonthEvent, PosyanduMonth
 from .people import Person, PersonTransfer, Pregnancy
 from .places import District, Kecamatan, Kelurahan, Posyandu, Puskesmas
 from .roster import Certificate, Commitment, CommitmentTemplate, ImmutableRecord, KaderAssessment
+from .sync import Device
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
@@ -18,6 +19,6 @@ __all__ = [
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "KaderSigner", "Person", "PersonTransfer", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",
-    "Duty", "HariBuka", "KbmTable", "ScreeningRecord", "ServiceRecord", "Visit",
+    "Device", "Duty", "HariBuka", "KbmTable", "ScreeningRecord", "ServiceRecord", "Visit",
     "BATCH_STATES", "IncentiveBatch", "IncentiveLine", "IncentivePolicy", "IncentivePreparer", "LockedBatch",
 ]

@@ -1,0 +1,79 @@
+"""Enrol, push, pull: thin JSON views over posyandu.sync; every refusal is JSON with a code."""
+import gzip
+import io
+import json
+
+from flask import current_app, g, jsonify, request
+
+from ...extensions import db
+from ...services import throttle
+from ...sync import devices
+from ...sync.protocol import HEADER, PROTOCOL, Refused, check_version
+from . import bp
+
+MAX_BODY = 8 * 1024 * 1024  # a push batch, unzipped
+ENROL_RULE = throttle.Rule(free=5, base=30, cap=3600, window=3600)
+
+
+@bp.errorhandler(Refused)
+def _refused(e: Refused):
+    db.session.rollback()
+    return jsonify(e.body()), e.status
+
+
+def body() -> dict:
+    """The request's JSON object, gunzipped when the laptop compressed it."""
+    raw = request.get_data(cache=False)
+    if request.headers.get("Content-Encoding") == "gzip":
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+                raw = f.read(MAX_BODY + 1)
+        except (OSError, EOFError):
+            raise Refused(400, "bad_request", "body is not gzip") from None
+    if len(raw) > MAX_BODY:
+        raise Refused(413, "too_large", "split the push into smaller batches")
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        raise Refused(400, "bad_request", "body is not JSON") from None
+    if not isinstance(data, dict):
+        raise Refused(400, "bad_request", "body must be a JSON object")
+    return data
+
+
+@bp.before_request
+def _version():
+    """Every request names its protocol; an older laptop is told to update (426)."""
+    check_version(request.headers.get(HEADER))
+
+
+def device():
+    """The authenticated device of this request (its last contact recorded)."""
+    if "device" not in g:
+        g.device = devices.authenticate(request.headers.get("Authorization"))
+    return g.device
+
+
+@bp.route("/enrol", methods=["POST"])
+def enrol():
+    """Exchange a one-time enrolment code for the device's credential and scope."""
+    data = body()
+    verdict = throttle.attempt(f"enrol:{request.remote_addr or ''}", ENROL_RULE)
+    if not verdict.allowed:
+        raise Refused(429, "too_many_attempts", "wait before trying another code", retry_after=verdict.retry_after)
+    dev, credential = devices.enrol(str(data.get("code") or ""), str(data.get("label") or "")[:100])
+    scope = ({"kind": "posyandu", "id": dev.posyandu_id, "name": dev.posyandu.name} if dev.posyandu_id else
+             {"kind": "kelurahan", "id": dev.kelurahan_id, "name": dev.kelurahan.name})
+    answer = {"device": dev.uuid, "credential": credential, "name": dev.name, "scope": scope, "protocol": PROTOCOL}
+    db.session.commit()
+    current_app.logger.info("device %s enrolled", dev.uuid)
+    return jsonify(answer), 201
+
+
+@bp.route("/status")
+def status():
+    """Who the server thinks this device is (a cheap check that the credential and the protocol still work)."""
+    dev = device()
+    answer = {"device": dev.uuid, "name": dev.name, "protocol": PROTOCOL}
+    db.session.commit()
+    return jsonify(answer)
