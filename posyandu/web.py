@@ -140,6 +140,14 @@ class IdConverter(IntegerConverter):
         return number
 
 
+def pdf_response(data: bytes, filename: str) -> Response:
+    """A PDF as an attachment, like every other file the app serves: a form posted to it (the chosen
+    certificates) then saves the file too, where an inline PDF would replace the page in some browsers."""
+    resp = Response(data, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
 def int_arg(name: str, default=None, lo: int = 1, hi: int = MAX_ID, source=None):
     """A whole number from the query string (or `source`, e.g. request.form): ASCII digits within [lo, hi], else
     `default`. The one way routes read numbers from ?page=, ?posyandu=, ?ibu= and posted ids."""

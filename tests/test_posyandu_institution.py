@@ -148,7 +148,7 @@ def test_report_page_target_and_csv(tree, login):
     target = date.today() + timedelta(days=90)
     assert admin.post("/lembaga/target", {"target": target.isoformat()}).status_code == 303
     html = admin.get("/lembaga/kelengkapan").get_data(as_text=True)
-    assert "1 / 4" in html and "25,0%" in html and "Kecamatan B" in html
+    assert "1 / 4" in html and "25%" in html and "Kecamatan B" in html
     assert "Posyandu C1" not in html
     resp = admin.get("/lembaga/kelengkapan?format=csv&kurang=1")
     assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]

@@ -18,6 +18,7 @@ def test_ratios_are_percentages_with_one_decimal():
     assert (c.ks, c.ds, c.dk, c.nd) == (83.3, 83.3, 100.0, 40.0)
     assert dom.Cell().ds is None and dom.pct(1, 3) == 33.3 and dom.pct(2, 3) == 66.7 and dom.pct(1, 8) == 12.5
     assert dom.fmt_pct(12.5) == "12,5%" and dom.fmt_pct(None) == "–"  # Indonesian style: no space before %
+    assert dom.fmt_pct(40.0) == "40%" and dom.fmt_pct(0.04) == "0%" and dom.fmt_pct(99.96) == "100%"
 
 
 @pytest.mark.parametrize("on", [date(2026, 2, 28), date(2024, 2, 29), date(2026, 3, 31), date(2026, 11, 30)])

@@ -95,8 +95,12 @@ def pct(num: int | None, den: int | None) -> float | None:
 
 
 def fmt_pct(value: float | None) -> str:
-    """12.5 → '12,5%' (Indonesian decimal comma, no space before the sign); None → '–'."""
-    return "–" if value is None else f"{value:.1f}".replace(".", ",") + "%"
+    """12.5 → '12,5%', 40.0 → '40%' (Indonesian decimal comma, no ',0' on a whole number, no space before the
+    sign); None → '–'."""
+    if value is None:
+        return "–"
+    text = f"{value:.1f}"
+    return text.removesuffix(".0").replace(".", ",") + "%"
 
 
 @dataclass

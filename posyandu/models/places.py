@@ -39,6 +39,11 @@ class District(FieldRecord, db.Model):
         """The place printed before the date of a signed document."""
         return self.place_name or self.name.removeprefix("Kota ").removeprefix("Kabupaten ")
 
+    def document_header(self, funding: str | None = None) -> dict:
+        """What heads every PDF of the district (pdf.common.letterhead): its government line and, on a money
+        document, the funding source (APBD, APBDes)."""
+        return {"government": self.header, "funding": funding}
+
     kecamatan: Mapped[list["Kecamatan"]] = relationship(back_populates="district", order_by="Kecamatan.name")
 
 

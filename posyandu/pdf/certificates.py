@@ -11,7 +11,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
-from .common import BOLD, FONT, nfc, para, register_fonts
+from .common import BOLD, FONT, draw_letterhead, nfc, para, register_fonts
 
 PAGE = landscape(A4)
 GREEN = colors.HexColor("#1d6b45")
@@ -78,8 +78,7 @@ def _page(canv, c: dict, styles) -> None:
     canv.rect(15 * mm, 15 * mm, w - 30 * mm, h - 30 * mm)
 
     canv.setFillColor(colors.HexColor("#333333"))
-    canv.setFont(FONT, 11)
-    canv.drawCentredString(w / 2, h - 30 * mm, nfc(c["issuer_org"]).upper())
+    draw_letterhead(canv, c.get("doc_header") or {"government": c["issuer_org"]}, w / 2, h - 30 * mm)
     canv.setFillColor(GREEN)
     title = nfc(c["title"]).upper()
     canv.setFont(BOLD, _fit(canv, title, BOLD, 30, w - 60 * mm))
@@ -131,8 +130,8 @@ def _page(canv, c: dict, styles) -> None:
 
 
 def certificates_pdf(certs: list[dict], title: str = "Sertifikat") -> bytes:
-    """certs: dicts with number, title, heading, body, recipient_name, issuer_org, issuer_name, issuer_title,
-    place, issued_on_text, verify_url, revoked. One landscape A4 page each; deterministic output."""
+    """certs: dicts with number, title, heading, body, recipient_name, issuer_org (or doc_header, the district's
+    document header), issuer_name, issuer_title, place, issued_on_text, verify_url, revoked. One landscape A4 page each; deterministic output."""
     register_fonts()
     styles = {"body": ParagraphStyle("body", fontName=FONT, fontSize=12.5, leading=17, alignment=1)}
     buf = BytesIO()

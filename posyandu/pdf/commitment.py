@@ -7,7 +7,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .common import BOLD, FONT, draw_signature, para, register_fonts
+from .common import BOLD, FONT, draw_signature, letterhead, para, register_fonts
 
 
 class Signature(Flowable):
@@ -55,14 +55,14 @@ IDENTIFIED = {"account": "dengan akunnya sendiri", "pin": "dengan PIN pribadinya
 def commitment_pdf(d: dict) -> bytes:
     """d: title, year, text, text_sha256, kader_name, nik_masked, posyandu, kelurahan, district, signed_at,
     signature_kind, signature, countersigner_name, countersigner_title, countersigned_at, countersignature_kind,
-    countersignature, place_date. Returns a deterministic A4 PDF."""
+    countersignature, place_date, doc_header (the district's document header). Returns a deterministic A4 PDF."""
     register_fonts()
     st = _styles()
     buf = BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=22 * mm, rightMargin=22 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"{d['title']} {d['year']} — {d['kader_name']}",
                             author=d.get("district", ""), invariant=1)
-    story = [Paragraph(para(d["title"]).upper(), st["title"]),
+    story = [*letterhead(d.get("doc_header")), Spacer(1, 4 * mm), Paragraph(para(d["title"]).upper(), st["title"]),
              Paragraph(para(f"Tahun {d['year']} · {d['district']}"), st["sub"])]
     facts = [("Nama", d["kader_name"]), ("NIK", d.get("nik_masked") or "—"), ("Posyandu", d["posyandu"]),
              ("Kelurahan/desa", d["kelurahan"])]

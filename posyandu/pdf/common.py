@@ -60,6 +60,36 @@ def para(text) -> str:
     return escape(nfc(text))
 
 
+def letterhead_lines(header: dict | None) -> list[str]:
+    """The district's document header as printed lines: "PEMERINTAH KABUPATEN …", then "Sumber dana APBDes" on
+    a money document. The one place every PDF takes its header from (District.document_header)."""
+    if not header or not header.get("government"):
+        return []
+    lines = [nfc(header["government"]).upper()]
+    if header.get("funding"):
+        lines.append("Sumber dana " + nfc(header["funding"]))
+    return lines
+
+
+def letterhead(header: dict | None, size: float = 10, align: int = 1) -> list:
+    """The header as platypus flowables (a bold government line, a smaller funding line), for flowing documents."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    register_fonts()
+    lines = letterhead_lines(header)
+    styles = [ParagraphStyle("lh0", fontName=BOLD, fontSize=size, leading=size * 1.25, alignment=align),
+              ParagraphStyle("lh1", fontName=FONT, fontSize=size - 2, leading=(size - 2) * 1.25, alignment=align)]
+    return [Paragraph(escape(line), styles[min(i, 1)]) for i, line in enumerate(lines)]
+
+
+def draw_letterhead(canv, header: dict | None, x_centre: float, y: float, size: float = 11) -> None:
+    """The same header drawn centred on a canvas (fixed-layout documents: certificates)."""
+    for i, line in enumerate(letterhead_lines(header)):
+        canv.setFont(FONT, size if i == 0 else size - 2)
+        canv.drawCentredString(x_centre, y - i * (size + 2), line)
+
+
 def draw_signature(canv, name: str, kind: str, value: str, x: float, y: float, w: float, h: float) -> None:
     """Draw a signature into the box (x, y, w, h) as a named form XObject: strokes for a drawn one, the name
     for a typed one. One XObject per signature, so a reader (or a test) can find each."""

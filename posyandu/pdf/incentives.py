@@ -17,7 +17,7 @@ from reportlab.platypus import (BaseDocTemplate, Frame, FrameBreak, KeepInFrame,
                                 SimpleDocTemplate, Spacer, Table, TableStyle)
 
 from ..domain.incentives import rupiah, terbilang
-from .common import BOLD, FONT, nfc, para, register_fonts
+from .common import BOLD, FONT, letterhead, letterhead_lines, nfc, para, register_fonts
 
 INK = colors.HexColor("#222222")
 GREY = colors.HexColor("#666666")
@@ -113,11 +113,13 @@ def _slip(d: dict, ln: dict, st, width: float) -> list:
     who.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                              ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
     right_small = ParagraphStyle("sr", st["small"], alignment=2)
-    head = Table([[Paragraph("SLIP INSENTIF KADER POSYANDU", st["b"]), Paragraph(para(d["month"]), st["rb"])],
+    government = " · ".join(letterhead_lines(d.get("doc_header")))
+    head = Table([[Paragraph(para(government), st["small"]), ""],
+                  [Paragraph("SLIP INSENTIF KADER POSYANDU", st["b"]), Paragraph(para(d["month"]), st["rb"])],
                   [Paragraph(para(_header(d)), st["small"]),
-                   Paragraph(para(f"{d['batch_number']} · {d['funding_source']}"), right_small)]],
+                   Paragraph(para(d["batch_number"]), right_small)]],
                  colWidths=[width * 0.55, width * 0.45])
-    head.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+    head.setStyle(TableStyle([("SPAN", (0, 0), (1, 0)), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                               ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
                               ("LINEBELOW", (0, -1), (-1, -1), 0.8, INK)]))
     return [head, Spacer(1, 1.5 * mm), who, Spacer(1, 1.5 * mm), body]
@@ -200,8 +202,9 @@ def daftar_pdf(d: dict) -> bytes:
     heading = "DAFTAR PENERIMAAN INSENTIF KADER POSYANDU"
     if d.get("correction_of"):
         heading += " — KOREKSI"
-    story = [Paragraph(heading, st["title"]), Paragraph(para(_header(d)), st["sub"]),
-             Paragraph(para(f"Bulan {d['month']} · Sumber dana {d['funding_source']} · PPh 21 {d['pph21_rate']} · "
+    story = [*letterhead(d.get("doc_header"), 10), Spacer(1, 2 * mm), Paragraph(heading, st["title"]),
+             Paragraph(para(_header(d)), st["sub"]),
+             Paragraph(para(f"Bulan {d['month']} · PPh 21 {d['pph21_rate']} · "
                             f"No. {d['batch_number']}" + (f" · koreksi atas {d['correction_of']}"
                                                           if d.get("correction_of") else "")), st["sub"]),
              Spacer(1, 4 * mm)]
@@ -303,7 +306,8 @@ def kuitansi_pdf(d: dict) -> bytes:
     sig.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("VALIGN", (2, 1), (2, 1), "MIDDLE"),
                              ("ALIGN", (2, 1), (2, 1), "CENTER")]
                             + ([("BOX", (2, 1), (2, 1), 0.4, LINE)] if meterai else [])))
-    story = [Paragraph("KUITANSI", ParagraphStyle("k", st["title"], fontSize=18, leading=22)),
+    story = [*letterhead(d.get("doc_header"), 11), Spacer(1, 4 * mm),
+             Paragraph("KUITANSI", ParagraphStyle("k", st["title"], fontSize=18, leading=22)),
              Paragraph(para(_header(d)), st["sub"]), Spacer(1, 8 * mm), body, Spacer(1, 4 * mm), amount,
              Spacer(1, 10 * mm), sig]
     doc.build(story)

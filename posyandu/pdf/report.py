@@ -8,7 +8,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .common import BOLD, FONT, para, register_fonts
+from .common import BOLD, FONT, letterhead, para, register_fonts
 
 HEAD_BG = colors.HexColor("#e5f5ee")
 LINE = colors.HexColor("#9fb0aa")
@@ -37,7 +37,8 @@ def _table(section: dict, st, widths=None, first_col=None) -> Table:
 
 
 def monthly_report_pdf(d: dict) -> bytes:
-    """d: report_data() of the blueprint (title, subtitle, skdn, ratios, other, ilp). A4 landscape, one or two
+    """d: report_data() of the blueprint (title, subtitle, skdn, ratios, other, ilp) and doc_header, the
+    district's document header. A4 landscape, one or two
     pages."""
     register_fonts()
     base = ParagraphStyle("base", fontName=FONT, fontSize=8, leading=10)
@@ -54,7 +55,7 @@ def monthly_report_pdf(d: dict) -> bytes:
     width = size[0] - 24 * mm
     n = len(d["skdn"]["header"]) - 1
     skdn_widths = [52 * mm] + [(width - 52 * mm) / n] * n
-    story = [Paragraph(para(d["title"]), st["title"]), Paragraph(para(d["subtitle"]), st["sub"]),
+    story = [*letterhead(d.get("doc_header"), 9, align=0), Spacer(1, 2 * mm), Paragraph(para(d["title"]), st["title"]), Paragraph(para(d["subtitle"]), st["sub"]),
              Paragraph("SKDN", st["h2"]), _table(d["skdn"], st, skdn_widths)]
     half = (width - 8 * mm) / 2
     left = [Paragraph(para(d["ratios_title"]), st["h2"]), _table(d["ratios"], st, [half - 28 * mm, 28 * mm]),

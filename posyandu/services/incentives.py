@@ -547,6 +547,7 @@ def document_data(batch: IncentiveBatch, on: date | None = None, preparer: str |
         "district": district.name, "kecamatan": kel.kecamatan.name, "kelurahan": kel.name, "kelurahan_kind": kind,
         "month": dom.month_name(batch.month), "month_code": f"{batch.month:%Y-%m}",
         "funding_source": batch.policy.funding_source, "legal_basis": batch.policy.legal_basis,
+        "doc_header": district.document_header(batch.policy.funding_source),
         "pph21_rate": rate_text(batch.pph21_bp), "batch_number": batch_number(batch), "status": batch.status,
         "correction_of": batch_number(batch.corrects) if batch.corrects else None,
         "place_date": f"{place}, {long_date(on or batch.paid_on or date.today())}",

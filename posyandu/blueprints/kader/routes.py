@@ -2,8 +2,8 @@
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from babel.dates import format_datetime
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,9 +17,9 @@ from ...pdf.certificates import certificates_pdf, qr_svg_path
 from ...pdf.commitment import commitment_pdf
 from ...roles import role_required
 from ...parsing import parse_id
-from ...services import certificates, commitments, roster, scope, signers
+from ...services import certificates, commitments, documents, roster, scope, signers
 from ...services.review import ReviewError, step as review_step
-from ...web import get_or_404, int_arg, render, search_query
+from ...web import get_or_404, int_arg, pdf_response, render, search_query
 from . import bp
 from .forms import (
     AssessmentForm,
@@ -72,17 +72,7 @@ def _local(dt: datetime | None) -> str:
     return f"{text} {TZ_NAMES.get(tz, tz)}"
 
 
-def _long_date(d: date) -> str:
-    return format_date(d, "d MMMM y", locale="id")
-
-
-def _pdf(data: bytes, filename: str):
-    # An attachment, like every other file the app serves: a form posted to it (the chosen certificates) then
-    # saves the file too, where an inline PDF would replace the page in some browsers and not others.
-    resp = make_response(data)
-    resp.headers["Content-Type"] = "application/pdf"
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return resp
+_long_date = documents.long_date
 
 
 # --- roster -----------------------------------------------------------------------------------------------------
@@ -514,8 +504,9 @@ def commitment_pdf_view(commitment_id: int):
             "countersigned_at": _local(c.countersigned_at), "countersignature_kind": c.countersignature_kind,
             "countersignature": c.countersignature, "signer_method": c.signer_method,
             "countersigner_method": c.countersigner_method,
-            "place_date": f"{kel.kecamatan.district.place}, {_long_date(c.signed_at.date())}"}
-    return _pdf(commitment_pdf(data), f"komitmen-{c.year}-{c.id}.pdf")
+            "place_date": f"{kel.kecamatan.district.place}, {_long_date(c.signed_at.date())}",
+            "doc_header": kel.kecamatan.district.document_header()}
+    return pdf_response(commitment_pdf(data), f"komitmen-{c.year}-{c.id}.pdf")
 
 
 # --- certificates -----------------------------------------------------------------------------------------------
@@ -529,27 +520,11 @@ def _kelurahan_in_scope() -> list[Kelurahan]:
                                    .order_by(Kelurahan.name)))
 
 
-def _verify_url(cert: Certificate) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for("verify.certificate", token=cert.token)
-    return url_for("verify.certificate", token=cert.token, _external=True)
-
-
 def _qr_warning() -> str | None:
     """The address the QR codes would open, when nobody outside this machine can reach it (PUBLIC_BASE_URL unset
     or pointing at loopback); None when printed certificates can be checked from anywhere."""
     configured = current_app.config.get("PUBLIC_BASE_URL")
     return None if certificates.reachable_base_url(configured) else (configured or request.host_url).rstrip("/")
-
-
-def _cert_data(cert: Certificate) -> dict:
-    district = cert.kelurahan.kecamatan.district
-    return {"number": cert.number, "title": cert.title, "heading": cert.heading, "body": cert.body,
-            "recipient_name": cert.recipient_name,
-            "issuer_org": district.header, "issuer_name": cert.issuer_name,
-            "issuer_title": cert.issuer_title, "place": cert.place, "issued_on_text": _long_date(cert.issued_on),
-            "verify_url": _verify_url(cert), "revoked": cert.revoked_at is not None}
 
 
 @bp.route("/sertifikat/")
@@ -636,7 +611,8 @@ def revoke_certificate(certificate_id: int):
 def certificate_pdf(certificate_id: int):
     """One certificate as a landscape A4 PDF (a revoked one is marked DICABUT)."""
     cert = get_or_404(Certificate, certificate_id)
-    return _pdf(certificates_pdf([_cert_data(cert)], cert.title), f"sertifikat-{cert.id}.pdf")
+    return pdf_response(certificates_pdf([documents.certificate_data(cert)], cert.title),
+                        f"sertifikat-{cert.id}.pdf")
 
 
 def _chosen(kel: Kelurahan) -> list[Certificate]:
@@ -653,7 +629,8 @@ def preview_certificates(kelurahan_id: int):
     """The chosen certificates as they will print (text, number and the QR's address), before printing them."""
     kel = get_or_404(Kelurahan, kelurahan_id)
     certs = _chosen(kel)
-    return render("kader/certificates_preview.html", kel=kel, certs=[(c, _cert_data(c)) for c in certs],
+    return render("kader/certificates_preview.html", kel=kel,
+                  certs=[(c, documents.certificate_data(c)) for c in certs],
                   ids=[c.id for c in certs], qr_warning=_qr_warning(), qr_svg=qr_svg_path)
 
 
@@ -663,5 +640,6 @@ def kelurahan_certificates_pdf(kelurahan_id: int):
     """The chosen certificates of a kelurahan (all valid ones by default) in one PDF, for printing at once."""
     kel = get_or_404(Kelurahan, kelurahan_id)
     certs = _chosen(kel)
-    return _pdf(certificates_pdf([_cert_data(c) for c in certs], f"Sertifikat Kelurahan {kel.name}"),
-                f"sertifikat-kelurahan-{kel.id}.pdf")
+    return pdf_response(certificates_pdf([documents.certificate_data(c) for c in certs],
+                                         f"Sertifikat Kelurahan {kel.name}"),
+                        f"sertifikat-kelurahan-{kel.id}.pdf")

@@ -10,9 +10,8 @@ from ...domain.incentives import rupiah
 from ...pdf.certificates import certificates_pdf
 from ...pdf.incentives import slips_pdf
 from ...roles import role_required
-from ...services import incentives, self_service, signers
-from ...web import render
-from ..kader.routes import _cert_data, _pdf
+from ...services import documents, incentives, self_service, signers
+from ...web import pdf_response, render
 from . import bp
 
 
@@ -50,7 +49,7 @@ def certificate(certificate_id: int):
     cert = self_service.own_certificate(_me(), certificate_id)
     if cert is None:
         abort(404)
-    return _pdf(certificates_pdf([_cert_data(cert)], cert.title), f"sertifikat-{cert.id}.pdf")
+    return pdf_response(certificates_pdf([documents.certificate_data(cert)], cert.title), f"sertifikat-{cert.id}.pdf")
 
 
 @bp.route("/insentif/<int:line_id>/slip.pdf")
@@ -63,4 +62,4 @@ def slip(line_id: int):
     batch = line.batch
     doc = incentives.document_data(batch)
     doc["lines"] = [d for row, d in zip(batch.lines, doc["lines"]) if row.id == line.id]
-    return _pdf(slips_pdf(doc, 1), f"slip-insentif-{batch.month:%Y-%m}-{line.id}.pdf")
+    return pdf_response(slips_pdf(doc, 1), f"slip-insentif-{batch.month:%Y-%m}-{line.id}.pdf")

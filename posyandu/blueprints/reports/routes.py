@@ -181,6 +181,7 @@ def report_pdf(kind: str | None = None, obj_id: int | None = None, posyandu_id: 
     month = _month()
     data = report_data(a.kind, a.name, month, svc.total(svc.monthly_by_posyandu(a.pos, month, a.wide).values()),
                        svc.final_on(a.pos, month))
+    data["doc_header"] = current_user.district.document_header() if current_user.district else None
     return _download(monthly_report_pdf(data), "application/pdf", f"laporan-{a.kind}-{a.id or 'kab'}-{_month_arg(month)}.pdf")
 
 
