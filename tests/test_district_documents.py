@@ -60,3 +60,62 @@ def test_the_kader_page_and_her_own_page_share_the_certificate_code_through_a_se
     from posyandu.services import documents
 
     assert me.documents is documents
+
+
+# --- the district's own certificate wording and commitment text -----------------------------------------------
+
+def _issue(tree, key: str, kader):
+    from posyandu.services import certificates
+
+    kel = tree.posyandu[key].kelurahan
+    admin = tree.users["admin_d" if kel.kecamatan.district is tree.districts["D"] else "admin_e"]
+    return certificates.issue(admin, "piagam", kel, date.today(), "dr. Kepala", "Kepala Dinas", kader=kader)
+
+
+def test_a_district_words_its_certificates_and_commitment_without_touching_another(app, tree, login):
+    from posyandu.services import commitments
+
+    from .kader_factories import kader_of
+
+    old_d, old_e = certificate_of(tree, "A1"), certificate_of(tree, "C1")
+    commitments.ensure_template(tree.users["admin_e"], tree.districts["E"].id, date.today().year)
+    c = login("admin_d")
+    page = c.get("/pengaturan/").get_data(as_text=True)
+    assert "Piagam Penghargaan" in page and "Sebagai tanda terima kasih" in page  # the shipped texts, to edit
+    e = login("admin_e")
+    urls = {cert.id: f"/kader/sertifikat/{cert.id}/pdf" for cert in (old_d, old_e)}
+    before = {old_d.id: c.get(urls[old_d.id]).get_data(), old_e.id: e.get(urls[old_e.id]).get_data()}
+    e_text_before = commitments.current_template(tree.districts["E"].id, date.today().year).body
+
+    bad = c.post("/pengaturan/", {"cert_piagam_body": "Untuk {nama}", "timely_days": "5"})
+    assert bad.status_code == 422 and "{nama}" in bad.get_data(as_text=True)
+    resp = c.post("/pengaturan/", {
+        "timely_days": "5", "month_verify": "y",
+        "cert_piagam_title": "Piagam Bupati Dee", "cert_piagam_body": "Terima kasih, {name}, dari {district}.",
+        "cert_piagam_issuer_name": "H. Bupati Dee", "cert_piagam_issuer_title": "Bupati Dee",
+        "commitment_title": "Janji Kader Dee", "commitment_body": "Saya berjanji hadir setiap hari buka."})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:3000]
+    db.session.expire_all()
+
+    # D's new certificate reads D's words; E's, issued after the change, still the shipped ones.
+    new_d = _issue(tree, "A1", kader_of(tree, "A1"))
+    new_e = _issue(tree, "C1", kader_of(tree, "C1"))
+    _, words_d = read(c.get(f"/kader/sertifikat/{new_d.id}/pdf").get_data())
+    _, words_e = read(e.get(f"/kader/sertifikat/{new_e.id}/pdf").get_data())
+    assert "PIAGAM BUPATI DEE" in words_d and "Terima kasih, Kader A1, dari Kota D." in words_d
+    assert "PIAGAM PENGHARGAAN" in words_e and "Sebagai tanda terima kasih" in words_e and "Dee" not in words_e
+    # Certificates already issued print the same bytes as before, in both districts.
+    assert c.get(urls[old_d.id]).get_data() == before[old_d.id]
+    assert e.get(urls[old_e.id]).get_data() == before[old_e.id]
+    # The signer D set is typed in on D's issue form, not on E's.
+    assert 'value="H. Bupati Dee"' in c.get(f"/kader/{kader_of(tree, 'A1').id}").get_data(as_text=True)
+    assert "Bupati Dee" not in e.get(f"/kader/{kader_of(tree, 'C1').id}").get_data(as_text=True)
+    # The commitment: D publishes a new version, E's text stays.
+    year = date.today().year
+    assert commitments.current_template(tree.districts["D"].id, year).title == "Janji Kader Dee"
+    assert commitments.current_template(tree.districts["E"].id, year).body == e_text_before
+    # Saving again unchanged publishes nothing new.
+    versions = len(commitments.templates(tree.districts["D"].id))
+    again = c.post("/pengaturan/", {"timely_days": "5", "commitment_title": "Janji Kader Dee",
+                                    "commitment_body": "Saya berjanji hadir setiap hari buka."})
+    assert again.status_code == 303 and len(commitments.templates(tree.districts["D"].id)) == versions

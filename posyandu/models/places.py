@@ -22,6 +22,9 @@ class District(FieldRecord, db.Model):
     place_name: Mapped[str | None] = mapped_column(String(60))  # where documents are signed: "Tenggarong"
     trained_target_pct: Mapped[int | None]  # share of kader trained, in percent (national target 10)
     stratum_rule: Mapped[str | None] = mapped_column(Text)  # JSON, as competence.DEFAULT_STRATUM_RULE
+    # JSON {type code: {title, heading, body, issuer_title, issuer_name}}: the district's own wording of each
+    # certificate type, only what differs from data/certificate_types.json (services.certificates.types_of).
+    certificate_texts: Mapped[str | None] = mapped_column(Text)
     # Posyandu registration (Permendagri 13/2024): the date by which every Posyandu should be registered.
     registration_target: Mapped[date | None]
     # BPJS Ketenagakerjaan for kader (Bukan Penerima Upah): declared income, JKK rate (basis points), JKM amount.

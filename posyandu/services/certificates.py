@@ -2,6 +2,7 @@
 import ipaddress
 import json
 import secrets
+import string
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Certificate, Kader, Kelurahan, User
+from ..models import Certificate, District, Kader, Kelurahan, User
 from ..models.roster import PROVISIONAL
 from ..models.base import utcnow
 from . import idempotency
@@ -46,6 +47,50 @@ def types() -> dict[str, dict]:
     return {t["code"]: t for t in data["types"]}
 
 
+# What a district may word for itself, per type; and the names its texts may use.
+TEXT_FIELDS = ("title", "heading", "body", "issuer_title", "issuer_name")
+PLACEHOLDERS = ("name", "stratum", "kelurahan", "district", "year")
+
+
+def types_of(district: District | None) -> dict[str, dict]:
+    """The certificate types as this district words them: the shipped texts (data/certificate_types.json) with
+    the district's own over them. Another district's texts never enter (issue 12)."""
+    own = json.loads(district.certificate_texts) if district is not None and district.certificate_texts else {}
+    out = {}
+    for code, t in types().items():
+        merged = {"issuer_title": "", "issuer_name": "", **t}
+        merged.update({k: v for k, v in (own.get(code) or {}).items() if k in TEXT_FIELDS and v})
+        out[code] = merged
+    return out
+
+
+def text_problem(text: str) -> str | None:
+    """Why a certificate text cannot be printed: a {name} it may not use (or a stray brace); None when fine."""
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(text or "") if f is not None}
+        unknown = sorted(names - set(PLACEHOLDERS))
+        if unknown:
+            return unknown[0] or "{}"
+        (text or "").format(**{p: "" for p in PLACEHOLDERS})
+    except (ValueError, IndexError, KeyError, AttributeError):
+        return "{"
+    return None
+
+
+def own_texts(values: dict[str, dict]) -> str | None:
+    """The JSON kept on the district: per type, only what differs from the shipped text (blank = shipped)."""
+    base = types_of(None)
+    own = {}
+    for code, fields in values.items():
+        if code not in base:
+            continue
+        diff = {k: v.strip() for k, v in fields.items()
+                if k in TEXT_FIELDS and v and v.strip() and v.strip() != base[code].get(k, "")}
+        if diff:
+            own[code] = diff
+    return json.dumps(own, ensure_ascii=False, sort_keys=True) if own else None
+
+
 def new_token() -> str:
     """The unguessable part of the public verification URL (128 bits)."""
     return secrets.token_urlsafe(16)
@@ -58,14 +103,14 @@ def issue(actor: User, type_code: str, kelurahan: Kelurahan, issued_on: date, is
     earlier = idempotency.seen(key, user_id=actor.id, entity="certificate")
     if earlier is not None:
         return db.session.get(Certificate, earlier.entity_id)
-    t = types().get(type_code)
+    district = kelurahan.kecamatan.district
+    t = types_of(district).get(type_code)
     if t is None:
         raise CertificateError("type")
     if (t["subject"] == "kader") != (kader is not None):
         raise CertificateError("subject")
     if type_code == "stratum" and stratum not in STRATUM_NAMES:
         raise CertificateError("stratum")
-    district = kelurahan.kecamatan.district
     values = {"name": kader.name if kader else kelurahan.name, "stratum": STRATUM_NAMES.get(stratum or "", ""),
               "kelurahan": kelurahan.name, "district": district.name, "year": issued_on.year}
     acting(db.session, actor)

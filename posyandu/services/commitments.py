@@ -56,6 +56,16 @@ def new_version(actor: User, district_id: int, year: int, title: str, body: str)
     return t
 
 
+def publish_if_changed(actor: User, district_id: int, year: int, title: str, body: str) -> CommitmentTemplate | None:
+    """A new version of the year's text when it differs from the current one (the settings page saves every
+    field; an unchanged text publishes nothing)."""
+    current = current_template(district_id, year)
+    shown = (current.title, current.body) if current is not None else (DEFAULT_TITLE, DEFAULT_BODY.format(year=year))
+    if (canonical_text(shown[0]), canonical_text(shown[1])) == (canonical_text(title), canonical_text(body)):
+        return None
+    return new_version(actor, district_id, year, title, body)
+
+
 def commitment_of(kader_id: int, year: int) -> Commitment | None:
     return db.session.scalar(select(Commitment).where(Commitment.kader_id == kader_id, Commitment.year == year))
 

@@ -3,6 +3,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, PasswordField, RadioField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
+from ...services.certificates import types as cert_types
 from ...forms import BaseForm, IdempotentForm, clean_text, digits, in_range, max_len, required, strong_enough, text_field
 from ..accounts.forms import valid_username
 
@@ -50,6 +51,25 @@ class SettingsForm(BaseForm):
     timely_days = IntegerField(_l("Batas tepat waktu (hari setelah akhir bulan)"),
                                validators=[Optional(), in_range(0, 60, _l("hari"))])
     month_verify = BooleanField(_l("Laporan diverifikasi nakes Puskesmas sebelum disetujui kelurahan/desa"))
+    # The year's Komitmen Kinerja Kader: a changed text publishes a new version (services.commitments).
+    commitment_title = text_field(_l("Judul naskah komitmen"), 200)
+    commitment_body = TextAreaField(_l("Teks komitmen"), validators=[clean_text, Optional(), max_len(8000)])
+
+
+# The district's wording of each certificate type: cert_<code>_<field>, one set per type of the shipped list.
+CERT_FIELDS = {"title": (_l("Judul"), 200), "heading": (_l("Baris utama"), 200), "body": (_l("Teks"), 1000),
+               "issuer_title": (_l("Jabatan penanda tangan"), 150), "issuer_name": (_l("Nama penanda tangan"), 100)}
+
+
+def cert_field_name(code: str, key: str) -> str:
+    return f"cert_{code}_{key}"
+
+
+for _code in cert_types():
+    for _key, (_label, _n) in CERT_FIELDS.items():
+        setattr(SettingsForm, cert_field_name(_code, _key),
+                TextAreaField(_label, validators=[clean_text, Optional(), max_len(_n)]) if _key == "body"
+                else text_field(_label, _n))
 
 
 class ImportForm(BaseForm):

@@ -1,6 +1,7 @@
 """Districts on one installation: the installation admin's district list and new districts with their first
 admin; the district admin's own settings and the import of a kode wilayah list."""
 import json
+from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -11,10 +12,11 @@ from ...domain import competence
 from ...extensions import db
 from ...models import District
 from ...roles import role_required
-from ...services import districts
+from ...services import certificates, commitments, districts
 from ...web import render
 from . import bp
-from .forms import AdminForm, ConfirmImportForm, DistrictForm, ImportForm, NewDistrictForm, SettingsForm
+from .forms import (CERT_FIELDS, AdminForm, ConfirmImportForm, DistrictForm, ImportForm, NewDistrictForm, SettingsForm,
+                    cert_field_name)
 
 install_only = role_required("installation_admin")
 # What an installation admin may open: her own pages, logging in and out, her password and language.
@@ -115,16 +117,45 @@ def installation_admin_new(district_id: int):
 
 # --- the district admin's own settings -------------------------------------------------------------------------
 
+def _settings_defaults(form, d: District) -> None:
+    """The form opened with what the district prints today: its certificate texts (shipped ones where it has none
+    of its own) and this year's commitment text."""
+    if not d.stratum_rule:
+        form.stratum_rule.data = ""
+    for code, t in certificates.types_of(d).items():
+        for key in CERT_FIELDS:
+            form[cert_field_name(code, key)].data = t.get(key) or ""
+    current = commitments.current_template(d.id, date.today().year)
+    form.commitment_title.data = current.title if current else commitments.DEFAULT_TITLE
+    form.commitment_body.data = current.body if current else commitments.DEFAULT_BODY.format(year=date.today().year)
+
+
+def _cert_texts(form) -> dict[str, dict]:
+    """The certificate texts typed in, per type; a text naming something a certificate cannot fill is refused."""
+    out = {}
+    for code in certificates.types():
+        out[code] = {}
+        for key in CERT_FIELDS:
+            f = form[cert_field_name(code, key)]
+            out[code][key] = f.data or ""
+            problem = certificates.text_problem(f.data) if key in ("title", "heading", "body") else None
+            if problem:
+                allowed = ", ".join("{" + p + "}" for p in certificates.PLACEHOLDERS)
+                f.errors = list(f.errors) + [_("Teks memakai {%(p)s}; yang boleh: %(ok)s.", p=problem, ok=allowed)]
+    return out
+
+
 @bp.route("/pengaturan/", methods=["GET", "POST"])
 @login_required
 @role_required("district_admin")
 def settings():
-    """What the district decides for itself: document header and place, trained-kader target, stratum rule, and
-    when a monthly report is on time and whether the Puskesmas verifies it."""
+    """What the district decides for itself: document header and place, trained-kader target, stratum rule, when a
+    monthly report is on time and whether the Puskesmas verifies it, its certificate texts and signers, and the
+    year's commitment text."""
     d = current_user.district
     form = SettingsForm(obj=d)
-    if request.method == "GET" and not d.stratum_rule:
-        form.stratum_rule.data = ""
+    if request.method == "GET":
+        _settings_defaults(form, d)
     if form.validate_on_submit():
         rule = None
         if form.stratum_rule.data:
@@ -132,15 +163,22 @@ def settings():
                 rule = json.dumps(districts.check_rule(form.stratum_rule.data), ensure_ascii=False)
             except (ValueError, TypeError, KeyError) as err:
                 form.stratum_rule.errors.append(_("Aturan strata tidak dapat dibaca: %(e)s", e=str(err)[:200]))
-        if not form.stratum_rule.errors:
+        texts = _cert_texts(form)
+        if not any(f.errors for f in form):
             districts.save_settings(current_user, d, {
                 "government_name": form.government_name.data or None, "place_name": form.place_name.data or None,
                 "trained_target_pct": form.trained_target_pct.data, "stratum_rule": rule,
                 "timely_days": d.timely_days if form.timely_days.data is None else form.timely_days.data,
-                "month_verify": bool(form.month_verify.data)})
+                "month_verify": bool(form.month_verify.data), "certificate_texts": certificates.own_texts(texts)})
+            if form.commitment_body.data:
+                commitments.publish_if_changed(current_user, d.id, date.today().year,
+                                               form.commitment_title.data or commitments.DEFAULT_TITLE,
+                                               form.commitment_body.data)
             flash(_("Tersimpan."), "success")
             return redirect(url_for("districts.settings"), 303)
-    return render("districts/settings.html", d=d, form=form,
+    return render("districts/settings.html", d=d, form=form, cert_types=certificates.types_of(d),
+                  cert_fields=CERT_FIELDS, cert_field_name=cert_field_name,
+                  placeholders=", ".join("{" + p + "}" for p in certificates.PLACEHOLDERS),
                   default_rule=json.dumps(competence.DEFAULT_STRATUM_RULE, ensure_ascii=False),
                   status=422 if form.is_submitted() else 200)
 

@@ -111,6 +111,7 @@ def view_kader(kader_id: int):
     cert_form = CertificateForm()
     cert_form.type_code.choices = _kader_cert_types()
     cert_form.issued_on.data = today
+    _signer_defaults(cert_form, "kader")
     return render("kader/view.html", kader=kader, today=today, assessments=done, cat=cat, passed=passed,
                   **_identity_context(kader),
                   groups=groups, stratum=stratum, role_form=role_form, end_form=EndRoleForm(), assess_form=assess,
@@ -511,8 +512,24 @@ def commitment_pdf_view(commitment_id: int):
 
 # --- certificates -----------------------------------------------------------------------------------------------
 
+def _cert_types(subject: str) -> list[tuple[str, str]]:
+    """The district's certificate types for a kader or a kelurahan, as it words their titles."""
+    return [(code, t["title"]) for code, t in certificates.types_of(current_user.district).items()
+            if t["subject"] == subject]
+
+
 def _kader_cert_types():
-    return [(code, t["title"]) for code, t in certificates.types().items() if t["subject"] == "kader"]
+    return _cert_types("kader")
+
+
+def _signer_defaults(form, subject: str) -> None:
+    """The signer the district set (for the first type offered that has one), typed in already; she may change
+    it."""
+    first = next((t for t in certificates.types_of(current_user.district).values()
+                  if t["subject"] == subject and (t["issuer_name"] or t["issuer_title"])), None)
+    if first and not form.is_submitted():
+        form.issuer_name.data = form.issuer_name.data or first["issuer_name"] or None
+        form.issuer_title.data = form.issuer_title.data or first["issuer_title"] or None
 
 
 def _kelurahan_in_scope() -> list[Kelurahan]:
@@ -538,10 +555,11 @@ def certificates_list():
     form = None
     if current_user.role in ISSUE:
         form = AwardForm()
-        form.type_code.choices = [(c, t["title"]) for c, t in certificates.types().items() if t["subject"] == "kelurahan"]
+        form.type_code.choices = _cert_types("kelurahan")
         form.kelurahan_id.choices = [(k.id, k.name) for k in kels]
         form.kelurahan_id.data = kel.id if kel else None
         form.issued_on.data = date.today()
+        _signer_defaults(form, "kelurahan")
     return render("kader/certificates.html", kels=kels, kel=kel, rows=rows, form=form, qr_warning=_qr_warning())
 
 
@@ -583,7 +601,7 @@ def issue_kelurahan_award():
     """Issue a kelurahan award (Anugerah Kelurahan Sehat, ODF)."""
     form = AwardForm()
     kels = {k.id: k for k in _kelurahan_in_scope()}
-    form.type_code.choices = [(c, t["title"]) for c, t in certificates.types().items() if t["subject"] == "kelurahan"]
+    form.type_code.choices = _cert_types("kelurahan")
     form.kelurahan_id.choices = [(k.id, k.name) for k in kels.values()]
     if form.validate_on_submit() and form.kelurahan_id.data in kels:
         kel = kels[form.kelurahan_id.data]
