@@ -9,7 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, true
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, true
+from sqlalchemy.orm import aliased
 
 from ..domain import reports as dom
 from ..domain.lifecycle import NIFAS_DAYS
@@ -94,7 +95,16 @@ def _measured(pos: Select, last: date, wide: bool):
     return Measurement.person_id.in_(select(Person.id).where(balita_filter(pos, last)))
 
 
-def _month_weighings(pos: Select, first: date, last: date, wide: bool):
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _month_rows(pos: Select, first: date, last: date, wide: bool) -> tuple:
+    return (Measurement.measured_on >= first, Measurement.measured_on <= last, Measurement.weight_kg.is_not(None),
+            _measured(pos, last, wide))
+
+
+def _month_weighings_window(pos: Select, first: date, last: date, wide: bool):
     """Per child weighed in the month: the last weighing's codes, and the latest valid z-scores."""
     # One window (one sort): the row number, and a running count of valid rows, newest first — the latest valid
     # row is the unflagged one where that count reaches 1.
@@ -104,8 +114,7 @@ def _month_weighings(pos: Select, first: date, last: date, wide: bool):
                 func.row_number().over(**newest).label("rn"),
                 func.sum(case((Measurement.flagged.is_(False), 1), else_=0)).over(
                     rows=(None, 0), **newest).label("rv"))
-         .where(Measurement.measured_on >= first, Measurement.measured_on <= last,
-                Measurement.weight_kg.is_not(None), _measured(pos, last, wide))).subquery("m")
+         .where(*_month_rows(pos, first, last, wide))).subquery("m")
     last_one = m.c.rn == 1
     valid = and_(m.c.rv == 1, m.c.flagged.is_(False))
     return (select(m.c.person_id.label("person_id"),
@@ -118,6 +127,36 @@ def _month_weighings(pos: Select, first: date, last: date, wide: bool):
                    func.max(case((and_(m.c.new_stunting.is_(True), m.c.flagged.is_(False)), 1), else_=0))
                    .label("new_stunting"))
             .group_by(m.c.person_id).subquery("w"))
+
+
+def _weighed_by_probe(q: Select, first: date, last: date) -> Select:
+    """child_month's weighing columns on SQLite, per child of S: her newest weighing of the month (date, then id)
+    found by a backward step on the person-date index, her newest valid one only when that one is flagged, and
+    whether any valid one marks new stunting. The same rows as _month_weighings_window, without sorting the
+    month's measurements (SQLite sorts a window's rows through a temporary index: seconds for a district)."""
+    def newest(valid: bool = False):
+        m = aliased(Measurement)
+        return (select(m.id).where(m.person_id == Person.id, m.measured_on >= first, m.measured_on <= last,
+                                   m.weight_kg.is_not(None), *([m.flagged.is_(False)] if valid else []))
+                .order_by(m.measured_on.desc(), m.id.desc()).limit(1).scalar_subquery())
+
+    ml, mv, mn = aliased(Measurement, name="ml"), aliased(Measurement, name="mv"), aliased(Measurement, name="mn")
+    # The newest weighing is the newest valid one unless it is flagged: only then look further (mv).
+    ok = ml.flagged.is_(False)
+    stunting = exists().where(  # word for word the condition of ix_measurement_new_stunting
+        mn.person_id == Person.id, mn.measured_on >= first, mn.measured_on <= last, mn.weight_kg.is_not(None),
+        mn.new_stunting == True, mn.flagged == False)  # noqa: E712
+    weighed = ml.id.is_not(None)
+    return (q.add_columns(ml.person_id.label("weighed"), case((weighed, func.coalesce(ml.ntob, "O"))).label("ntob"),
+                          case((ml.bgm.is_(True), 1), (weighed, 0)).label("bgm"),
+                          case((ml.two_t.is_(True), 1), (weighed, 0)).label("two_t"),
+                          case((ok, ml.waz), else_=mv.waz).label("waz"),
+                          case((ok, ml.lhaz), else_=mv.lhaz).label("lhaz"),
+                          case((ok, ml.whz), else_=mv.whz).label("whz"),
+                          case((~weighed, None), (and_(ml.new_stunting.is_(True), ok), 1),
+                               (stunting, 1), else_=0).label("new_stunting"))
+            .select_from(Person).outerjoin(ml, ml.id == newest())
+            .outerjoin(mv, mv.id == case((ml.flagged.is_(True), newest(valid=True)))))
 
 
 def _falling(pos: Select, month: date, wide: bool):
@@ -140,16 +179,25 @@ def _falling(pos: Select, month: date, wide: bool):
             .group_by(h.c.person_id).subquery("f"))
 
 
-def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False):
+# How child_month reads the month's weighings, per backend: SQLite probes the person-date index per child,
+# PostgreSQL sorts the month's rows once for a window (hash joins; the sort fits work_mem, see report_reading).
+WEIGHINGS = {"sqlite": "probe", "postgresql": "window"}
+
+
+def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False, method: str | None = None):
     """One row per child in S: Posyandu, band, sex, K, the month's weighing figures (NULL if not weighed), and
-    with `risk` whether TB/U is falling (a three-month window: only the at-risk list and counts ask for it)."""
+    with `risk` whether TB/U is falling (a three-month window: only the at-risk list and counts ask for it).
+    `method` ("probe" or "window") overrides the backend's way of reading the weighings (tests compare them)."""
     first, last = dom.month_start(month), dom.month_end(month)
-    w = _month_weighings(pos, first, last, wide)
-    cols = [Person.id.label("person_id"), Person.posyandu_id.label("posyandu_id"), Person.sex.label("sex"),
-            _band_expr(Person.birth_date, last).label("band"),
-            case((Person.has_kia_book.is_(True), 1), else_=0).label("k"),
-            w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz, w.c.new_stunting]
-    q = select(*cols).outerjoin(w, w.c.person_id == Person.id)
+    q = select(Person.id.label("person_id"), Person.posyandu_id.label("posyandu_id"), Person.sex.label("sex"),
+               _band_expr(Person.birth_date, last).label("band"),
+               case((Person.has_kia_book.is_(True), 1), else_=0).label("k"))
+    if (method or WEIGHINGS.get(_dialect(), "window")) == "probe":
+        q = _weighed_by_probe(q, first, last)
+    else:
+        w = _month_weighings_window(pos, first, last, wide)
+        q = q.add_columns(w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
+                          w.c.new_stunting).outerjoin(w, w.c.person_id == Person.id)
     if risk:
         f = _falling(pos, month, wide)
         q = q.add_columns(f.c.person_id.label("falling")).outerjoin(f, f.c.person_id == Person.id)
@@ -271,11 +319,13 @@ def _registered(pos: Select, last: date):
 
 
 def _visited(pos: Select, first: date, last: date):
+    """Visits on the hari buka held in the month by people of the area: read from the month's hari buka (a few
+    hundred) through their visits, not by probing every person of the area for visits."""
+    days = select(HariBuka.id).where(HariBuka.held_on >= first, HariBuka.held_on <= last)
     return (select(Visit.person_id.label("person_id"), Person.posyandu_id.label("posyandu_id"),
                    Visit.group.label("grp"))
-            .join(HariBuka, HariBuka.id == Visit.hari_buka_id).join(Person, Person.id == Visit.person_id)
-            .where(HariBuka.held_on >= first, HariBuka.held_on <= last, Person.posyandu_id.in_(pos),
-                   on_roll(first)).subquery("v"))
+            .join(Person, Person.id == Visit.person_id)
+            .where(Visit.hari_buka_id.in_(days), Person.posyandu_id.in_(pos), on_roll(first)).subquery("v"))
 
 
 def ilp_by_posyandu(pos: Select, month: date) -> tuple[dict, dict]:
@@ -690,6 +740,23 @@ def page_of(q: "Select | PeopleList", page: int, size: int) -> tuple[list, bool]
     else:
         rows = db.session.execute(q.offset((page - 1) * size).limit(size + 1)).all()
     return rows[:size], len(rows) > size
+
+
+def page_with_total(q: "Select | PeopleList", page: int, size: int) -> tuple[list, bool, int]:
+    """One page of a list behind a number, whether more follow, and how many there are in all. A live list is one
+    query: the total is a window count over the same rows, so the heavy part (the month of every child of the
+    area) runs once, not once for the page and again for the count."""
+    if isinstance(q, PeopleList):
+        rows, more = page_of(q, page, size)
+        return rows, more, q.count()
+    found = db.session.execute(q.add_columns(func.count().over().label("all_rows"))
+                               .offset((page - 1) * size).limit(size + 1)).all()
+    if found:
+        total = int(found[0][-1])
+    else:
+        total = 0 if page == 1 else count_of(q)  # a page past the end: counted apart
+    rows = [tuple(r[:-1]) for r in found]
+    return rows[:size], len(rows) > size, total
 
 
 def count_of(q: "Select | PeopleList") -> int:

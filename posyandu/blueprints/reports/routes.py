@@ -164,9 +164,9 @@ def people_list(metric: str, kind: str | None = None, obj_id: int | None = None,
                                                f'{_month_arg(month)}.csv"')
         return resp
     page = int_arg("page", 1, 1, 10_000)
-    rows, more = svc.page_of(q, page, 25)
+    rows, more, total = svc.page_with_total(q, page, 25)
     return render("reports/list.html", a=a, month=month, month_arg=_month_arg(month), metric=metric, title=title,
-                  rows=rows, more=more, page=page, total=svc.count_of(q), band=band, sex=sex,
+                  rows=rows, more=more, page=page, total=total, band=band, sex=sex,
                   detail_label=detail_label(metric),
                   names=svc.posyandu_names(a.pos) if a.kind != "posyandu" else {}, detail=_detail,
                   today=date.today())

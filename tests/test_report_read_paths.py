@@ -1,0 +1,140 @@
+"""The fast read paths of the reports (issue 15) give the same rows as the ones they replace.
+
+child_month reads a month's weighings by probing each child's newest weighing on SQLite and by one window on
+PostgreSQL; both must agree row for row on a varied month (ties on a date, flagged last weighings, weighings
+without a weight, new stunting on a flagged or an earlier row, children never weighed, the deleted and those
+who left). A list behind a number is one query for its page and its total."""
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from posyandu.domain import reports as dom
+from posyandu.extensions import db
+from posyandu.models import Measurement, Posyandu
+from posyandu.models.base import utcnow
+from posyandu.services import reports as svc
+
+from .factories import person
+from .report_factories import EXPECTED_A1, M, build_month
+
+FIRST, LAST = dom.month_start(M), dom.month_end(M)
+
+
+def _varied_month(tree, n=120, seed=15):
+    """n children over the district's Posyandu with 0–4 weighings in and around M, drawn at random."""
+    rng = random.Random(seed)
+    places = [tree.posyandu[k] for k in ("A1", "A2", "B1")]
+    days = [FIRST, FIRST + timedelta(days=9), FIRST + timedelta(days=9), LAST, FIRST - timedelta(days=3),
+            LAST + timedelta(days=1), dom.shift_month(M, -1) + timedelta(days=4)]
+    for i in range(n):
+        p = person(rng.choice(places), f"Anak Acak {i:03d}", rng.choice("LP"),
+                   LAST - timedelta(days=rng.randint(0, 62 * 30)), has_kia_book=rng.random() < 0.85,
+                   deleted_at=utcnow() if rng.random() < 0.05 else None,
+                   left_on=FIRST - timedelta(days=rng.choice((-5, 3))) if rng.random() < 0.05 else None)
+        for _ in range(rng.choice((0, 1, 1, 1, 2, 2, 3, 4))):
+            on = rng.choice(days)
+            z = lambda: None if rng.random() < 0.1 else round(rng.uniform(-4, 2), 2)  # noqa: E731
+            db.session.add(Measurement(
+                person_id=p.id, posyandu_id=p.posyandu_id, measured_on=on,
+                weight_kg=None if rng.random() < 0.08 else 9.5, length_cm=75.0, position="l",
+                age_days=(on - p.birth_date).days, waz=z(), lhaz=z(), whz=z(), flagged=rng.random() < 0.15,
+                ntob=rng.choice(("N", "T", "O", "B", None)), bgm=rng.random() < 0.2, two_t=rng.random() < 0.1,
+                new_stunting=rng.random() < 0.15))
+    db.session.commit()
+
+
+def _district(tree):
+    return select(Posyandu.id).where(Posyandu.id.in_([p.id for p in tree.posyandu.values()]))
+
+
+@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("risk", [False, True])
+def test_child_month_probe_and_window_agree(tree, wide, risk):
+    build_month(tree)
+    _varied_month(tree)
+    pos = _district(tree)
+    rows = {}
+    for method in ("probe", "window"):
+        c = svc.child_month(pos, M, wide, risk, method=method)
+        rows[method] = sorted(db.session.execute(select(c)).all())
+    assert len(rows["window"]) > 100
+    weighed = [r for r in rows["window"] if r.weighed is not None]
+    assert len(weighed) > 50 and any(r.new_stunting for r in weighed) and any(r.waz is None for r in weighed)
+    assert rows["probe"] == rows["window"]
+
+
+def test_report_figures_on_the_varied_month_agree(tree):
+    build_month(tree)
+    _varied_month(tree)
+    pos = _district(tree)
+    figures = {}
+    for method in ("probe", "window"):
+        saved = dict(svc.WEIGHINGS)
+        svc.WEIGHINGS.update({"sqlite": method, "postgresql": method})
+        try:
+            figures[method] = svc.live_by_posyandu(pos, M, wide=True, risk=True)
+        finally:
+            svc.WEIGHINGS.clear()
+            svc.WEIGHINGS.update(saved)
+    assert figures["probe"] == figures["window"]
+    a1 = figures["probe"][tree.posyandu["A1"].id].total()
+    assert a1.S > EXPECTED_A1["S"] and a1.consistent()
+
+
+def _statements(run):
+    seen = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        out = run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    return out, seen
+
+
+@pytest.mark.parametrize("metric", ["S", "D", "at_risk", "stunted", "kek", "ibu_hamil", "vita_merah",
+                                    "ilp-reg-balita", "ilp-vis-balita"])
+def test_page_with_total_is_one_query_and_matches_page_and_count(tree, metric):
+    build_month(tree)
+    _varied_month(tree)
+    q = svc.people_list(_district(tree), M, metric, wide=True)
+    total = svc.count_of(q)
+    whole = [(p.id, d) for p, d in svc.page_of(q, 1, 1000)[0]]
+    assert len(whole) == total
+    for page in (1, 2, 3):
+        (rows, more, n), statements = _statements(lambda: svc.page_with_total(q, page, 4))
+        if page == 1 or rows:
+            assert len(statements) == 1  # the page and its total together, the month computed once
+        assert n == total and [(p.id, d) for p, d in rows] == whole[(page - 1) * 4: page * 4]
+        assert more == (len(whole) > page * 4)
+    far = total // 4 + 5
+    assert svc.page_with_total(q, far, 4) == ([], False, total)  # past the end: still the right total
+
+
+def test_list_route_counts_once(tree, login):
+    build_month(tree)
+    c = login("admin_d")
+    month = f"{M.year:04d}-{M.month:02d}"
+    _, statements = _statements(lambda: c.get(f"/laporan/kabupaten/daftar/D?bulan={month}"))
+    heavy = [s for s in statements if "measurement" in s.lower()]
+    assert len(heavy) == 1, heavy
+
+
+def test_visits_read_from_the_months_hari_buka(tree):
+    """The ILP visit figures are read from the month's hari buka, and still count a person of the area seen at
+    another Posyandu's hari buka, once per group."""
+    k = build_month(tree)
+    from posyandu.models import HariBuka, Visit
+
+    hb = HariBuka(posyandu_id=tree.posyandu["B1"].id, held_on=FIRST + timedelta(days=20))
+    hb.visits.append(Visit(person_id=k["c1"].id, queue_number=1, group="balita", step=0))
+    hb.visits.append(Visit(person_id=k["c5"].id, queue_number=2, group="balita", step=0))
+    db.session.add(hb)
+    db.session.commit()
+    _reg, vis = svc.ilp_by_posyandu(_district(tree), M)
+    assert vis[tree.posyandu["A1"].id]["balita"] == 3  # c1 (twice: once), c2, c5
