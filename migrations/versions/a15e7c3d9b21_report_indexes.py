@@ -3,7 +3,7 @@ page; vitamin A by kind and date; pregnancies by HPHT; each child's weighings (p
 rows marking new stunting, for SQLite's per-child reading of a month
 
 Revision ID: a15e7c3d9b21
-Revises: e8c2a7d41f90
+Revises: b51c0e7d2a93
 Create Date: 2026-12-02 21:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a15e7c3d9b21'
-down_revision = 'e8c2a7d41f90'
+down_revision = 'b51c0e7d2a93'
 branch_labels = None
 depends_on = None
 
