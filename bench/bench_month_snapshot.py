@@ -1,16 +1,20 @@
 """Benchmark: the district report of a past, approved month read from the snapshots vs computed live.
 
     .venv/bin/python bench/bench_month_snapshot.py [--children 150000] [--months 24] [--backend sqlite|postgresql|both]
-                                                   [--sqlite-path PATH] [--reuse] [--repeat 5]
+                                                   [--sqlite-path PATH] [--reuse] [--repeat 5] [--no-eppgbm]
+    .venv/bin/python bench/bench_month_snapshot.py --database-url URL [--repeat 5] [--no-eppgbm]
 
 Seeds the demo district (`seed_demo`, which closes and approves every past month with its snapshot and leaves the
 current month open) into its own database — SQLite at --sqlite-path, PostgreSQL in the database
 `posyandu_bench_snapshot` on the server of TEST_DATABASE_URL or DATABASE_URL (skipped when neither is set) — and
-prints the seeding time, how many Posyandu-months were approved and the snapshots' size. Then, as the demo district
-admin through the Flask test client (in-process: the app's own time, queries + templates, no network), for last
-month: the district report page, its PDF and XLSX and the e-PPGBM workbook from the snapshots; and the same page
-live (the month's rows set to 'verified' for the measurement, then back to 'approved'). Target: the district report
-from the snapshots in ≤ 0.2 s (median of the warm runs). With --reuse an existing seeded database is kept.
+prints the seeding time, how many Posyandu-months were approved and the snapshots' size. With --database-url it
+runs against an existing demo database instead (a copy: it is upgraded and written to), for one seeded at scale
+WITHOUT closing its months: it closes them first (services.month_snapshot.build_many per month, as the seed does),
+printing how long each month took district-wide. Then, as the demo district admin through the Flask test client
+(in-process: the app's own time, queries + templates, no network), for last month: the district report page, its
+PDF and XLSX, the trend, the list behind D and the e-PPGBM workbook from the snapshots; and the same page live (the
+month's rows set to 'verified' for the measurement, then back to 'approved'). Target: the district report from the
+snapshots in ≤ 0.2 s (median of the warm runs). With --reuse an existing seeded database is kept.
 """
 import argparse
 import os
@@ -52,9 +56,37 @@ def _pg_url() -> str | None:
     return server.rsplit("/", 1)[0] + "/" + PG_DATABASE
 
 
+def _close_existing(app) -> dict:
+    """Close and approve the past months of the demo district of an existing database when none is (the 150 000
+    database is seeded without); returns the seconds each month took."""
+    import random
+
+    from sqlalchemy import func, select
+
+    from posyandu.extensions import db
+    from posyandu.models import District, PosyanduMonth
+    from posyandu.seed_months import close_past_months
+
+    times = []
+    with app.app_context():
+        if not db.session.scalar(select(func.count()).select_from(PosyanduMonth)
+                                 .where(PosyanduMonth.state == "approved")):
+            district = db.session.scalar(select(District.id).where(District.name == "Kota Bontang"))
+
+            def echo(line):
+                times.append(float(line.split(" in ")[1].split(" s")[0]))
+                print("  closing", line, flush=True)
+            t0 = time.perf_counter()
+            made = close_past_months(district, date.today(), random.Random(7), echo=echo)
+            print(f"closed {made['approved_months']} Posyandu-months in {time.perf_counter() - t0:.1f} s "
+                  f"(median {statistics.median(times):.1f} s a month district-wide)", flush=True)
+        db.session.remove()
+    return {"close_s": times}
+
+
 def _seed(app, children: int, months: int, reuse: bool) -> dict:
     from flask_migrate import upgrade
-    from sqlalchemy import Text, cast, func, select
+    from sqlalchemy import func, select
 
     from posyandu.extensions import db
     from posyandu.models import Person, PosyanduMonth
@@ -73,10 +105,24 @@ def _seed(app, children: int, months: int, reuse: bool) -> dict:
         made["people"] = db.session.scalar(select(func.count()).select_from(Person))
         made["approved"] = db.session.scalar(select(func.count()).select_from(PosyanduMonth)
                                              .where(PosyanduMonth.state == "approved"))
-        size = func.length(cast(PosyanduMonth.snapshot, Text))
-        made["snapshot_mb"] = round((db.session.scalar(select(func.sum(size))) or 0) / 1024 / 1024, 1)
+        made.update(_sizes())
         db.session.remove()
     return made
+
+
+def _sizes() -> dict:
+    """The stored snapshots' bytes: the figures (JSON) and the packed sections, in all and per approved month."""
+    from sqlalchemy import Text, cast, func, select
+
+    from posyandu.extensions import db
+    from posyandu.models import PosyanduMonth, PosyanduMonthSection
+
+    figures = db.session.scalar(select(func.sum(func.length(cast(PosyanduMonth.figures, Text))))) or 0
+    sections = db.session.scalar(select(func.sum(func.length(PosyanduMonthSection.data)))) or 0
+    months = db.session.scalar(select(func.count(func.distinct(PosyanduMonth.month)))
+                               .where(PosyanduMonth.state == "approved")) or 1
+    return {"snapshot_mb": round((figures + sections) / 1024 / 1024, 1), "figures_mb": round(figures / 2**20, 1),
+            "sections_mb": round(sections / 2**20, 1), "per_month_mb": round((figures + sections) / months / 2**20, 2)}
 
 
 def _timed(app, client, url: str, repeat: int) -> tuple[float, float, int, int]:
@@ -104,12 +150,19 @@ def _set_state(app, month: date, state: str) -> None:
         db.session.remove()
 
 
-def run(backend: str, url: str, args) -> dict:
+def run(backend: str, url: str, args, existing: bool = False) -> dict:
     app = _app(url)
-    made = _seed(app, args.children, args.months, args.reuse)
+    if existing:
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+        _close_existing(app)
+    made = _seed(app, args.children, args.months, args.reuse or existing)
     print(f"\n== {backend}: {made['people']} people; seeded in {made['seed_s']} s "
           f"({args.children} children × {args.months} months asked); {made['approved']} approved Posyandu-months, "
-          f"snapshots {made['snapshot_mb']} MB", flush=True)
+          f"snapshots {made['snapshot_mb']} MB (figures {made['figures_mb']} MB, sections {made['sections_mb']} MB; "
+          f"{made['per_month_mb']} MB per district-month)", flush=True)
     today = date.today()
     month = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
     arg = f"{month:%Y-%m}"
@@ -127,9 +180,10 @@ def run(backend: str, url: str, args) -> dict:
         cold, warm, size, status = _timed(app, client, path, args.repeat)
         out[name] = warm
         print(f"{name:38s} {status}  cold {cold:6.3f} s  median {warm:6.3f} s  {size / 1024:7.1f} KB", flush=True)
-    cold, warm, size, status = _timed(app, client, f"/laporan/kabupaten/eppgbm.xlsx?bulan={arg}", 2)
-    print(f"{'district e-PPGBM XLSX (snapshot)':38s} {status}  cold {cold:6.3f} s  median {warm:6.3f} s  "
-          f"{size / 1024 / 1024:6.1f} MB", flush=True)
+    if not args.no_eppgbm:
+        cold, warm, size, status = _timed(app, client, f"/laporan/kabupaten/eppgbm.xlsx?bulan={arg}", 2)
+        print(f"{'district e-PPGBM XLSX (snapshot)':38s} {status}  cold {cold:6.3f} s  median {warm:6.3f} s  "
+              f"{size / 1024 / 1024:6.1f} MB", flush=True)
     _set_state(app, month, "verified")  # the same month, not approved: every number live
     try:
         cold, warm, size, status = _timed(app, client, f"/laporan/kabupaten?bulan={arg}", args.repeat)
@@ -156,7 +210,15 @@ def main() -> None:
     ap.add_argument("--sqlite-path", default="/tmp/posyandu-bench-snapshot.sqlite")
     ap.add_argument("--reuse", action="store_true", help="keep an existing seeded database")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--no-eppgbm", action="store_true", help="skip the e-PPGBM workbook (minutes at 150 000)")
+    ap.add_argument("--database-url", help="an existing demo database (a copy: it is upgraded, its past months "
+                                           "closed when none is)")
     args = ap.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}", flush=True)
+    if args.database_url:
+        run(args.database_url.split(":", 1)[0].split("+", 1)[0], args.database_url, args, existing=True)
+        print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}")
+        return
     if args.backend in ("sqlite", "both"):
         run("sqlite", f"sqlite:///{args.sqlite_path}", args)
     if args.backend in ("postgresql", "both"):

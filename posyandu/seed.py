@@ -164,7 +164,7 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
     # Last: every past month closed and approved (its records are frozen from here on), this month open.
     from .seed_months import close_past_months
 
-    made.update(close_past_months(district.id, today, rng))
+    made.update(close_past_months(district.id, today, rng, echo=echo))
     made.update(posyandu=len(posyandu_list), accounts=[a[0] for a in accounts], demo_posyandu=api_api.name)
     return made
 

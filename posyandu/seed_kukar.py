@@ -98,4 +98,12 @@ def seed_kukar(password_hash: str, today: date | None = None) -> dict:
     from .seed_kit import seed_kukar_institutions
 
     seed_kukar_institutions(district.id, today)
-    return {"posyandu": len(posyandu), "kader": k, "accounts": [a[0] for a in accounts]}
+    # Last, like Bontang's: every month since its kader started closed and approved (the desa approves its own
+    # Posyandu), this month open — so its past incentive batches can be computed from closed months.
+    import random
+
+    from .seed_months import close_past_months
+
+    closed = close_past_months(district.id, today, random.Random(12), since=start,
+                               accounts=("admin_kukar", "bidan_kukar", "desa_kukar", "ketua_kukar"))
+    return {"posyandu": len(posyandu), "kader": k, "accounts": [a[0] for a in accounts], **closed}

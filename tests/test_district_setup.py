@@ -291,6 +291,38 @@ def test_seed_demo_kukar_adds_a_second_district_beside_the_first(app, tree, clie
     assert "Tanjung Harapan" in html and "Kelurahan A" not in html
 
 
+def test_the_kukar_seed_closes_its_past_months_like_bontang_and_leaves_this_month_open(app, tree):
+    from datetime import date
+
+    from posyandu.domain.reports import shift_month
+    from posyandu.models import MonthEvent, Posyandu, PosyanduMonth
+    from posyandu.seed_kukar import seed_kukar
+    from posyandu.services import month_snapshot, months
+
+    today = date(2026, 12, 2)
+    made = seed_kukar(hash_password(PASSWORD), today=today)
+    d = db.session.scalar(select(District).where(District.name == "Kabupaten Kutai Kartanegara"))
+    pos = list(db.session.scalars(select(Posyandu).join(Kelurahan).join(Kecamatan)
+                                  .where(Kecamatan.district_id == d.id).order_by(Posyandu.id)))
+    ids = [p.id for p in pos]
+    n_months = (2026 - 2024) * 12 + (11 - 4) + 1  # April 2024 (its kader started) to November 2026
+    assert made["approved_months"] == len(pos) * n_months
+    last = shift_month(today, -1)
+    assert months.approved_ids(ids, last) == set(ids) and months.approved_ids(ids, date(2024, 4, 1)) == set(ids)
+    assert months.approved_ids(ids, today) == set() and months.approved_ids(ids, date(2024, 3, 1)) == set()
+    pm = months.month_of(ids[0], last)
+    assert pm.snapshot is not None and month_snapshot.verify(pm)  # its snapshot, with a hash that holds
+    assert pm.snapshot["lists"]["S"]["posyandu"] == pos[0].name  # the three children of each Posyandu
+    steps = [e.action for e in db.session.scalars(select(MonthEvent).where(MonthEvent.posyandu_month_id == pm.id)
+                                                   .order_by(MonthEvent.id))]
+    assert steps[0] == "submit" and steps[-1] == "approve"
+    approver = db.session.get(User, pm.approved_by_id)
+    assert approver.username == "desa_kukar"  # the desa approves its own Posyandu
+    # Bontang's (district one's) months are untouched.
+    assert db.session.scalar(select(func_count()).select_from(PosyanduMonth).where(
+        PosyanduMonth.posyandu_id.in_([p.id for p in tree.posyandu.values()]))) == 0
+
+
 def test_kukar_computes_a_rp250000_batch_from_apbdes_and_district_one_is_untouched(app, tree):
     """The Done-when's batch, outside the browser (the e2e builds the tree; a batch needs kader, roles and a policy
     the seed gives): Kukar's own policy pays Rp250.000 from APBDes, signed in Tenggarong; district one's policies,
@@ -305,17 +337,12 @@ def test_kukar_computes_a_rp250000_batch_from_apbdes_and_district_one_is_untouch
     clerk = db.session.scalar(select(User).where(User.username == "desa_kukar"))
     desa = clerk.kelurahan
     month = date(2026, 10, 1)
-    # A batch pays from approved Posyandu-months only (issue 13): the desa's months are closed first.
+    # A batch pays from approved Posyandu-months only (issue 13): the seed closed the desa's past months.
     from posyandu.models import Posyandu
     from posyandu.services import months
 
-    admin = db.session.scalar(select(User).where(User.username == "admin_kukar"))
-    for pos in db.session.scalars(select(Posyandu).where(Posyandu.kelurahan_id == desa.id)).all():
-        months.submit(admin, pos, month)
-        if months.settings_of(pos).verify:
-            months.verify(admin, pos, month)
-        months.approve(admin, pos, month)
-    db.session.commit()
+    here = [p.id for p in db.session.scalars(select(Posyandu).where(Posyandu.kelurahan_id == desa.id))]
+    assert months.approved_ids(here, month) == set(here)
     batch = incentives.compute(clerk, desa, month)
     assert batch.lines and all(ln.base == 250_000 for ln in batch.lines)
     assert sum(ln.net for ln in batch.lines) == 250_000 * len(batch.lines)

@@ -2,6 +2,7 @@
 Posyandu-month; reports of an approved month read it and never the live tables, so its PDF, XLSX and e-PPGBM
 workbook stay byte-identical; a report over many Posyandu mixes snapshots and live numbers and says which are not
 final; reopen–correct–reapprove changes the numbers and leaves the trail."""
+import re
 from datetime import date
 
 import pytest
@@ -52,7 +53,8 @@ def test_build_many_is_build_of_each_and_rebuilds_the_area(app, tree, month):
     assert {k: getattr(t, k) for k in EXPECTED_A1} == EXPECTED_A1
     v = many[a1]["versions"]
     assert v["snapshot"] == month_snapshot.FORMAT and "growth_reference" in v and isinstance(v["kbm_tables"], list)
-    assert [r[3] for r in many[a1]["eppgbm"]["growth"]]  # one Pertumbuhan row per weighed child, plain values
+    growth = month_snapshot.sheet_rows(many[a1]["eppgbm"], "growth")
+    assert growth and all(isinstance(r[3], str) for r in growth)  # one Pertumbuhan row per weighed child, plain
     assert set(month_snapshot.SECTIONS) <= set(many[a1])
 
 
@@ -80,9 +82,10 @@ def test_every_list_in_the_snapshot_matches_people_behind_and_its_number(app, tr
     area = month_snapshot.from_plain(snap["report"])
     for metric in svc.METRICS:
         live = [p.id for p, _ in db.session.execute(svc.people_behind(_pos(tree, "A1"), M, metric))]
-        assert [e[0] for e in snap["lists"].get(metric, [])] == live, metric
-    assert len(snap["lists"]["S"]) == area.total().S and len(snap["lists"]["D"]) == area.total().D
-    assert len(snap["lists"].get("kek", [])) == area.kek
+        assert [e[0] for e in month_snapshot.entries(snap["lists"].get(metric))[0]] == live, metric
+    assert len(snap["lists"]["S"]["ids"]) == area.total().S and len(snap["lists"]["D"]["ids"]) == area.total().D
+    assert len(snap["lists"].get("kek", {}).get("ids", [])) == area.kek
+    assert snap["lists"]["S"]["posyandu"] == tree.posyandu["A1"].name
 
 
 def _render(c, url_base: str) -> dict[str, bytes]:
@@ -241,3 +244,50 @@ def test_reopen_correct_reapprove_changes_the_numbers_and_leaves_the_trail(app, 
                                                         AuditLog.entity_id == m.id)).all()
     assert audited, "the correction is in the audit trail"
     assert db.session.scalar(select(MonthEvent).where(MonthEvent.action == "reopen")).actor_id == u["clerk_a"].id
+
+
+def test_a_closed_months_list_names_the_posyandu_the_person_was_counted_in(app, tree, month, login):
+    """After approval a child moves to another Posyandu and her old Posyandu is renamed: the list behind the
+    number of the closed month (page and CSV) still says where she was counted, named as it was then."""
+    a1, a2 = tree.posyandu["A1"], tree.posyandu["A2"]
+    old_name = a1.name
+    _approve(tree, "A1")
+    _approve(tree, "A2")
+    db.session.execute(text("UPDATE person SET posyandu_id = :b WHERE id = :p"), {"b": a2.id, "p": month["c1"].id})
+    db.session.execute(text("UPDATE posyandu SET name = 'Mawar Baru' WHERE id = :p"), {"p": a1.id})
+    db.session.commit()
+    c = login("clerk_a")
+    url = f"/laporan/kelurahan/{tree.kelurahan['A'].id}/daftar/S?bulan={M:%Y-%m}"
+    page = c.get(url).get_data(as_text=True)
+    row = re.search(r"<tr><td><a [^>]*>Anak Satu</a>.*?</tr>", page).group(0)
+    assert f">{old_name}<" in row and "Mawar Baru" not in page and a2.name not in row
+    csv = c.get(url + "&format=csv").get_data(as_text=True)
+    line = next(ln for ln in csv.splitlines() if "Anak Satu" in ln)
+    assert line.split(",")[5] == old_name
+    # An open month's list names the person's own Posyandu, as now.
+    nxt = c.get(f"/laporan/kelurahan/{tree.kelurahan['A'].id}/daftar/S?bulan={date.today():%Y-%m}")
+    assert nxt.status_code == 200
+
+
+def test_a_list_reads_only_its_own_section_and_the_trend_only_the_months_not_frozen(app, tree, month):
+    """The list behind one number loads that list's part of each snapshot (not the whole snapshot); the trend
+    reads an approved month from the figures and the live measurements only of the months not approved."""
+    before = svc.prevalence_trend(_pos(tree, "A1"), M, 3)
+    _approve(tree, "A1")
+    seen = []
+
+    def record(_conn, _cursor, statement, params, *_args):
+        seen.append((statement, list(params.values()) if isinstance(params, dict) else list(params)))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        month_snapshot.read(_pos(tree, "A1"), M, "lists/D")
+        read_list = seen[:]
+        seen.clear()
+        assert svc.prevalence_trend(_pos(tree, "A1"), M, 3) == before
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert any("lists/D" in params for _s, params in read_list)
+    assert not any(p in ("eppgbm", "lists/S") for _s, params in read_list for p in params)
+    live = [params for s, params in seen if "FROM measurement" in s]
+    assert live and not any(p in (L, L.isoformat()) for params in live for p in params)  # M itself: not read

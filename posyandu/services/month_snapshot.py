@@ -8,29 +8,38 @@ the live tables (a closed month prints the same documents forever):
 - `report`: the monthly report's figures of the Posyandu (domain.reports.Area as data, see `from_plain`);
 - `trend`: the month's prevalence cell as the twelve-month trend counts it (under five at the measurement);
 - `kader`: the kader with a role at the month's end, and those trained (ids: a kader of two Posyandu counts once);
-- `lists`: the people behind each number — per metric, [person id, band, sex, detail] rows in the list's order;
+- `lists`: the people behind each number — per metric, {"posyandu": the Posyandu's name at approval, "ids": person
+  ids in the list's order, "detail": the value the list shows beside each, and for the children's lists "band" and
+  "sex" (to filter by)}; a person's name, NIK and birth date are read live (they are not month records);
 - `eppgbm`: the month's e-PPGBM rows (the "Data Dasar" and "Pertumbuhan" sheets without their running number),
-  exactly the values services.report_exports writes.
+  exactly the values services.report_exports writes, column by column (see `sheet_rows`).
 
 Other features add their own section through `SECTIONS` (name → function(posyandu_ids, month) → {id: data}).
 `build_many` computes every section for many Posyandu at once in a fixed number of set-based queries (approving a
-kelurahan's 25 Posyandu, or seeding two years of a district, runs no query per Posyandu). The hash is over the
-canonical JSON (sorted keys, no spaces). The small sections (FIGURES) are also stored apart, so a report over a
-whole district reads 80 small documents, not 80 snapshots with their lists and rows.
+kelurahan's 25 Posyandu, or seeding two years of a district, runs no query per Posyandu).
+
+Storage (format 3): the small sections (FIGURES) sit in PosyanduMonth.figures (JSON), which a report over a whole
+district reads for 80 Posyandu at once; every other section is a PosyanduMonthSection row holding the zlib of its
+canonical JSON, and `lists` one row per metric ("lists/D", with a "lists" row naming the metrics), so a reader
+loads and unpacks only the section — or the one list — it needs. The hash is the SHA-256 of the canonical JSON
+(sorted keys, no spaces) of the whole snapshot, as built: `assemble` puts the stored parts back together into the
+same dict, byte for byte.
 """
 import hashlib
 import json
+import zlib
 from collections import defaultdict
 from dataclasses import asdict, fields
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased
 
 from ..domain import reports as dom
 from ..extensions import db
-from ..models import Measurement, Posyandu, PosyanduMonth
+from ..models import Measurement, Posyandu, PosyanduMonth, PosyanduMonthSection
 
-FORMAT = 2
+FORMAT = 3
 APP_VERSION = "posyandu-1"  # the app's data format; bump when a number's meaning changes
 
 
@@ -68,14 +77,48 @@ def _lists(posyandu_ids: list[int], month: date) -> dict[int, dict]:
     from . import reports
 
     lists = reports.lists_by_posyandu(_ids(posyandu_ids), month, wide=len(posyandu_ids) > 1)
-    return {pid: lists.get(pid, {}) for pid in posyandu_ids}
+    names = dict(db.session.execute(select(Posyandu.id, Posyandu.name).where(Posyandu.id.in_(posyandu_ids))).all())
+    return {pid: {metric: compact(rows, names.get(pid)) for metric, rows in lists.get(pid, {}).items()}
+            for pid in posyandu_ids}
+
+
+def compact(rows: list, posyandu: str | None) -> dict:
+    """A list's [person id, band, sex, detail] rows as columns, with the Posyandu's name at approval; band and sex
+    only where a row has them (the children's lists)."""
+    out = {"posyandu": posyandu, "ids": [r[0] for r in rows], "detail": [r[3] for r in rows]}
+    if any(r[1] is not None or r[2] is not None for r in rows):
+        out["band"], out["sex"] = [r[1] for r in rows], [r[2] for r in rows]
+    return out
+
+
+def entries(part) -> tuple[list, str | None]:
+    """A stored list (format 3 columns, or format 2 rows) as ([person id, band, sex, detail] rows, Posyandu name
+    at approval or None when the snapshot did not keep it)."""
+    if not part:
+        return [], None
+    if isinstance(part, list):  # format 2
+        return part, None
+    n = len(part["ids"])
+    band, sex = part.get("band") or [None] * n, part.get("sex") or [None] * n
+    return [list(r) for r in zip(part["ids"], band, sex, part["detail"])], part.get("posyandu")
 
 
 def _eppgbm(posyandu_ids: list[int], month: date) -> dict[int, dict]:
     from . import report_exports
 
     rows = report_exports.eppgbm_by_posyandu(_ids(posyandu_ids), month)
-    return {pid: rows.get(pid, {"base": [], "growth": []}) for pid in posyandu_ids}
+    return {pid: {"layout": "columns", **{sheet: [list(col) for col in zip(*part)]
+                                          for sheet, part in rows.get(pid, {"base": [], "growth": []}).items()}}
+            for pid in posyandu_ids}
+
+
+def sheet_rows(section: dict | None, sheet: str) -> list[list]:
+    """The rows of one e-PPGBM sheet from the section (stored column by column since format 3: a column such as
+    the Posyandu's or the kelurahan's name packs to nearly nothing)."""
+    section = section or {}
+    if section.get("layout") == "columns":
+        return [list(row) for row in zip(*section.get(sheet, []))]
+    return section.get(sheet, [])
 
 
 def _kader(posyandu_ids: list[int], month: date) -> dict[int, dict]:
@@ -105,16 +148,15 @@ def _ids(posyandu_ids):
     return select(Posyandu.id).where(Posyandu.id.in_(list(posyandu_ids)))
 
 
-# The small sections, also stored apart (PosyanduMonth.figures): what a report over many Posyandu reads.
+# The small sections, stored as JSON in PosyanduMonth.figures: what a report over many Posyandu reads.
 FIGURES = ("report", "trend", "kader")
-
-
-def figures(snapshot: dict) -> dict:
-    return {name: snapshot.get(name) for name in FIGURES}
+# Sections stored one part per key ("lists/D"), with an index part ("lists": the keys) so an empty one is known.
+SPLIT = ("lists",)
 
 
 def build_many(posyandu_ids, month: date) -> dict[int, dict]:
-    """The snapshots of many Posyandu for one month, each section computed for all of them at once."""
+    """The snapshots of many Posyandu for one month, each section computed for all of them at once (as plain JSON
+    data: what `assemble` gives back from storage)."""
     ids = sorted(set(posyandu_ids))
     month = dom.month_start(month)
     out = {pid: {"month": month.isoformat(), "posyandu_id": pid} for pid in ids}
@@ -124,24 +166,108 @@ def build_many(posyandu_ids, month: date) -> dict[int, dict]:
         data = fn(ids, month)
         for pid in ids:
             out[pid][name] = data.get(pid)
-    return out
+    return {pid: json.loads(canonical(snap)) for pid, snap in out.items()}
 
 
 def build(posyandu_id: int, month: date) -> dict:
     return build_many([posyandu_id], month)[posyandu_id]
 
 
+# --- storage ---------------------------------------------------------------------------------------------------
+
+def pack(value) -> bytes:
+    return zlib.compress(canonical(value), 6)
+
+
+def unpack(data: bytes | None):
+    return None if data is None else json.loads(zlib.decompress(data))
+
+
+def split(snapshot: dict) -> tuple[dict, dict[str, bytes]]:
+    """A snapshot as stored: (figures: the FIGURES sections and the top-level keys as JSON, {part name: packed
+    section}) — every other section packed, a SPLIT one per key."""
+    small = {k: v for k, v in snapshot.items() if k in FIGURES or k not in SECTIONS}
+    parts = {}
+    for name, value in snapshot.items():
+        if name in small:
+            continue
+        if name in SPLIT and isinstance(value, dict):
+            parts[name] = pack(sorted(value))
+            parts.update({f"{name}/{key}": pack(part) for key, part in value.items()})
+        else:
+            parts[name] = pack(value)
+    return small, parts
+
+
+def assemble(small: dict, parts: dict[str, bytes]) -> dict:
+    """The whole snapshot from its stored figures and parts (the inverse of `split`)."""
+    out = dict(small)
+    for name, data in parts.items():
+        if "/" in name:
+            continue
+        value = unpack(data)
+        if name in SPLIT and isinstance(value, list):
+            value = {key: unpack(parts[f"{name}/{key}"]) for key in value}
+        out[name] = value
+    return out
+
+
+def rows_of(posyandu_month_id: int, snapshot: dict) -> tuple[dict, list[dict]]:
+    """(figures, section rows) for a bulk insert of an approved month (the seed)."""
+    small, parts = split(snapshot)
+    return small, [{"posyandu_month_id": posyandu_month_id, "name": name, "data": data}
+                   for name, data in sorted(parts.items())]
+
+
 # --- reading ---------------------------------------------------------------------------------------------------
+
+def _approved(posyandu_ids, first: date, last: date):
+    return (PosyanduMonth.posyandu_id.in_(posyandu_ids), PosyanduMonth.month >= dom.month_start(first),
+            PosyanduMonth.month <= last, PosyanduMonth.state == "approved")
+
+
+def _read(posyandu_ids, first: date, last: date, section: str):
+    """Rows (posyandu id, month, data) of the approved months in the range: the section's data or None."""
+    if section in FIGURES:
+        rows = db.session.execute(select(PosyanduMonth.posyandu_id, PosyanduMonth.month,
+                                         PosyanduMonth.figures[section]).where(*_approved(posyandu_ids, first, last)))
+        return [(pid, m, data) for pid, m, data in rows]
+    part = aliased(PosyanduMonthSection)
+    cols = [PosyanduMonth.posyandu_id, PosyanduMonth.month, part.data]
+    q = select(*cols).outerjoin(part, and_(part.posyandu_month_id == PosyanduMonth.id, part.name == section))
+    group = section.split("/", 1)[0]
+    if group != section:  # one key of a SPLIT section: known empty when the section's index is there
+        index = aliased(PosyanduMonthSection)
+        q = q.add_columns(index.id).outerjoin(index, and_(index.posyandu_month_id == PosyanduMonth.id,
+                                                          index.name == group))
+    out = []
+    for pid, m, data, *indexed in db.session.execute(q.where(*_approved(posyandu_ids, first, last))):
+        if data is not None:
+            value = unpack(data)
+            if section in SPLIT and isinstance(value, list):  # the whole of a SPLIT section: all its parts
+                value = _whole(pid, m, section, value)
+        else:
+            value = [] if indexed and indexed[0] is not None else None
+        out.append((pid, m, value))
+    return out
+
+
+def _whole(posyandu_id: int, month: date, section: str, keys: list) -> dict:
+    rows = db.session.execute(select(PosyanduMonthSection.name, PosyanduMonthSection.data)
+                              .join(PosyanduMonth, PosyanduMonth.id == PosyanduMonthSection.posyandu_month_id)
+                              .where(PosyanduMonth.posyandu_id == posyandu_id, PosyanduMonth.month == month,
+                                     PosyanduMonthSection.name.in_([f"{section}/{k}" for k in keys])))
+    parts = dict(rows.all())
+    return {k: unpack(parts.get(f"{section}/{k}")) for k in keys}
+
 
 def read(posyandu_ids, month: date, section: str) -> dict[int, object]:
     """One section of the stored snapshots of the approved months among `posyandu_ids` (a select or a collection):
-    {posyandu id: section data}. Only that section leaves the database. A section the snapshot lacks (an older
-    format) reads None (for `report`, None also means a month without figures): see `present`."""
-    column = PosyanduMonth.figures if section in FIGURES else PosyanduMonth.snapshot
-    rows = db.session.execute(select(PosyanduMonth.posyandu_id, column[section]).where(
-        PosyanduMonth.posyandu_id.in_(posyandu_ids), PosyanduMonth.month == dom.month_start(month),
-        PosyanduMonth.state == "approved"))
-    return {pid: data for pid, data in rows}
+    {posyandu id: section data}. Only that section leaves the database (a SPLIT section's key is a section of its
+    own: "lists/D" is the list behind D alone). A section the snapshot lacks (an older format) reads None (for
+    `report`, None also means a month without figures): see `present`."""
+    month = dom.month_start(month)
+    return {pid: data for pid, _m, data in _read(posyandu_ids, month, month, section)}
 
 
 def present(frozen: dict) -> dict:
@@ -151,12 +277,20 @@ def present(frozen: dict) -> dict:
 
 def read_months(posyandu_ids, first: date, last: date, section: str) -> dict[tuple[int, date], object]:
     """A section of the approved snapshots of a range of months: {(posyandu id, month): data}."""
-    column = PosyanduMonth.figures if section in FIGURES else PosyanduMonth.snapshot
-    rows = db.session.execute(select(PosyanduMonth.posyandu_id, PosyanduMonth.month, column[section])
-                              .where(PosyanduMonth.posyandu_id.in_(posyandu_ids),
-                                     PosyanduMonth.month >= dom.month_start(first), PosyanduMonth.month <= last,
-                                     PosyanduMonth.state == "approved"))
-    return {(pid, m): data for pid, m, data in rows if data is not None}
+    return {(pid, m): data for pid, m, data in _read(posyandu_ids, first, last, section) if data is not None}
+
+
+def load(posyandu_ids, month: date) -> dict[int, dict]:
+    """The whole stored snapshots of the approved months among `posyandu_ids` (every section: for checking the
+    hash or exporting; a report reads only its section)."""
+    pms = db.session.scalars(select(PosyanduMonth).where(*_approved(posyandu_ids, month, dom.month_start(month))))
+    return {pm.posyandu_id: pm.snapshot for pm in pms}
+
+
+def verify(pm: PosyanduMonth) -> bool:
+    """Whether the stored snapshot of an approved month still has the hash taken at approval."""
+    snap = pm.snapshot
+    return snap is not None and digest(snap) == pm.snapshot_sha256
 
 
 # --- plain data ------------------------------------------------------------------------------------------------

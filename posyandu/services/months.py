@@ -129,12 +129,11 @@ def _step(actor: User, posyandu: Posyandu, month: date, action: str, reason: str
         pm.verified_at, pm.verified_by_id = now, actor.id
     elif action == "approve":
         pm.approved_at, pm.approved_by_id = now, actor.id
-        pm.snapshot = month_snapshot.build(posyandu.id, month)
-        pm.snapshot_sha256 = month_snapshot.digest(pm.snapshot)
-        pm.figures = month_snapshot.figures(pm.snapshot)
+        snapshot = month_snapshot.build(posyandu.id, month)
+        pm.snapshot, pm.snapshot_sha256 = snapshot, month_snapshot.digest(snapshot)
     elif action == "reopen":
         event.snapshot_sha256 = pm.snapshot_sha256
-        pm.snapshot, pm.snapshot_sha256, pm.figures = None, None, None
+        pm.snapshot, pm.snapshot_sha256 = None, None
         pm.verified_at = pm.verified_by_id = pm.approved_at = pm.approved_by_id = None
     pm.state = to
     db.session.flush()
@@ -166,11 +165,8 @@ def approved_ids(posyandu_ids, month: date) -> set[int]:
 
 
 def snapshots(posyandu_ids, month: date) -> dict[int, dict]:
-    """The stored snapshots of the approved months among `posyandu_ids`."""
-    rows = db.session.execute(select(PosyanduMonth.posyandu_id, PosyanduMonth.snapshot).where(
-        PosyanduMonth.posyandu_id.in_(posyandu_ids), PosyanduMonth.month == month_start(month),
-        PosyanduMonth.state == "approved"))
-    return {pid: snap for pid, snap in rows}
+    """The whole stored snapshots of the approved months among `posyandu_ids`."""
+    return month_snapshot.load(posyandu_ids, month)
 
 
 def states(posyandu_ids, month: date) -> dict[int, PosyanduMonth]:

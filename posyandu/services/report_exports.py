@@ -157,6 +157,8 @@ def eppgbm_by_posyandu(pos: Select, month: date) -> dict[int, dict[str, list]]:
 def _sheet_rows(pos: Select, month: date, sheet: str, live_q: Select, frozen: dict, order: list[int]):
     """A sheet's rows (without the running number): the approved Posyandu's from their snapshots, the others'
     streamed live, in the order of `order` (Posyandu by name and id)."""
+    from . import month_snapshot
+
     to_row = _base_row if sheet == "base" else (lambda r: _growth_row(r, month))
     if not frozen:
         for _pid, *r in _stream(live_q):
@@ -166,7 +168,7 @@ def _sheet_rows(pos: Select, month: date, sheet: str, live_q: Select, frozen: di
     pending = next(live, None)
     for pid in order:
         if pid in frozen:
-            for row in (frozen[pid] or {}).get(sheet, []):
+            for row in month_snapshot.sheet_rows(frozen[pid], sheet):
                 yield _typed_row(row, sheet)
             continue
         while pending is not None and pending[0] == pid:
@@ -302,11 +304,15 @@ def people_csv(q: Select, header: list[str], detail_text, names: dict[int, str])
     writer = csv.writer(buf)
     writer.writerow(header)
     yield "\ufeff" + buf.getvalue()  # a BOM so spreadsheet programs read UTF-8
+    from .reports import counted_in
+
     rows = q.rows() if hasattr(q, "rows") else _stream(q)
-    for i, (p, detail) in enumerate(rows, 1):
+    for i, row in enumerate(rows, 1):
+        p, detail = row[0], row[1]
         buf.seek(0)
         buf.truncate()
         # The detail is ours (a z-score such as -2,50, a code, a date), not typed by anyone: no formula guard.
+        # The Posyandu: for a closed month, the one the person was counted in, named as at approval.
         writer.writerow([i, safe_cell(p.name), safe_cell(p.nik or ""), p.sex, p.birth_date.isoformat(),
-                         safe_cell(names.get(p.posyandu_id, "")), detail_text(detail)])
+                         safe_cell(counted_in(row, names)), detail_text(detail)])
         yield buf.getvalue()

@@ -463,36 +463,44 @@ def _month_key(column):
 
 def prevalence_trend(pos: Select, month: date, months: int = 12, wide: bool = False) -> list[tuple[date, dom.Cell]]:
     """Stunting, wasting and underweight prevalence per month over the last `months` months. An approved
-    Posyandu-month counts from its snapshot, the rest from the live tables (one query)."""
+    Posyandu-month counts from its snapshot's figures; the live tables are read only for the months some Posyandu
+    of the area has not approved (one query over those months)."""
     from . import month_snapshot
 
     first = dom.shift_month(month, -(months - 1))
     frozen = month_snapshot.read_months(pos, first, dom.month_end(month), "trend")
     n_pos = db.session.scalar(select(func.count()).select_from(Posyandu).where(Posyandu.id.in_(pos)))
-    live = trend_by_posyandu(pos, month, months, wide) if len(frozen) < n_pos * months else {}
     sums = {mo: dom.Cell() for mo in dom.months_back(month, months)}
-    for (pid, mo), cell in live.items():
-        if (pid, mo) not in frozen and mo in sums:
-            sums[mo].add(cell)
+    done = defaultdict(int)
+    for pid, mo in frozen:
+        done[mo] += 1
+    unfinished = [mo for mo in sums if done[mo] < n_pos]
+    if unfinished:  # from the first month not all frozen to the last: usually the current month alone
+        live = trend_by_posyandu(pos, month, months, wide, since=min(unfinished), until=max(unfinished))
+        for (pid, mo), cell in live.items():
+            if (pid, mo) not in frozen and mo in sums:
+                sums[mo].add(cell)
     for (pid, mo), plain in frozen.items():
         if mo in sums:
             sums[mo].add(month_snapshot.cell_from_plain(plain))
     return list(sums.items())
 
 
-def trend_by_posyandu(pos: Select, month: date, months: int = 12, wide: bool = False
-                      ) -> dict[tuple[int, date], dom.Cell]:
+def trend_by_posyandu(pos: Select, month: date, months: int = 12, wide: bool = False,
+                      since: date | None = None, until: date | None = None) -> dict[tuple[int, date], dom.Cell]:
     """The trend's counts per Posyandu and month, from the live tables: one query, on the latest valid
     measurement of each child in each month. "Child" here is under five at the measurement
-    (age_days < UNDER_FIVE_DAYS): one cut-off for every month of the trend."""
-    first = dom.shift_month(month, -(months - 1))
-    last = dom.month_end(month)
+    (age_days < UNDER_FIVE_DAYS): one cut-off for every month of the trend. `since`/`until` narrow the months
+    read (the children considered stay those of the whole window)."""
+    window = dom.shift_month(month, -(months - 1))
+    first = max(window, dom.month_start(since)) if since else window
+    last = dom.month_end(min(month, until) if until else month)
     mk = _month_key(Measurement.measured_on)
     where = [Measurement.measured_on >= first, Measurement.measured_on <= last, Measurement.flagged.is_(False),
              Measurement.age_days < UNDER_FIVE_DAYS]
     if not wide:
         where.append(Measurement.person_id.in_(select(Person.id).where(
-            Person.posyandu_id.in_(pos), Person.birth_date > dom.latest_birth_for_age(first, 60 + months))))
+            Person.posyandu_id.in_(pos), Person.birth_date > dom.latest_birth_for_age(window, 60 + months))))
     m = (select(Measurement.person_id, mk.label("mk"), Measurement.waz, Measurement.lhaz, Measurement.whz,
                 func.row_number().over(partition_by=(Measurement.person_id, mk),
                                        order_by=(Measurement.measured_on.desc(), Measurement.id.desc())).label("rn"))
@@ -665,15 +673,36 @@ def lists_by_posyandu(pos: Select, month: date, wide: bool = False) -> dict[int,
     return {pid: {m: rows for m, rows in lists.items() if rows} for pid, lists in out.items()}
 
 
+class Listed(tuple):
+    """A (Person, detail) row of a closed month's list, with the Posyandu it was counted in: its id and its name
+    at approval (None when the snapshot did not keep it)."""
+
+    def __new__(cls, person, detail, posyandu_id: int, posyandu: str | None):
+        row = super().__new__(cls, (person, detail))
+        row.posyandu_id, row.posyandu = posyandu_id, posyandu
+        return row
+
+
+def counted_in(row, names: dict[int, str]) -> str:
+    """The Posyandu a list row was counted in: for a closed month, the one (and its name) at approval; else the
+    person's own, by `names` (posyandu_names of the area)."""
+    if isinstance(row, Listed):
+        return row.posyandu or names.get(row.posyandu_id, "")
+    return names.get(row[0].posyandu_id, "")
+
+
 class PeopleList:
     """The people behind a number over an area that holds approved months: the approved Posyandu's people from
     their snapshots (the list that matches the frozen number), the others' from the live tables. Posyandu by
-    id, then the list's order within each. Rows are (Person, detail) like people_behind's."""
+    id, then the list's order within each. Rows are (Person, detail) like people_behind's; a frozen one is a
+    `Listed`, which also says the Posyandu at approval."""
 
     CHUNK = 2000
 
-    def __init__(self, live: Select | None, frozen: dict[int, list], metric: str):
+    def __init__(self, live: Select | None, frozen: dict[int, list], metric: str,
+                 posyandu: dict[int, str | None] | None = None):
         self.live, self.frozen, self.metric = live, frozen, metric
+        self.posyandu = posyandu or {}
 
     def count(self) -> int:
         live = count_of(self.live) if self.live is not None else 0
@@ -690,7 +719,8 @@ class PeopleList:
                 return
             offset += self.CHUNK
 
-    def _frozen_rows(self, entries: list):
+    def _frozen_rows(self, pid: int, entries: list):
+        name = self.posyandu.get(pid)
         for i in range(0, len(entries), self.CHUNK):
             part = entries[i:i + self.CHUNK]
             people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_([e[0] for e in part])))}
@@ -698,7 +728,7 @@ class PeopleList:
                 if person_id in people:
                     if self.metric in DATE_DETAIL and isinstance(detail, str):
                         detail = date.fromisoformat(detail)
-                    yield people[person_id], detail
+                    yield Listed(people[person_id], detail, pid, name)
 
     def rows(self, limit: int | None = None):
         """All rows in order (a generator: no cursor stays open between chunks)."""
@@ -708,7 +738,7 @@ class PeopleList:
             while pending is not None and pending[0].posyandu_id < pid:
                 yield pending
                 pending = next(live, None)
-            yield from self._frozen_rows(self.frozen[pid])
+            yield from self._frozen_rows(pid, self.frozen[pid])
         while pending is not None:
             yield pending
             pending = next(live, None)
@@ -717,19 +747,21 @@ class PeopleList:
 def people_list(pos: Select, month: date, metric: str, band: str | None = None, sex: str | None = None,
                 wide: bool = False) -> "Select | PeopleList":
     """The people behind one number of the report as the report counts it: people_behind when no Posyandu of the
-    area has its month approved, else a PeopleList mixing snapshots and live rows."""
+    area has its month approved, else a PeopleList mixing snapshots (only this metric's list of each) and live
+    rows."""
     from . import month_snapshot
 
-    frozen = month_snapshot.present(month_snapshot.read(pos, month, "lists"))
+    frozen = month_snapshot.present(month_snapshot.read(pos, month, f"lists/{metric}"))
     if not frozen:
         return people_behind(pos, month, metric, band, sex, wide)
     rest = _rest_ids(pos, frozen)
     live = people_behind(select(Posyandu.id).where(Posyandu.id.in_(rest)), month, metric, band, sex, wide,
                          grouped=True) if rest else None
-    entries = {pid: [e for e in (lists or {}).get(metric, [])
-                     if (band is None or e[1] == band) and (sex is None or e[2] == sex)]
-               for pid, lists in frozen.items()}
-    return PeopleList(live, entries, metric)
+    entries, names = {}, {}
+    for pid, part in frozen.items():
+        rows, names[pid] = month_snapshot.entries(part)
+        entries[pid] = [e for e in rows if (band is None or e[1] == band) and (sex is None or e[2] == sex)]
+    return PeopleList(live, entries, metric, names)
 
 
 def page_of(q: "Select | PeopleList", page: int, size: int) -> tuple[list, bool]:

@@ -165,10 +165,12 @@ def people_list(metric: str, kind: str | None = None, obj_id: int | None = None,
         return resp
     page = int_arg("page", 1, 1, 10_000)
     rows, more, total = svc.page_with_total(q, page, 25)
+    names = svc.posyandu_names(a.pos) if a.kind != "posyandu" else None
+    # The Posyandu each person was counted in (for a closed month: as it was at approval).
+    rows = [(r[0], r[1], svc.counted_in(r, names) if names is not None else None) for r in rows]
     return render("reports/list.html", a=a, month=month, month_arg=_month_arg(month), metric=metric, title=title,
                   rows=rows, more=more, page=page, total=total, band=band, sex=sex,
-                  detail_label=detail_label(metric),
-                  names=svc.posyandu_names(a.pos) if a.kind != "posyandu" else {}, detail=_detail,
+                  detail_label=detail_label(metric), show_posyandu=names is not None, detail=_detail,
                   today=date.today())
 
 
