@@ -5,7 +5,7 @@ district's two years take megabytes, not gigabytes. The months approved before k
 hash): only where it is stored changes
 
 Revision ID: f1b3c5d7e9a2
-Revises: b51c0e7d2a93
+Revises: b15f2d8e4c63
 Create Date: 2026-12-02 21:05:00
 
 """
@@ -22,7 +22,7 @@ SPLIT = ("lists",)
 
 # revision identifiers, used by Alembic.
 revision = 'f1b3c5d7e9a2'
-down_revision = 'b51c0e7d2a93'
+down_revision = 'b15f2d8e4c63'
 branch_labels = None
 depends_on = None
 
