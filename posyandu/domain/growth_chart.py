@@ -101,6 +101,21 @@ def _spread(ys: list[float], gap: float, low: float, high: float) -> list[float]
 
 def kms_chart(indicator: str, sex: str, points: list[tuple[int, float, bool]], *, title: str, y_label: str,
               x_label: str, max_months: int = 60, width: int = 640, height: int = 420, chart_id: str = "") -> str:
+    """An SVG KMS growth chart (see `_draw`), kept for the last few hundred inputs: the card and meja 3 show a
+    child's same two charts again and again until the next weighing, and drawing one took ~14 % of the card.
+    The key is every input, so a new or corrected measurement draws afresh."""
+    return _drawn(str(indicator), str(sex), tuple((a, v, bool(f)) for a, v, f in points), str(title), str(y_label),
+                  str(x_label), max_months, width, height, str(chart_id))
+
+
+@lru_cache(maxsize=512)
+def _drawn(indicator, sex, points, title, y_label, x_label, max_months, width, height, chart_id) -> str:
+    return _draw(indicator, sex, points, title=title, y_label=y_label, x_label=x_label, max_months=max_months,
+                 width=width, height=height, chart_id=chart_id)
+
+
+def _draw(indicator: str, sex: str, points, *, title: str, y_label: str, x_label: str, max_months: int = 60,
+          width: int = 640, height: int = 420, chart_id: str = "") -> str:
     """An SVG KMS growth chart: WHO -3..+3 SD lines for the indicator ('wfa' weight-for-age kg, 'lhfa'
     length/height-for-age cm), the child's points (age_days, value, flagged) joined by a line.
 

@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from ..domain.identity import TRANSFER_APPROVED
 from ..domain.lifecycle import group_for, hpl_from_hpht, pregnancy_is_active
@@ -193,27 +193,53 @@ def group_of(person: Person, on: date) -> str:
     return group_for(person.birth_date, on, active_pregnancy(person, on) is not None, delivered)
 
 
+_MOTHER = aliased(Person, name="mother")  # made once: a fresh alias per query costs SQLAlchemy work each time
+
+
+@dataclass
+class Page:
+    """One page of the people list: the people, whether more follow, and which of their mothers the user may see
+    (a mother registered at a Posyandu outside the scope is shown by initial only)."""
+
+    rows: list[Person]
+    more: bool
+    visible_mothers: set[int]
+
+
 def search(user: User, text: str, page: int, per_page: int,
            posyandu_id: int | None = None) -> tuple[list[Person], bool]:
     """People in scope (of one Posyandu, if given) whose name, NIK or mother's name contains the text;
     (rows, has_more). The plain list is the roll of today; a search also finds those who left (their page says so)."""
-    q = scope.people(user)
+    result = search_page(user, text, page, per_page, posyandu_id)
+    return result.rows, result.more
+
+
+def search_page(user: User, text: str, page: int, per_page: int, posyandu_id: int | None = None) -> Page:
+    """`search`, in two queries instead of five: the page of people with their mother, their Posyandu and whether
+    the user may see the mother, all joined to just that page's ids; then their pregnancies (for the life-cycle
+    group)."""
+    q = select(Person.id).where(Person.posyandu_id.in_(scope.posyandu_ids(user)), Person.deleted_at.is_(None))
     if posyandu_id is not None:
         q = q.where(Person.posyandu_id == posyandu_id)
     text = unicodedata.normalize("NFC", (text or "").strip())
     if not text or posyandu_id is not None:  # meja 1 queues only people on the roll
         q = q.where(on_roll(date.today()))
     if text:
-        mother = aliased(Person)
         like = "%" + _escape_like(text.lower()) + "%"
-        conds = [func.lower(Person.name).like(like, escape="\\"), func.lower(mother.name).like(like, escape="\\")]
+        conds = [func.lower(Person.name).like(like, escape="\\"), func.lower(_MOTHER.name).like(like, escape="\\")]
         if is_digits(text):
             conds.append(Person.nik.like(f"{text}%"))
-        q = q.outerjoin(mother, Person.mother_id == mother.id).where(or_(*conds))
-    q = (q.options(selectinload(Person.mother), selectinload(Person.posyandu), selectinload(Person.pregnancies))
-         .order_by(Person.name, Person.id).offset((page - 1) * per_page).limit(per_page + 1))
-    rows = list(db.session.scalars(q))
-    return rows[:per_page], len(rows) > per_page
+        q = q.outerjoin(_MOTHER, Person.mother_id == _MOTHER.id).where(or_(*conds))
+    ids = q.order_by(Person.name, Person.id).offset((page - 1) * per_page).limit(per_page + 1).subquery()
+    mother = _MOTHER
+    rows = db.session.execute(
+        select(Person, mother.posyandu_id.in_(scope.posyandu_ids(user)))
+        .join(ids, ids.c.id == Person.id).outerjoin(mother, Person.mother_id == mother.id)
+        .options(contains_eager(Person.mother.of_type(mother)), joinedload(Person.posyandu, innerjoin=True),
+                 selectinload(Person.pregnancies))
+        .order_by(Person.name, Person.id)).all()
+    visible = {p.mother_id for p, seen in rows[:per_page] if p.mother_id and seen}
+    return Page([p for p, _ in rows[:per_page]], len(rows) > per_page, visible)
 
 
 def _escape_like(text: str) -> str:

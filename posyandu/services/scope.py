@@ -117,6 +117,5 @@ def get_in_scope(user: User, model, obj_id: int):
     district-level lookups below compare district ids, and an installation admin has none)."""
     if user.role not in DISTRICT_ROLES:
         return None
-    if db.session.scalar(_SCOPE_OF[model](user, obj_id)) is None:
-        return None
-    return db.session.get(model, obj_id)
+    # One query: the object where its id is among those in scope (every page and poll starts here).
+    return db.session.scalar(select(model).where(model.id.in_(_SCOPE_OF[model](user, obj_id))))

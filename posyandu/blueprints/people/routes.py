@@ -32,9 +32,9 @@ def list_people():
     The search is a POST (a read, CSRF-checked like any post) so a NIK never lands in a URL, a server log or
     the browser history."""
     q, page = search_query()
-    rows, more = people.search(current_user, q, page, current_app.config["PAGE_SIZE"])
-    return render("people/list.html", "people/_results.html", rows=rows, more=more, q=q, page=page,
-                  today=date.today(), visible=people.visible_ids(current_user, [p.mother_id for p in rows]))
+    found = people.search_page(current_user, q, page, current_app.config["PAGE_SIZE"])
+    return render("people/list.html", "people/_results.html", rows=found.rows, more=found.more, q=q, page=page,
+                  today=date.today(), visible=found.visible_mothers)
 
 
 def _posyandu_choices(form):

@@ -1,0 +1,103 @@
+"""The everyday pages stay flat as data grows (issue 15): a fixed number of queries for the people list and the
+person card whatever the number of rows or weighings, translations that follow the locale, charts that follow
+the data."""
+from datetime import date, timedelta
+
+from flask import render_template_string
+from flask_babel import force_locale, gettext
+from sqlalchemy import event
+
+from posyandu.domain import growth_chart
+from posyandu.domain.identity import initial
+from posyandu.extensions import db
+from posyandu.models import Measurement, Pregnancy
+from tests.factories import person
+
+
+def _queries(fn) -> tuple[int, object]:
+    n = [0]
+
+    def count(*_args, **_kw):
+        n[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        out = fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return n[0], out
+
+
+def test_people_list_takes_the_same_few_queries_for_four_people_or_twenty_five(tree, login):
+    c = login("clerk_a")
+    few, page = _queries(lambda: c.get("/sasaran/"))
+    assert page.status_code == 200
+    a1, b1 = tree.posyandu["A1"], tree.posyandu["B1"]
+    elsewhere = person(b1, "Ibu Zaitun Luar", "P", date(1990, 1, 1))  # a mother outside the clerk's kelurahan
+    for i in range(20):
+        mother = person(a1, f"Ibu Banyak {i:02d}", "P", date(1992, 1, 1))
+        db.session.add(Pregnancy(person_id=mother.id, hpht=date.today() - timedelta(days=70),
+                                 hpl=date.today() + timedelta(days=210)))
+        person(a1, f"Anak Banyak {i:02d}", "L", date.today() - timedelta(days=300 + i),
+               mother_id=(elsewhere if i == 0 else mother).id)
+    db.session.commit()
+    many, page = _queries(lambda: c.get("/sasaran/"))
+    html = page.get_data(as_text=True)
+    assert many == few, (few, many)
+    # SQLite: BEGIN, the user, the page with mothers and Posyandu, the pregnancies (PostgreSQL has no BEGIN).
+    assert many <= 4, many
+    assert html.count("<tr>") == 26  # the header and a full page of 25
+    assert "Ibu Banyak 00" in html and "Posyandu A1" in html
+    row = html.split("Anak Banyak 00")[1].split("</tr>")[0]
+    assert "Ibu Zaitun Luar" not in row and initial("Ibu Zaitun Luar") in row  # outside the scope: initial only
+    assert "Ibu Banyak 01" in html.split("Anak Banyak 01")[1].split("</tr>")[0]
+    pregnant = html.split("Ibu Banyak 00</a>")[1].split("</tr>")[0]
+    assert "Ibu hamil" in pregnant
+
+
+def test_person_card_takes_the_same_queries_for_two_weighings_or_twenty_four(tree, login):
+    child = tree.people["child_A1"]
+    child.birth_date = date.today() - timedelta(days=800)
+    c = login("kader_a1")
+
+    def weigh(months):
+        for m in months:
+            on = date.today() - timedelta(days=30 * m + 1)
+            db.session.add(Measurement(person_id=child.id, posyandu_id=child.posyandu_id, measured_on=on,
+                                       age_days=(on - child.birth_date).days, weight_kg=12 - 0.1 * m,
+                                       length_cm=88 - 0.4 * m, position="h"))
+        db.session.commit()
+
+    weigh(range(2))
+    few, page = _queries(lambda: c.get(f"/sasaran/{child.id}"))
+    assert page.status_code == 200 and page.get_data(as_text=True).count("<svg") >= 2
+    weigh(range(2, 24))
+    many, page = _queries(lambda: c.get(f"/sasaran/{child.id}"))
+    assert page.status_code == 200
+    assert many == few, (few, many)
+    html = page.get_data(as_text=True)
+    assert html.count('class="kms-points"') == 2 and html.count("<circle") >= 48
+
+
+def test_a_chart_is_drawn_again_when_a_weighing_is_added_or_corrected():
+    args = dict(title="BB/U", y_label="kg", x_label="bulan", max_months=24, chart_id="bbu-1")
+    points = [(30 * m, 4 + 0.5 * m, False) for m in range(6)]
+    first = growth_chart.kms_chart("wfa", "L", points, **args)
+    assert growth_chart.kms_chart("wfa", "L", list(points), **args) == first
+    corrected = points[:-1] + [(150, 9.9, False)]
+    redrawn = growth_chart.kms_chart("wfa", "L", corrected, **args)
+    assert redrawn != first
+    assert redrawn == growth_chart._draw("wfa", "L", corrected, **args)
+    flagged = points[:-1] + [(150, 6.5, True)]
+    assert growth_chart.kms_chart("wfa", "L", flagged, **args) == growth_chart._draw("wfa", "L", flagged, **args)
+
+
+def test_translations_follow_a_locale_changed_within_the_request(app):
+    with app.test_request_context("/"):
+        assert gettext("Sasaran") == "Sasaran"
+        assert render_template_string("{{ _('Sasaran') }}") == "Sasaran"
+        with force_locale("en"):
+            assert gettext("Sasaran") == "People"
+            assert render_template_string("{{ _('Sasaran') }}") == "People"
+        assert gettext("Sasaran") == "Sasaran"
+        assert render_template_string("{{ _('Sasaran') }}") == "Sasaran"
