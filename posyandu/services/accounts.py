@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
@@ -112,13 +112,16 @@ def _commit_touch() -> None:
         db.session.rollback()
 
 
+# One query for the session and its user, built once: this runs on every request.
+_SESSION_AND_USER = (select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+                     .where(AuthSession.token_hash == bindparam("token_hash")))
+
+
 def user_for_token(token: str | None, idle_minutes: int) -> User | None:
     """The user of a live session; touches it at most once a minute so reads stay cheap."""
     if not token:
         return None
-    # One query for the session and its user: this runs on every request.
-    row = db.session.execute(select(AuthSession, User).join(User, User.id == AuthSession.user_id)
-                             .where(AuthSession.token_hash == _digest(token))).first()
+    row = db.session.execute(_SESSION_AND_USER, {"token_hash": _digest(token)}).first()
     now = utcnow()
     if row is None or row[0].revoked_at is not None:
         return None

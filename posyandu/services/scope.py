@@ -3,7 +3,10 @@
 Every list filters with these selects and every object lookup goes through `get_in_scope`,
 which answers None (404 in a view) for anything outside the user's node.
 """
-from sqlalchemy import Select, and_, false, or_, select
+from functools import lru_cache
+from typing import NamedTuple
+
+from sqlalchemy import Select, and_, bindparam, false, or_, select
 
 from ..extensions import db
 from ..models import DISTRICT_ROLES, Asset, Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, PersonTransfer, Posyandu, Puskesmas, User
@@ -112,10 +115,27 @@ _SCOPE_OF = {
 }
 
 
+class _Node(NamedTuple):
+    """What scope depends on: the role and the node of the tree it sits at."""
+
+    role: str
+    district_id: int | None
+    kelurahan_id: int | None
+    puskesmas_id: int | None
+    posyandu_id: int | None
+
+
+@lru_cache(maxsize=1024)
+def _lookup(model, node: _Node):
+    """The object by id (`:obj_id`) where it is in this node's scope: one query, built once per model and node
+    (every page and poll starts with one; building it afresh was a tenth of a queue poll)."""
+    return select(model).where(model.id.in_(_SCOPE_OF[model](node, bindparam("obj_id"))))
+
+
 def get_in_scope(user: User, model, obj_id: int):
     """The object if the user may see it, else None (always None for a role outside the districts: the
     district-level lookups below compare district ids, and an installation admin has none)."""
     if user.role not in DISTRICT_ROLES:
         return None
-    # One query: the object where its id is among those in scope (every page and poll starts here).
-    return db.session.scalar(select(model).where(model.id.in_(_SCOPE_OF[model](user, obj_id))))
+    node = _Node(user.role, user.district_id, user.kelurahan_id, user.puskesmas_id, user.posyandu_id)
+    return db.session.scalar(_lookup(model, node), {"obj_id": obj_id})
