@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, true
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, text, true
 from sqlalchemy.orm import aliased
 
 from ..domain import reports as dom
@@ -97,6 +97,17 @@ def _measured(pos: Select, last: date, wide: bool):
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
+
+
+REPORT_WORK_MEM = "64MB"
+
+
+def report_reading() -> None:
+    """On PostgreSQL, give this transaction's sorts and hashes room: the window over a district's month of
+    measurements (124 000 rows at the demo scale) spilled a 7 MB sort to disk under the default 4 MB work_mem.
+    SET LOCAL ends with the transaction (the request's read)."""
+    if _dialect() == "postgresql":
+        db.session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
 
 
 def _month_rows(pos: Select, first: date, last: date, wide: bool) -> tuple:
@@ -242,6 +253,7 @@ def _n(cond):
 def skdn_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False
                      ) -> dict[int, dict[tuple[str, str], dom.Cell]]:
     """The SKDN and nutrition cells per Posyandu, band and sex: one query (with `risk`, the at-risk count too)."""
+    report_reading()
     c = child_month(pos, month, wide, risk)
     cond = _child_conditions(c)
     cols = {"S": func.count(), "D": func.count(c.c.weighed), "lhaz_n": func.count(c.c.lhaz),
@@ -492,6 +504,7 @@ def trend_by_posyandu(pos: Select, month: date, months: int = 12, wide: bool = F
     measurement of each child in each month. "Child" here is under five at the measurement
     (age_days < UNDER_FIVE_DAYS): one cut-off for every month of the trend. `since`/`until` narrow the months
     read (the children considered stay those of the whole window)."""
+    report_reading()
     window = dom.shift_month(month, -(months - 1))
     first = max(window, dom.month_start(since)) if since else window
     last = dom.month_end(min(month, until) if until else month)
@@ -631,6 +644,7 @@ def lists_by_posyandu(pos: Select, month: date, wide: bool = False) -> dict[int,
     """Every list behind a number, per Posyandu, as the snapshot keeps them: metric → [person id, band, sex,
     detail] rows in the list's order (name; the children at risk most urgent first). Seven queries, whatever
     the number of Posyandu; the conditions and details are people_behind's."""
+    report_reading()
     first, last = dom.month_start(month), dom.month_end(month)
     out: dict = defaultdict(lambda: {m: [] for m in METRICS})
     c = child_month(pos, month, wide, risk=True)
@@ -781,6 +795,7 @@ def page_with_total(q: "Select | PeopleList", page: int, size: int) -> tuple[lis
     if isinstance(q, PeopleList):
         rows, more = page_of(q, page, size)
         return rows, more, q.count()
+    report_reading()
     found = db.session.execute(q.add_columns(func.count().over().label("all_rows"))
                                .offset((page - 1) * size).limit(size + 1)).all()
     if found:
