@@ -140,6 +140,24 @@ class IdConverter(IntegerConverter):
         return number
 
 
+def public_url(endpoint: str, **values) -> str:
+    """An absolute address for someone on another device (an invitation link, a certificate's QR code):
+    PUBLIC_BASE_URL when set, else the address this request came to."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, **values, _external=True)
+
+
+def invited_page(user, token: str, back: str):
+    """The one time an invitation link is shown: to the admin who made it, on the answer to her post (never in a
+    flash, a log or the database), with the account it opens."""
+    from .services.invitations import DAYS
+
+    return render("accounts/invited.html", user=user, link=public_url("auth.open_invitation", token=token),
+                  days=DAYS, back=back)
+
+
 def pdf_response(data: bytes, filename: str) -> Response:
     """A PDF as an attachment, like every other file the app serves: a form posted to it (the chosen
     certificates) then saves the file too, where an inline PDF would replace the page in some browsers."""

@@ -1,5 +1,5 @@
 """All models, imported so SQLAlchemy and Alembic see every table."""
-from .accounts import DISTRICT_ROLES, ROLES, AuthSession, Throttle, User
+from .accounts import DISTRICT_ROLES, ROLES, AuthSession, Invitation, Throttle, User
 from .assets import Asset
 from .audit import AuditLog, IdempotencyKey
 from .growth import Measurement
@@ -15,7 +15,7 @@ from .sync import Device
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
-    "Asset", "DISTRICT_ROLES", "ROLES", "AuthSession", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "MonthEvent", "PosyanduMonth", "PosyanduMonthSection",
+    "Asset", "DISTRICT_ROLES", "ROLES", "AuthSession", "Invitation", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "MonthEvent", "PosyanduMonth", "PosyanduMonthSection",
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "KaderSigner", "Person", "PersonTransfer", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",

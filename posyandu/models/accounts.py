@@ -68,3 +68,21 @@ class Throttle(db.Model):
     next_at: Mapped[float]  # no attempt before this, once the free attempts are used
 
     __table_args__ = (Index("ix_throttle_last_at", "last_at"),)  # prune() drops idle counters by last_at
+
+
+class Invitation(Audited, db.Model):
+    """A one-time link that lets a new account's owner set her own password (services.invitations): only the
+    SHA-256 of its random token is kept; it expires, and is used once."""
+
+    __audit_exclude__ = ("token_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]  # a newer link for the same account replaced it
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

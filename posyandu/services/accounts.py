@@ -188,6 +188,8 @@ def save_user(actor: User | None, user: User, data: dict, password: str | None) 
         user.password_hash = hash_password(password)
         if user.id is not None:
             revoke_all(user)
+    elif not user.password_hash:  # invited: she sets her own through a one-time link (services.invitations)
+        user.password_hash = "!invited-" + secrets.token_hex(16)
     if not user.active and user.id is not None:
         revoke_all(user)
     db.session.add(user)

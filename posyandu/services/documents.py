@@ -3,7 +3,6 @@ pages and the kader's own page): a certificate as the data its PDF draws, with t
 from datetime import date
 
 from babel.dates import format_date
-from flask import current_app, url_for
 
 from ..models import Certificate
 
@@ -16,10 +15,9 @@ def long_date(d: date) -> str:
 def verify_url(cert: Certificate) -> str:
     """The public verification address of a certificate: PUBLIC_BASE_URL when set (what a phone outside can
     reach), else this server's own address."""
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for("verify.certificate", token=cert.token)
-    return url_for("verify.certificate", token=cert.token, _external=True)
+    from ..web import public_url
+
+    return public_url("verify.certificate", token=cert.token)
 
 
 def certificate_data(cert: Certificate) -> dict:

@@ -25,3 +25,51 @@ def test_settings_show_the_certificate_and_commitment_texts(new_page, shot, view
     expect(page.locator("#cert_piagam_body")).to_be_visible()
     shot(page, "district-settings", viewport)
     assert not page.problems, page.problems
+
+
+def _log_out(page) -> None:
+    page.get_by_role("button", name="Keluar").click()
+    expect(page.locator("h1")).to_have_text("Masuk", timeout=SLOW)
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("viewport", ["phone", "laptop"])
+def test_an_invited_kader_sets_her_password_from_the_link_and_logs_in(new_page, shot, viewport):
+    username = f"kader-undangan-{viewport}"
+    page = new_page(viewport)
+    log_in(page, "admin")
+    page.goto("/akun/baru")
+    page.locator("#username").fill(username)
+    page.locator("#display_name").fill("Kader Undangan")
+    page.locator("#role").select_option("kader")
+    page.locator("#posyandu_id").select_option(index=1)
+    page.get_by_role("button", name="Simpan").click()
+    link_box = page.locator("#invitation-link")
+    expect(link_box).to_be_visible(timeout=SLOW)
+    link = link_box.input_value()
+    assert "/undangan/" in link
+    shot(page, "invitation-created", viewport)
+    _log_out(page)
+
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("Buat kata sandi")
+    expect(page.locator("#invited-username")).to_have_text(username)
+    assert "/undangan/" not in page.url  # the token left the address bar
+    page.locator("#new").fill("pendek")
+    page.locator("#confirm").fill("pendek")
+    page.get_by_role("button", name="Simpan kata sandi").click()
+    expect(page.locator("p.error").first).to_be_visible()
+    page.locator("#new").fill("sandi-kader-sendiri")
+    page.locator("#confirm").fill("sandi-kader-sendiri")
+    shot(page, "invitation-set-password", viewport)
+    page.get_by_role("button", name="Simpan kata sandi").click()
+    expect(page.locator("h1")).to_have_text("Masuk", timeout=SLOW)
+    page.locator("#username").fill(username)
+    page.locator("#password").fill("sandi-kader-sendiri")
+    page.get_by_role("button", name="Masuk").click()
+    expect(page.locator("h1")).not_to_have_text("Masuk", timeout=SLOW)
+    # The link works once.
+    page.goto(link)
+    expect(page.locator("#invitation-reason")).to_contain_text("sudah dipakai")
+    shot(page, "invitation-used", viewport)
+    assert not [p for p in page.problems if "410" not in p], page.problems

@@ -21,6 +21,7 @@ class UserForm(BaseForm):
     kelurahan_id = SelectField(_l("Kelurahan/desa (untuk petugas kelurahan)"), coerce=int, validators=[Optional()])
     puskesmas_id = SelectField(_l("Puskesmas (untuk nakes)"), coerce=int, validators=[Optional()])
     posyandu_id = SelectField(_l("Posyandu (untuk ketua dan kader)"), coerce=int, validators=[Optional()])
+    # A new account left without a password gets a one-time invitation link (services.invitations).
     password = PasswordField(_l("Kata sandi baru"), validators=[clean_text, Optional(), max_len(200), strong_enough])
     active = BooleanField(_l("Aktif"), default=True)
 

@@ -1,5 +1,5 @@
 """Accounts of the district, managed by its admins."""
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -7,8 +7,9 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Kader, KaderSigner, Kelurahan, Posyandu, Puskesmas, User
 from ...roles import role_required
-from ...services import accounts, scope
-from ...web import get_or_404, int_arg, render
+from ...forms import CsrfForm
+from ...services import accounts, invitations, scope
+from ...web import get_or_404, int_arg, invited_page, render
 from . import bp
 from .forms import UserForm
 
@@ -52,8 +53,6 @@ def edit_user(user_id: int | None = None):
         taken = db.session.scalar(select(User.id).where(User.username == form.username.data))
         if taken is not None and taken != user.id:
             form.username.errors.append(_("Nama pengguna sudah dipakai."))
-        elif not user_id and not form.password.data:
-            form.password.errors.append(_("Wajib diisi."))
         else:
             data = {k: getattr(form, k).data for k in ("username", "display_name", "role", "kelurahan_id",
                                                       "puskesmas_id", "posyandu_id", "active")}
@@ -62,7 +61,22 @@ def edit_user(user_id: int | None = None):
             if user.id == current_user.id:
                 data["active"], data["role"] = True, user.role  # an admin cannot lock herself out
             accounts.save_user(current_user, user, data, form.password.data)
+            if not user_id and not form.password.data:  # she sets her own password from a one-time link
+                return invited_page(user, invitations.create(current_user, user), url_for("accounts.list_users"))
             flash(_("Akun %(u)s disimpan.", u=user.username), "success")
             return redirect(url_for("accounts.list_users"), 303)
     status = 422 if form.is_submitted() else 200
-    return render("accounts/edit.html", form=form, user=user if user_id else None, status=status)
+    return render("accounts/edit.html", form=form, user=user if user_id else None, status=status,
+                  invite_form=CsrfForm() if user_id else None)
+
+
+@bp.route("/akun/<int:user_id>/undangan", methods=["POST"])
+def invite_user(user_id: int):
+    """A new one-time invitation link for an account of the district (the earlier link stops working): for a
+    lost or expired link, or a forgotten password."""
+    user = get_or_404(User, user_id)
+    if user.district_id != current_user.district_id or user.id == current_user.id or not user.active:
+        abort(404)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    return invited_page(user, invitations.create(current_user, user), url_for("accounts.edit_user", user_id=user.id))

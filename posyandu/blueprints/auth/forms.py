@@ -19,3 +19,11 @@ class PasswordChangeForm(BaseForm):
     def validate_new(self, field):
         if field.data and field.data == self.current.data:
             raise ValidationError(_l("Kata sandi baru harus berbeda dari yang lama."))
+
+
+class InvitationForm(BaseForm):
+    """Her own password, set from an invitation link (the same rules as a password change)."""
+
+    new = PasswordField(_l("Kata sandi baru"), validators=[clean_text, required(), max_len(200), strong_enough])
+    confirm = PasswordField(_l("Ulangi kata sandi baru"),
+                            validators=[clean_text, required(), EqualTo("new", message=_l("Tidak sama dengan kata sandi baru."))])

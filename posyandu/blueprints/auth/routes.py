@@ -7,11 +7,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ...extensions import db
-from ...services import accounts
+from ...forms import MIN_PASSWORD
+from ...services import accounts, invitations
 from ...services.audit import acting
 from ...web import render
 from . import bp
-from .forms import LoginForm, PasswordChangeForm
+from .forms import InvitationForm, LoginForm, PasswordChangeForm
 
 
 def _safe_next(target: str | None) -> str:
@@ -100,6 +101,57 @@ def change_password():
         form.current.errors.append(_("Kata sandi saat ini salah."))
     status = 422 if form.is_submitted() else 200
     return render("auth/password.html", form=form, status=status)
+
+
+INVITATION_KEY = "invitation"  # the session holds the link's hash between opening it and setting the password
+
+
+def _invitation_gone(reason: str):
+    """A link that no longer works, said plainly, with what to do next."""
+    return render("auth/invitation_invalid.html", reason=reason, days=invitations.DAYS,
+                  status=404 if reason == "unknown" else 410)
+
+
+@bp.route("/undangan/<token>")
+def open_invitation(token: str):
+    """Open an invitation link: a valid one is remembered (its hash) in this browser's session and the token leaves
+    the address bar at once (no token in the history, a Referer or later log lines)."""
+    invitation = invitations.find(invitations.digest(token[:100]))
+    reason = invitations.state(invitation)
+    if reason != "open":
+        return _invitation_gone(reason)
+    if current_user.is_authenticated:  # someone else's session on this browser must not stay open beside hers
+        accounts.logout(session.get("auth"))
+        logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session[INVITATION_KEY] = invitation.token_hash
+    return redirect(url_for("auth.accept_invitation"), 303)
+
+
+@bp.route("/undangan", methods=["GET", "POST"])
+def accept_invitation():
+    """Set one's own password from an invitation (the same rules as everywhere), then log in with it."""
+    invitation = invitations.find(session.get(INVITATION_KEY))
+    reason = invitations.state(invitation)
+    if reason != "open":
+        session.pop(INVITATION_KEY, None)
+        return _invitation_gone(reason)
+    form = InvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = invitations.accept(invitation, form.new.data)
+        except ValueError as err:
+            session.pop(INVITATION_KEY, None)
+            return _invitation_gone(str(err))
+        session.pop(INVITATION_KEY, None)
+        flash(_("Kata sandi disimpan. Silakan masuk dengan nama pengguna %(u)s.", u=user.username), "success")
+        return redirect(url_for("auth.login"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render("auth/invitation.html", form=form, user=invitation.user, expires=invitation.expires_at,
+                  min_length=MIN_PASSWORD, status=status)
 
 
 @bp.route("/bahasa", methods=["POST"])

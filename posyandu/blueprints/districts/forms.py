@@ -31,11 +31,13 @@ class DistrictForm(BaseForm):
 
 
 class AdminForm(BaseForm):
-    """The district's (first) admin; the password is given to her in person and changed at her first login."""
+    """The district's (first) admin: left without a password, she gets a one-time invitation link to set her own;
+    with one, it is given to her in person and changed at her first login."""
 
     username = text_field(_l("Nama pengguna admin"), 50, is_required=True, checks=[valid_username])
     display_name = text_field(_l("Nama lengkap admin"), 100, is_required=True)
-    password = PasswordField(_l("Kata sandi awal"), validators=[clean_text, required(), max_len(200), strong_enough])
+    password = PasswordField(_l("Kata sandi awal (boleh kosong)"),
+                             validators=[clean_text, Optional(), max_len(200), strong_enough])
 
 
 class NewDistrictForm(IdempotentForm, DistrictForm, AdminForm):

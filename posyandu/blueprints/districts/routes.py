@@ -12,8 +12,8 @@ from ...domain import competence
 from ...extensions import db
 from ...models import District
 from ...roles import role_required
-from ...services import certificates, commitments, districts
-from ...web import render
+from ...services import certificates, commitments, districts, invitations
+from ...web import invited_page, render
 from . import bp
 from .forms import (CERT_FIELDS, AdminForm, ConfirmImportForm, DistrictForm, ImportForm, NewDistrictForm, SettingsForm,
                     cert_field_name)
@@ -21,6 +21,7 @@ from .forms import (CERT_FIELDS, AdminForm, ConfirmImportForm, DistrictForm, Imp
 install_only = role_required("installation_admin")
 # What an installation admin may open: her own pages, logging in and out, her password and language.
 INSTALLATION_ENDPOINTS = {"auth.login", "auth.logout", "auth.change_password", "auth.set_language", "static",
+                          "auth.open_invitation", "auth.accept_invitation",
                           "main.health", "verify.certificate"}  # a certificate QR code is public anyway
 
 
@@ -68,9 +69,12 @@ def installation_new():
         except districts.Taken as err:
             _taken(form, err)
         else:
+            back = url_for("districts.installation_district", district_id=d.id)
+            if not invitations.has_password(user):
+                return invited_page(user, invitations.create(current_user, user), back)
             flash(_("%(d)s dibuat. Berikan nama pengguna %(u)s dan kata sandi awalnya kepada admin secara langsung; "
                     "ia menggantinya setelah masuk.", d=d.name, u=user.username), "success")
-            return redirect(url_for("districts.installation_district", district_id=d.id), 303)
+            return redirect(back, 303)
     return render("districts/new.html", form=form, status=422 if form.is_submitted() else 200)
 
 
@@ -109,8 +113,11 @@ def installation_admin_new(district_id: int):
         except districts.Taken as err:
             _taken(form, err)
         else:
+            back = url_for("districts.installation_district", district_id=d.id)
+            if not invitations.has_password(user):
+                return invited_page(user, invitations.create(current_user, user), back)
             flash(_("Admin %(u)s dibuat.", u=user.username), "success")
-            return redirect(url_for("districts.installation_district", district_id=d.id), 303)
+            return redirect(back, 303)
     row = next(r for r in districts.district_rows() if r["district"].id == d.id)
     return render("districts/district.html", d=d, row=row, form=DistrictForm(obj=d), admin_form=form, status=422)
 
