@@ -1,7 +1,7 @@
 """account invitations: a one-time link to set one's own password
 
 Revision ID: c2f4a9e1d7b6
-Revises: b51c0e7d2a93
+Revises: f1b3c5d7e9a2
 Create Date: 2026-12-02 21:05:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c2f4a9e1d7b6'
-down_revision = 'b51c0e7d2a93'
+down_revision = 'f1b3c5d7e9a2'
 branch_labels = None
 depends_on = None
 
