@@ -6,7 +6,7 @@ Every function takes the acting user explicitly; lists are filtered by the user'
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import event, inspect, or_, select
 
@@ -124,18 +124,55 @@ def _safe(value) -> str:
     return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
+def completeness_rows(report: Report, gap_names: dict, position_names: dict, field_names: dict,
+                      status_names: dict) -> list[list]:
+    """The completeness list as rows under CSV_HEADER: the one source of the CSV and the XLSX."""
+    rows = []
+    for r in report.rows:
+        p = r.posyandu
+        rows.append([r.kecamatan, r.kelurahan, p.name, p.registration_number or "", p.sk_number or "",
+                     p.sk_date.isoformat() if p.sk_date else "",
+                     "; ".join(str(field_names[f]) for f in dom.parse_fields(p.spm_fields)),
+                     "; ".join(str(position_names[b]) for b in r.reg.board_missing),
+                     str(status_names.get(p.review_status, p.review_status)), "ya" if r.reg.complete else "tidak",
+                     "; ".join(str(gap_names[g]) for g in r.reg.gaps)])
+    return rows
+
+
 def completeness_csv(report: Report, gap_names: dict, position_names: dict, field_names: dict,
                      status_names: dict) -> bytes:
     """The completeness list as CSV (UTF-8 with BOM so a spreadsheet reads the names right)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(CSV_HEADER)
-    for r in report.rows:
-        p = r.posyandu
-        w.writerow([_safe(r.kecamatan), _safe(r.kelurahan), _safe(p.name), _safe(p.registration_number),
-                     _safe(p.sk_number), p.sk_date.isoformat() if p.sk_date else "",
-                     "; ".join(str(field_names[f]) for f in dom.parse_fields(p.spm_fields)),
-                     "; ".join(str(position_names[b]) for b in r.reg.board_missing),
-                     str(status_names.get(p.review_status, p.review_status)), "ya" if r.reg.complete else "tidak",
-                     "; ".join(str(gap_names[g]) for g in r.reg.gaps)])
+    for row in completeness_rows(report, gap_names, position_names, field_names, status_names):
+        w.writerow([_safe(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def completeness_xlsx(report: Report, gap_names: dict, position_names: dict, field_names: dict,
+                      status_names: dict, title: str) -> bytes:
+    """The same rows as a workbook (the app's XLSX helpers: no formula from a typed name, the same rows give the
+    same bytes), under a title line and bold headers."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from .report_exports import safe_cell, save_stable
+
+    wb = Workbook()
+    wb.properties.created = wb.properties.modified = datetime(2000, 1, 1)  # not the time of the download
+    ws = wb.active
+    ws.title = "Registrasi Posyandu"
+    ws.append([safe_cell(title)])
+    ws["A1"].font = Font(bold=True)
+    ws.append([])
+    ws.append(CSV_HEADER)
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for row in completeness_rows(report, gap_names, position_names, field_names, status_names):
+        ws.append([safe_cell(v) for v in row])
+    for col, width in zip("ABCDEFGHIJK", (20, 22, 24, 18, 22, 12, 30, 30, 16, 9, 40)):
+        ws.column_dimensions[col].width = width
+    out = io.BytesIO()
+    save_stable(wb, out)
+    return out.getvalue()

@@ -73,3 +73,39 @@ def test_an_invited_kader_sets_her_password_from_the_link_and_logs_in(new_page, 
     expect(page.locator("#invitation-reason")).to_contain_text("sudah dipakai")
     shot(page, "invitation-used", viewport)
     assert not [p for p in page.problems if "410" not in p], page.problems
+
+
+@pytest.mark.parametrize("viewport", ["phone", "laptop"])
+def test_a_clerk_downloads_the_completeness_report_as_xlsx(new_page, shot, viewport, tmp_path):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    page = new_page(viewport)
+    log_in(page, "kelurahan")
+    page.goto("/lembaga/kelengkapan")
+    expect(page.locator("h1")).to_be_visible()
+    shot(page, "completeness", viewport)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Unduh XLSX").click()
+    download = info.value
+    assert download.suggested_filename.startswith("registrasi-posyandu-")
+    assert download.suggested_filename.endswith(".xlsx")
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    ws = load_workbook(path).active
+    sheet = [["" if v is None else str(v) for v in row] for row in ws.iter_rows(min_row=3, values_only=True)]
+    csv_text = page.request.get("/lembaga/kelengkapan?format=csv").body().decode("utf-8-sig")
+    assert sheet == list(csv.reader(io.StringIO(csv_text))) and len(sheet) > 1
+    assert not page.problems, page.problems
+
+
+@pytest.mark.parametrize("viewport", ["phone", "laptop"])
+def test_the_kit_totals_page(new_page, shot, viewport):
+    page = new_page(viewport)
+    log_in(page, "admin")
+    page.goto("/inventaris/")
+    expect(page.locator("h1")).to_have_text("Inventaris Posyandu")
+    shot(page, "kit-totals", viewport)
+    assert not page.problems, page.problems

@@ -1,7 +1,8 @@
 """The Posyandu as an institution: SPM fields, verification and validation, the registration-completeness report."""
 from datetime import date
 
-from flask import flash, make_response, redirect, request, url_for
+from flask import current_app, flash, make_response, redirect, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,8 +13,9 @@ from ...domain import institution as dom
 from ...models import Kelurahan, Posyandu, User
 from ...roles import role_required
 from ...services import institution, scope
+from ...services.report_exports import XLSX
 from ...services.review import ReviewError, step as review_step
-from ...web import get_or_404, int_arg, render
+from ...web import get_or_404, int_arg, page_number, render
 from . import bp
 from .forms import InstitutionReviewForm, SpmForm, TargetForm
 
@@ -84,17 +86,26 @@ def completeness():
     kel_id = kel_id if kel_id in kels else None
     only_incomplete = request.args.get("kurang") == "1"
     report = institution.completeness(current_user, today, kel_id, only_incomplete)
+    names = (labels.REGISTRATION_GAPS, labels.POSITIONS, labels.SPM_FIELDS, labels.REVIEW_STATES)
     if request.args.get("format") == "csv":
-        data = institution.completeness_csv(report, labels.REGISTRATION_GAPS, labels.POSITIONS, labels.SPM_FIELDS,
-                                            labels.REVIEW_STATES)
-        resp = make_response(data)
+        resp = make_response(institution.completeness_csv(report, *names))
         resp.headers["Content-Type"] = "text/csv; charset=utf-8"
         resp.headers["Content-Disposition"] = f'attachment; filename="registrasi-posyandu-{today.isoformat()}.csv"'
         return resp
+    if request.args.get("format") == "xlsx":
+        title = _("Kelengkapan registrasi Posyandu, %(d)s", d=format_date(today, "d MMMM y"))
+        resp = make_response(institution.completeness_xlsx(report, *names, title=title))
+        resp.headers["Content-Type"] = XLSX
+        resp.headers["Content-Disposition"] = f'attachment; filename="registrasi-posyandu-{today.isoformat()}.xlsx"'
+        return resp
     target_form = TargetForm()
     target_form.target.data = report.target
+    # The counts cover every Posyandu; the list below them shows one page (the downloads hold all rows).
+    page, size = page_number(), current_app.config["PAGE_SIZE"]
+    rows = report.rows[(page - 1) * size:page * size]
     return render("institution/completeness.html", report=report, kels=list(kels.values()), kel_id=kel_id,
-                  only_incomplete=only_incomplete, target_form=target_form, today=today, gaps=dom.GAPS)
+                  only_incomplete=only_incomplete, target_form=target_form, today=today, gaps=dom.GAPS,
+                  rows=rows, page=page, more=len(report.rows) > page * size)
 
 
 def scope_kelurahan() -> list[Kelurahan]:

@@ -1,7 +1,7 @@
 """The Posyandu's kit: its asset register, add/edit/retire, and the district's totals by kind."""
 from datetime import date
 
-from flask import flash, make_response, redirect, request, url_for
+from flask import current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,7 +10,7 @@ from ...domain import assets as dom
 from ...models import Asset, Posyandu
 from ...roles import role_required
 from ...services import assets
-from ...web import get_or_404, render
+from ...web import get_or_404, page_number, render
 from . import bp
 from .forms import AssetEditForm, AssetForm, RetireForm
 
@@ -97,4 +97,8 @@ def totals():
         resp.headers["Content-Type"] = "text/csv; charset=utf-8"
         resp.headers["Content-Disposition"] = f'attachment; filename="inventaris-posyandu-{today.isoformat()}.csv"'
         return resp
-    return render("kit/totals.html", t=assets.totals(current_user, today), today=today, dom=dom)
+    t = assets.totals(current_user, today)
+    # Every due check is counted; the list shows one page of them (the CSV holds every item).
+    page, size = page_number(), current_app.config["PAGE_SIZE"]
+    return render("kit/totals.html", t=t, today=today, dom=dom, overdue=t.overdue[(page - 1) * size:page * size],
+                  page=page, more=len(t.overdue) > page * size)
