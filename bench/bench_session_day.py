@@ -179,6 +179,7 @@ def prepare(url: str, n_children: int) -> dict:
         hb = session_day.open_session(ketua, pos, today)
         if hb.closed_at is not None:
             session_day.reopen_session(ketua, hb)
+        db.session.commit()
         counts = {t.name: db.session.scalar(select(func.count()).select_from(t))
                   for t in db.metadata.sorted_tables}
         queued = select(Visit.person_id).where(Visit.hari_buka_id == hb.id)

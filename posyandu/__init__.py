@@ -38,6 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # A failing statement is logged with its shape, never its values (names, NIKs): hide_parameters.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True,
                                                **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
+    # A laptop enrolled with a district server (docs/sync.md) tracks its changes for the sync.
+    app.config.setdefault("SYNC_CREDENTIAL_FILE", os.path.join(app.instance_path, "sync.json"))
+    app.config.setdefault("SYNC_LAPTOP", os.path.exists(app.config["SYNC_CREDENTIAL_FILE"]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
@@ -70,6 +73,7 @@ def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table registered before migrations look)
     from .database import configure_engine
     from .services import accounts, month_lock  # noqa: F401  (month_lock: the freeze of approved months)
+    from .sync import tracking  # noqa: F401  (the server sequence; a laptop's per-record sync state)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)

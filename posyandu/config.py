@@ -49,6 +49,8 @@ def from_environment() -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
         out["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if os.environ.get("SYNC_CREDENTIAL_FILE"):  # a laptop's device credential (default instance/sync.json)
+        out["SYNC_CREDENTIAL_FILE"] = os.environ["SYNC_CREDENTIAL_FILE"]
     if os.environ.get("SECRET_KEY"):
         out["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if os.environ.get("PUBLIC_BASE_URL"):

@@ -150,6 +150,7 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
     hb = session_day.open_session(ketua, api_api, today)
     if hb.closed_at is not None:
         session_day.reopen_session(ketua, hb)
+    db.session.commit()
     from .seed_kader import seed_kader_area
 
     made.update(seed_kader_area(rng, district.id, api_api, today))

@@ -25,6 +25,7 @@ def base_config(uri: str, **extra) -> dict:
         "SQLALCHEMY_DATABASE_URI": uri,
         # Cheap hashing in tests only; production uses the OWASP-strength defaults.
         "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1,
+        "SYNC_LAPTOP": False,  # a district server unless a test says otherwise (posyandu.sync)
     }
     cfg.update(extra)
     return cfg

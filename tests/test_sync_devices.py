@@ -90,5 +90,5 @@ def test_cli_device_add_prints_the_code_last(app, tree):
 def test_credential_file_is_private(tmp_path):
     from posyandu.sync.client import load_credential, save_credential
 
-    path = save_credential(str(tmp_path), {"url": "http://x", "credential": "a:b"})
-    assert path.stat().st_mode & 0o777 == 0o600 and load_credential(str(tmp_path))["credential"] == "a:b"
+    path = save_credential(str(tmp_path / "sync.json"), {"url": "http://x", "credential": "a:b"})
+    assert path.stat().st_mode & 0o777 == 0o600 and load_credential(str(path))["credential"] == "a:b"

@@ -1,7 +1,7 @@
 """Laptop ↔ district sync (docs/sync.md): the laptops a district registered."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -35,3 +35,68 @@ class Device(Audited, db.Model):
 
     posyandu: Mapped[Posyandu | None] = relationship()
     kelurahan: Mapped[Kelurahan | None] = relationship()
+
+
+class SyncCounter(db.Model):
+    """The server sequence (one row): taken at commit time, so numbers follow commit order (docs/sync.md)."""
+
+    __tablename__ = "sync_counter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SyncRow(db.Model):
+    """The server sequence of a synced record's last committed change, and the Posyandu it belongs to: a pull
+    asks for the rows of its scope above its cursor; a push's answer names the record's new version."""
+
+    __tablename__ = "sync_row"
+    entity: Mapped[str] = mapped_column(String(20), primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    posyandu_id: Mapped[int | None]
+
+    __table_args__ = (Index("ix_sync_row_posyandu_seq", "posyandu_id", "seq"),)
+
+
+class SyncReceipt(db.Model):
+    """A change a device pushed and the server applied: a replay with the same content is a no-op, with other
+    content a conflict. `server_uuid` names the record when the server already held it under another UUID."""
+
+    __tablename__ = "sync_receipt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[str] = mapped_column(String(36), unique=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    record_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    server_uuid: Mapped[str | None] = mapped_column(String(36))
+    digest: Mapped[str] = mapped_column(String(64))
+    device_time: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncState(db.Model):
+    """On a laptop: the sync state of each record changed here (pending → synced, or conflict / refused with the
+    server's code), the change id to send and the server version it was based on."""
+
+    __tablename__ = "sync_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    uuid: Mapped[str] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | synced | conflict | refused
+    change_id: Mapped[str] = mapped_column(String(36))
+    base_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    changed: Mapped[dict | None] = mapped_column(JSON)  # field → value before the first unsynced edit
+    device_time: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    code: Mapped[str | None] = mapped_column(String(30))
+    message: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (UniqueConstraint("entity", "uuid", name="uq_sync_state_entity_uuid"),
+                      Index("ix_sync_state_state", "state"))
+
+
+class SyncMeta(db.Model):
+    """On a laptop: small facts about its sync (the pull cursor, the last success), committed with the data."""
+
+    __tablename__ = "sync_meta"
+    key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -1,4 +1,7 @@
-"""State changes of the session day. Every change bumps the hari buka's version so queues poll cheaply."""
+"""State changes of the session day. Every change bumps the hari buka's version so queues poll cheaply.
+
+A unit of work (DESIGN §6): these functions flush and raise, the caller — a request, the CLI, a sync batch —
+commits, so a sync batch can apply each change in a savepoint and still commit once."""
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -31,9 +34,9 @@ def open_session(actor: User, posyandu, held_on: date) -> HariBuka:
     for kader in places.kader_of(posyandu.id, held_on):
         hb.duties.append(Duty(kader_id=kader.id))
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.flush()
     except IntegrityError:  # opened at the same moment on another device
-        db.session.rollback()
         hb = db.session.scalar(select(HariBuka).where(HariBuka.posyandu_id == posyandu.id,
                                                       HariBuka.held_on == held_on))
     return hb
@@ -46,7 +49,7 @@ def set_duties(actor: User, hb: HariBuka, assignments: dict[int, tuple[int | Non
         if duty.kader_id in assignments:
             duty.meja, duty.present = assignments[duty.kader_id]
     _bump(hb)
-    db.session.commit()
+    db.session.flush()
 
 
 def add_to_queue(actor: User, hb: HariBuka, person: Person) -> Visit:
@@ -58,14 +61,15 @@ def add_to_queue(actor: User, hb: HariBuka, person: Person) -> Visit:
     number = (db.session.scalar(select(func.max(Visit.queue_number)).where(Visit.hari_buka_id == hb.id)) or 0) + 1
     visit = Visit(hari_buka_id=hb.id, person_id=person.id, queue_number=number, group=group_of(person, hb.held_on),
                   step=hb.steps[1] if len(hb.steps) > 1 else 0)
-    db.session.add(visit)
-    _bump(hb)
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(visit)
+            db.session.flush()
     except IntegrityError:  # the same person or number taken by another meja-1 device at the same moment
-        db.session.rollback()
         existing = db.session.scalar(select(Visit).where(Visit.hari_buka_id == hb.id, Visit.person_id == person.id))
         return existing or add_to_queue(actor, hb, person)
+    _bump(hb)
+    db.session.flush()
     return visit
 
 
@@ -83,7 +87,7 @@ def advance(actor: User, visit: Visit, from_step: int) -> None:
     if visit.step == 0:
         visit.finished_at = utcnow()
     _bump(visit.hari_buka)
-    db.session.commit()
+    db.session.flush()
 
 
 def kbm_versions(district_id: int):
@@ -107,7 +111,7 @@ def add_kbm_version(actor: User, name: str, valid_from: date, grams: dict) -> Kb
     acting(db.session, actor)
     version = KbmTable(district_id=actor.district_id, name=name, valid_from=valid_from, grams=grams)
     db.session.add(version)
-    db.session.commit()
+    db.session.flush()
     return version
 
 
@@ -209,7 +213,7 @@ def save_measurement(actor: User, visit: Visit, values: dict, confirmed: bool) -
     if visit.step == 2:
         visit.step = next_step(hb, 2)
     _bump(hb)
-    db.session.commit()
+    db.session.flush()
     return result
 
 
@@ -220,7 +224,7 @@ def record_counselling(actor: User, visit: Visit, topics: list[str], notes: str 
         visit.step = next_step(visit.hari_buka, 4)
         visit.finished_at = utcnow() if visit.step == 0 else None
     _bump(visit.hari_buka)
-    db.session.commit()
+    db.session.flush()
 
 
 def record_services(actor: User, visit: Visit, items: list[tuple[str, str, str | None]], done: bool) -> None:
@@ -236,7 +240,7 @@ def record_services(actor: User, visit: Visit, items: list[tuple[str, str, str |
         visit.step = next_step(visit.hari_buka, 5)
         visit.finished_at = utcnow() if visit.step == 0 else None
     _bump(visit.hari_buka)
-    db.session.commit()
+    db.session.flush()
 
 
 def record_screening(actor: User, visit: Visit, code: str, version: str, answers: dict, score, band, refer) -> None:
@@ -249,7 +253,7 @@ def record_screening(actor: User, visit: Visit, code: str, version: str, answers
         db.session.add(rec)
     rec.version, rec.answers, rec.score, rec.band, rec.refer = version, answers, score, band, bool(refer)
     _bump(visit.hari_buka)
-    db.session.commit()
+    db.session.flush()
 
 
 def record_past_immunisation(actor: User, person: Person, code: str, given_on: date) -> None:
@@ -261,18 +265,18 @@ def record_past_immunisation(actor: User, person: Person, code: str, given_on: d
                                                               ServiceRecord.deleted_at.is_(None)))
     if exists is None:
         db.session.add(ServiceRecord(person_id=person.id, kind="imunisasi", code=code, given_on=given_on))
-        db.session.commit()
+        db.session.flush()
 
 
 def close_session(actor: User, hb: HariBuka) -> None:
     acting(db.session, actor)
     hb.closed_at = utcnow()
     _bump(hb)
-    db.session.commit()
+    db.session.flush()
 
 
 def reopen_session(actor: User, hb: HariBuka) -> None:
     acting(db.session, actor)
     hb.closed_at = None
     _bump(hb)
-    db.session.commit()
+    db.session.flush()

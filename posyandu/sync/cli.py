@@ -3,15 +3,14 @@ import socket
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from ..database import writing
 from ..extensions import db
 from .protocol import Refused
 
 
-@click.group("device")
-def device():
-    """Posyandu laptops registered with this (district) server."""
+device = AppGroup("device", help="Posyandu laptops registered with this (district) server.")
 
 
 @device.command("add")
@@ -34,9 +33,7 @@ def device_add(posyandu_id, kelurahan_id, name):
     click.echo(code)
 
 
-@click.group("sync")
-def sync():
-    """This laptop as an offline node of its district server (docs/sync.md)."""
+sync = AppGroup("sync", help="This laptop as an offline node of its district server (docs/sync.md).")
 
 
 @sync.command("enrol")
@@ -52,10 +49,57 @@ def sync_enrol(url, code):
         raise click.ClickException(f"refused: {e.code} {e.message}") from None
     except OSError as e:
         raise click.ClickException(f"cannot reach {url}: {e}") from None
-    path = save_credential(current_app.instance_path, {"url": url.rstrip("/"), "device": answer["device"],
+    path = save_credential(current_app.config["SYNC_CREDENTIAL_FILE"], {"url": url.rstrip("/"), "device": answer["device"],
                                                        "credential": answer["credential"], "name": answer["name"],
                                                        "scope": answer["scope"], "protocol": answer["protocol"]})
     current_app.config["SYNC_LAPTOP"] = True
     scope = answer["scope"]
     click.echo(f"Enrolled as '{answer['name']}' for {scope['kind']} {scope['name']} (id {scope['id']}); "
                f"credential in {path}")
+
+
+def _transport():
+    from .client import Transport, load_credential
+
+    cred = load_credential(current_app.config["SYNC_CREDENTIAL_FILE"])
+    if cred is None:
+        raise click.ClickException("this laptop is not enrolled: run `flask --app app sync enrol URL CODE`")
+    current_app.config["SYNC_LAPTOP"] = True
+    return Transport(cred["url"], cred["credential"])
+
+
+@sync.command("run")
+def sync_run():
+    """Push what changed here, then pull the district's records of this laptop's scope; say what happened."""
+    from . import laptop
+
+    transport = _transport()
+    try:
+        report = laptop.run(transport)
+    except Refused as e:
+        if e.code == "protocol_outdated":
+            raise click.ClickException("the district server needs a newer version of this app: update it") from None
+        raise click.ClickException(f"refused by the server: {e.code} {e.message}") from None
+    except OSError as e:
+        raise click.ClickException(f"sync NOT finished (no connection: {e}); nothing is lost, run it again") from None
+    finally:
+        db.session.rollback()
+    pushed = ", ".join(f"{n} {status}" for status, n in sorted(report.pushed.items())) or "nothing to send"
+    click.echo(f"pushed: {pushed}")
+    for entity, uuid, status, code, message in report.problems:
+        click.echo(f"  {status} {code}: {entity} {uuid} {message or ''}".rstrip())
+    click.echo(f"pulled: {report.pulled} records" + (f", {report.skipped_pending} kept (changed here, not yet "
+                                                       f"accepted)" if report.skipped_pending else ""))
+    click.echo(f"bytes sent {transport.sent}, received {transport.received}, round trips {transport.round_trips}")
+    st = laptop.status()
+    click.echo(f"sync finished: {st['pending']} waiting, {st['conflict']} conflicts, {st['refused']} refused")
+
+
+@sync.command("status")
+def sync_status():
+    """Changes waiting, conflicts, refusals and the last successful sync of this laptop."""
+    from . import laptop
+
+    st = laptop.status()
+    click.echo(f"last success: {st['last_success'] or 'never'}; {st['pending']} waiting, {st['conflict']} "
+               f"conflicts, {st['refused']} refused, {st['synced']} synced; cursor {st['cursor']}")

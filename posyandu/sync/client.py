@@ -10,17 +10,12 @@ from pathlib import Path
 
 from .protocol import HEADER, PROTOCOL, Refused
 
-CREDENTIAL_FILE = "sync.json"
 TIMEOUT = 60
 
 
-def credential_path(instance_path: str) -> Path:
-    return Path(instance_path) / CREDENTIAL_FILE
-
-
-def save_credential(instance_path: str, data: dict) -> Path:
-    """Write the device credential to instance/sync.json, readable by the app's user only (0600)."""
-    path = credential_path(instance_path)
+def save_credential(path: str, data: dict) -> Path:
+    """Write the device credential (instance/sync.json by default), readable by the app's user only (0600)."""
+    path = Path(path)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1)
@@ -28,8 +23,8 @@ def save_credential(instance_path: str, data: dict) -> Path:
     return path
 
 
-def load_credential(instance_path: str) -> dict | None:
-    path = credential_path(instance_path)
+def load_credential(path: str) -> dict | None:
+    path = Path(path)
     return json.loads(path.read_text()) if path.exists() else None
 
 

@@ -193,7 +193,9 @@ def test_tap_targets_are_44px_on_a_phone(new_page, live_server):
         db.session.add_all([kader, baby])
         db.session.commit()
         hb = session_day.open_session(kader, pos, date.today())
-        return hb.id, session_day.add_to_queue(kader, hb, baby).id
+        visit = session_day.add_to_queue(kader, hb, baby)
+        db.session.commit()
+        return hb.id, visit.id
 
     app = live_server[0].flask_app
     with app.app_context():

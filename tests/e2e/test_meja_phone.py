@@ -58,6 +58,7 @@ def returning_balita(live_server):
                 db.session.add(user)
                 db.session.commit()
                 session_day.open_session(user, pos, today)
+                db.session.commit()
                 return {"id": p.id, "name": p.name, "weight": last.weight_kg, "length": last.length_cm}
         raise AssertionError("the demo district needs a returning balita with an immunisation due")
     return in_app(live_server, pick)

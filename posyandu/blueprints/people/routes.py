@@ -131,6 +131,7 @@ def _after_register(person: Person, antri: str | None):
     hb = get_in_scope(current_user, HariBuka, hb_id) if hb_id else None
     if hb is not None and hb.closed_at is None:
         session_day.add_to_queue(current_user, hb, person)
+        db.session.commit()
         return redirect(url_for("sessions.meja", hb_id=hb.id, meja=1), 303)
     return redirect(url_for("people.view_person", person_id=person.id), 303)
 

@@ -28,6 +28,7 @@ def kbm():
     form = KbmForm()
     if form.validate_on_submit():
         session_day.add_kbm_version(current_user, form.name.data, form.valid_from.data, form.parsed)
+        db.session.commit()
         flash(_("Versi KBM baru disimpan."), "success")
         return redirect(url_for("reference.kbm"), 303)
     if not form.is_submitted() and versions:

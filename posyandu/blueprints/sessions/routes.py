@@ -74,6 +74,7 @@ def open_session():
         rows, more = session_views.recent_sessions(current_user, 1, 20)
         return render("sessions/index.html", form=form, rows=rows, more=more, page=1, can_open=True, status=422)
     hb = session_day.open_session(current_user, get_or_404(Posyandu, form.posyandu_id.data), form.held_on.data)
+    db.session.commit()
     return redirect(url_for("sessions.view_session", hb_id=hb.id), 303)
 
 
@@ -97,6 +98,7 @@ def save_duties(hb_id: int):
         meja = int_arg(f"meja-{duty.kader_id}", source=request.form)
         assignments[duty.kader_id] = (meja if meja in MEJA else None, request.form.get(f"hadir-{duty.kader_id}") == "y")
     session_day.set_duties(current_user, hb, assignments)
+    db.session.commit()
     flash(_("Petugas disimpan."), "success")
     return redirect(url_for("sessions.view_session", hb_id=hb.id), 303)
 
@@ -109,8 +111,10 @@ def close_session(hb_id: int):
     if CsrfForm().validate_on_submit():
         if request.form.get("reopen") == "y":
             session_day.reopen_session(current_user, hb)
+            db.session.commit()
         else:
             session_day.close_session(current_user, hb)
+            db.session.commit()
     return redirect(url_for("sessions.view_session", hb_id=hb.id), 303)
 
 
@@ -157,6 +161,7 @@ def enqueue(hb_id: int):
         abort(422)
     person = get_or_404(Person, form.person_id.data)
     visit = session_day.add_to_queue(current_user, hb, person)
+    db.session.commit()
     flash(_("%(name)s: nomor antrian %(n)s.", name=person.name, n=visit.queue_number), "success")
     return redirect(url_for("sessions.meja", hb_id=hb.id, meja=1, lanjut=visit.id), 303)
 
@@ -217,6 +222,7 @@ def _meja2(hb, visit):
             name = visit.person.name  # read before the commit expires it
             try:
                 result = session_day.save_measurement(current_user, visit, values, form.confirm.data)
+                db.session.commit()
             except session_day.NotApplicable as e:
                 refused = e.fields
             else:
@@ -232,6 +238,7 @@ def _meja3(hb, visit):
     if request.method == "POST":
         if CsrfForm().validate_on_submit():
             session_day.advance(current_user, visit, 3)
+            db.session.commit()
         return _back(hb, 3, visit)
     return render("sessions/meja3.html", hb=hb, visit=visit, **session_views.results_context(visit))
 
@@ -243,6 +250,7 @@ def _meja4(hb, visit):
         allowed = {t.code for t in ctx["all_topics"]}
         topics = [t for t in request.form.getlist("topic") if t in allowed]
         session_day.record_counselling(current_user, visit, topics, form.notes.data)
+        db.session.commit()
         flash(_("Penyuluhan %(name)s dicatat.", name=visit.person.name), "success")
         return _back(hb, 4, visit)
     if request.method == "GET":
@@ -265,6 +273,7 @@ def _meja5(hb, visit):
                 return render("sessions/meja5.html", status=422, hb=hb, visit=visit, form=form, **ctx)
             items.append(("rujukan", "", reason))
         session_day.record_services(current_user, visit, items, done=True)
+        db.session.commit()
         flash(_("Pelayanan %(name)s dicatat.", name=visit.person.name), "success")
         return _back(hb, 5, visit)
     status = 422 if form.is_submitted() else 200
@@ -288,6 +297,7 @@ def screening(hb_id: int, visit_id: int, code: str):
         if result is not None and not result.missing:
             session_day.record_screening(current_user, visit, q.code, q.version, answers, result.score,
                                          result.band, result.refer)
+            db.session.commit()
             flash(_("Skrining disimpan: %(label)s", label=result.label), "success")
             return redirect(url_for("sessions.work", hb_id=hb.id, visit_id=visit.id, meja=5), 303)
         missing = result.missing if result else [qq.id for qq in q.questions]
@@ -310,6 +320,7 @@ def past_immunisation(person_id: int):
                     "bulan itu."), "error")
         else:
             session_day.record_past_immunisation(current_user, person, form.code.data, form.given_on.data)
+            db.session.commit()
             flash(_("Imunisasi dicatat."), "success")
     return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/")
                     else url_for("people.view_person", person_id=person.id), 303)

@@ -4,11 +4,14 @@ import io
 import json
 
 from flask import current_app, g, jsonify, request
+from sqlalchemy import select
 
 from ...extensions import db
 from ...services import throttle
-from ...sync import devices
-from ...sync.protocol import HEADER, PROTOCOL, Refused, check_version
+from ...models import SyncCounter
+from ...sync import apply, devices, serve
+from ...sync.protocol import HEADER, MAX_CHANGES, PROTOCOL, PULL_LIMIT, Refused, check_version
+from ...web import int_arg
 from . import bp
 
 MAX_BODY = 8 * 1024 * 1024  # a push batch, unzipped
@@ -76,4 +79,35 @@ def status():
     dev = device()
     answer = {"device": dev.uuid, "name": dev.name, "protocol": PROTOCOL}
     db.session.commit()
+    return jsonify(answer)
+
+
+def server_seq() -> int:
+    return db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0
+
+
+@bp.route("/push", methods=["POST"])
+def push():
+    """Apply a batch of the laptop's changes; one answer per change (applied, duplicate, conflict, refused)."""
+    dev = device()
+    changes = body().get("changes")
+    if not isinstance(changes, list):
+        raise Refused(400, "bad_request", "changes must be a list")
+    if len(changes) > MAX_CHANGES:
+        raise Refused(413, "too_large", f"at most {MAX_CHANGES} changes in one push", max=MAX_CHANGES)
+    answers = apply.apply_changes(dev, changes)
+    db.session.commit()
+    answer = {"results": apply.with_sequence(answers), "seq": server_seq()}
+    db.session.commit()
+    return jsonify(answer)
+
+
+@bp.route("/pull")
+def pull():
+    """The scope's records changed above the laptop's cursor (`since`), in server-sequence order."""
+    dev = device()
+    since = int_arg("since", 0, 0, 2**62)
+    limit = int_arg("limit", PULL_LIMIT, 1, PULL_LIMIT)
+    answer = serve.pull(dev, since, limit, request.args.get("ref"))
+    db.session.commit()  # the device's last contact
     return jsonify(answer)

@@ -1,0 +1,242 @@
+"""The laptop's side: send what is pending, record each answer, take the district's records of the scope.
+
+A record is marked synced only when its answer came back *and* it was not edited meanwhile (its change id is
+still the one sent), so a run cut at any point is finished by the next one without loss or duplicates."""
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..database import writing
+from ..extensions import db
+from ..models import District, Kader, KaderRole, Kecamatan, Kelurahan, Posyandu, Puskesmas, SyncMeta, SyncState, User
+from ..models.base import utcnow
+from . import records
+from .protocol import MAX_CHANGES, PULL_LIMIT
+from .tracking import APPLYING
+
+
+@dataclass
+class Report:
+    pushed: Counter = field(default_factory=Counter)
+    problems: list = field(default_factory=list)  # (entity, uuid, status, code, message)
+    pulled: int = 0
+    skipped_pending: int = 0
+    waiting: list = field(default_factory=list)  # pulled records whose parent comes later in the pull
+    skipped: int = 0
+
+
+def meta(key: str, default: str | None = None) -> str | None:
+    row = db.session.get(SyncMeta, key)
+    return row.value if row is not None else default
+
+
+def set_meta(key: str, value: str) -> None:
+    row = db.session.get(SyncMeta, key)
+    if row is None:
+        db.session.add(SyncMeta(key=key, value=value))
+    else:
+        row.value = value
+
+
+def _order(state: SyncState) -> tuple:
+    return records.ORDER.index(state.entity) if state.entity in records.ORDER else 99, state.id
+
+
+def change_of(state: SyncState) -> dict | None:
+    """The change record of a pending record (None when the record is gone)."""
+    model = records.SPEC[state.entity][0]
+    obj = db.session.scalar(select(model).where(model.uuid == state.uuid))
+    if obj is None:
+        return None
+    change = {"id": state.change_id, "entity": state.entity, "uuid": state.uuid, "base": state.base_seq,
+              "at": state.device_time.isoformat(timespec="seconds"), "data": records.to_data(state.entity, obj)}
+    if state.changed and state.base_seq:
+        change["changed"] = state.changed
+    return change
+
+
+def push(transport, report: Report) -> None:
+    """Send every pending record in batches (parents first), and record each answer."""
+    sent: set[int] = set()
+    while True:
+        states = sorted((s for s in db.session.scalars(select(SyncState).where(SyncState.state == "pending"))
+                         if s.id not in sent), key=_order)[:MAX_CHANGES]
+        if not states:
+            db.session.commit()
+            return
+        changes, by_id = [], {}
+        for s in states:
+            sent.add(s.id)
+            change = change_of(s)
+            if change is not None:
+                changes.append(change)
+                by_id[s.change_id] = s
+        db.session.commit()  # no transaction (and on SQLite no lock) held while the request is on the wire
+        if not changes:
+            continue
+        answer = transport.call("POST", "/push", {"changes": changes})
+        with writing():
+            _record(answer.get("results", []), by_id, report)
+
+
+def _record(results: list, by_id: dict, report: Report) -> None:
+    db.session.info[APPLYING] = True  # adopting the server's UUID is not a change to send back
+    try:
+        for r in results:
+            state = by_id.get(r.get("id"))
+            if state is None:
+                continue
+            status = r.get("status")
+            report.pushed[status] += 1
+            same = (SyncState.id == state.id) & (SyncState.change_id == state.change_id)
+            if status in ("applied", "duplicate"):
+                server_uuid = r.get("uuid") or state.uuid
+                if server_uuid != state.uuid:
+                    model = records.SPEC[state.entity][0]
+                    db.session.execute(update(model).where(model.uuid == state.uuid).values(uuid=server_uuid))
+                    db.session.execute(update(SyncState).where(SyncState.id == state.id).values(uuid=server_uuid))
+                db.session.execute(update(SyncState).where(same).values(
+                    state="synced", base_seq=r.get("seq") or 0, changed=None, code=r.get("code"), message=None))
+            else:
+                report.problems.append((state.entity, state.uuid, status, r.get("code"), r.get("message")))
+                db.session.execute(update(SyncState).where(same).values(
+                    state=status if status in ("conflict", "refused") else "refused", code=r.get("code"),
+                    message=(r.get("message") or "")[:300] or None))
+        db.session.commit()
+    finally:
+        db.session.info.pop(APPLYING, None)
+
+
+TREE = (("district", District), ("kecamatan", Kecamatan), ("puskesmas", Puskesmas), ("kelurahan", Kelurahan),
+        ("posyandu", Posyandu), ("kader", Kader), ("kader_role", KaderRole))
+
+
+def _local_id(model, uuid):
+    return db.session.scalar(select(model.id).where(model.uuid == uuid)) if uuid else None
+
+
+def _target(model, column):
+    fk = next(iter(model.__table__.c[column].foreign_keys), None)
+    return next(m.class_ for m in db.Model.registry.mappers if m.local_table is fk.column.table) if fk else None
+
+
+def _apply_row(model, data: dict) -> None:
+    values = {}
+    for key, value in data.items():
+        if key not in model.__table__.c:
+            continue
+        target = _target(model, key)
+        if target is not None:
+            value = _local_id(target, value)
+        elif value is not None:
+            kind = records._column_type(model, key)
+            if kind.__name__ in ("date", "datetime"):
+                value = kind.fromisoformat(value)
+        values[key] = value
+    obj = db.session.scalar(select(model).where(model.uuid == data["uuid"]))
+    if obj is None:
+        db.session.add(model(**values))
+    else:
+        for key, value in values.items():
+            setattr(obj, key, value)
+    db.session.flush()
+
+
+def apply_reference(ref: dict) -> None:
+    """The org tree, kader and accounts of the scope, as the district holds them."""
+    for name, model in TREE:
+        for data in ref.get(name, []):
+            _apply_row(model, data)
+    district_id = _local_id(District, ref["district"][0]["uuid"])
+    for data in ref.get("user", []):
+        user = db.session.scalar(select(User).where(User.username == data["username"]))
+        if user is None:
+            user = User(username=data["username"])
+            db.session.add(user)
+        for k in ("display_name", "role", "password_hash", "locale", "active"):
+            setattr(user, k, data.get(k))
+        user.district_id = district_id
+        user.posyandu_id = _local_id(Posyandu, data.get("posyandu"))
+        user.kelurahan_id = _local_id(Kelurahan, data.get("kelurahan"))
+        user.puskesmas_id = _local_id(Puskesmas, data.get("puskesmas"))
+    db.session.flush()
+
+
+def _apply_record(rec: dict, report: Report, last_try: bool = False) -> None:
+    entity, uuid = rec["entity"], rec["uuid"]
+    model, refs, _fields, _extra = records.SPEC[entity]
+    state = db.session.scalar(select(SyncState).where(SyncState.entity == entity, SyncState.uuid == uuid))
+    if state is not None and state.state == "pending":  # never overwrite a local change not yet sent
+        report.skipped_pending += 1
+        return
+    data = rec["data"]
+    ids = {column: _local_id(target, data.get(key)) for key, (column, target) in refs.items()}
+    if any(data.get(key) and ids[column] is None for key, (column, _t) in refs.items()):
+        if not last_try:  # its parent changed later, so it comes later in the pull: try again at the end
+            report.waiting.append(rec)
+            return
+    obj = db.session.scalar(select(model).where(model.uuid == uuid))
+    try:
+        with db.session.begin_nested():
+            if obj is None:
+                obj = model(uuid=uuid)
+                db.session.add(obj)
+            for column, value in ids.items():
+                setattr(obj, column, value)
+            for k, v in records.parse(entity, data, derived=True).items():
+                setattr(obj, k, v)
+            db.session.flush()
+    except IntegrityError:  # a parent outside the scope (a visitor from another Posyandu), or a local twin
+        report.skipped += 1
+        return
+    if state is None:
+        db.session.add(SyncState(entity=entity, uuid=uuid, state="synced", change_id="", base_seq=rec["seq"]))
+    else:
+        state.state, state.base_seq, state.code, state.message = "synced", rec["seq"], None, None
+    report.pulled += 1
+
+
+def pull(transport, report: Report) -> None:
+    """Take the scope's records above the cursor, page by page; each page and its cursor in one transaction."""
+    while True:
+        since = int(meta("pull_seq", "0"))
+        answer = transport.call("GET", f"/pull?since={since}&limit={PULL_LIMIT}&ref={meta('ref', '')}")
+        with writing():
+            db.session.info[APPLYING] = True
+            try:
+                if "reference" in answer:
+                    apply_reference(answer["reference"])
+                    set_meta("ref", answer["ref"])
+                for rec in answer.get("records", []):
+                    if rec.get("entity") in records.SPEC:
+                        _apply_record(rec, report)
+                set_meta("pull_seq", str(answer["seq"]))
+                if not answer.get("more"):
+                    waiting, report.waiting = report.waiting, []
+                    for rec in sorted(waiting, key=lambda r: records.ORDER.index(r["entity"])):
+                        _apply_record(rec, report, last_try=True)
+                db.session.commit()
+            finally:
+                db.session.info.pop(APPLYING, None)
+        if not answer.get("more"):
+            return
+
+
+def run(transport) -> Report:
+    """Push, then pull (docs/sync.md); the last success is kept for the status."""
+    report = Report()
+    push(transport, report)
+    pull(transport, report)
+    with writing():
+        set_meta("last_success", utcnow().isoformat(timespec="seconds"))
+        db.session.commit()
+    return report
+
+
+def status() -> dict:
+    """Changes waiting, conflicts and refusals, the last success: what the laptop tells its user."""
+    counts = Counter(db.session.scalars(select(SyncState.state)))
+    return {"pending": counts["pending"], "conflict": counts["conflict"], "refused": counts["refused"],
+            "synced": counts["synced"], "last_success": meta("last_success"), "cursor": int(meta("pull_seq", "0"))}

@@ -1,0 +1,91 @@
+"""The district serves a laptop's pull: the records of its scope above its cursor, in server-sequence order, and
+the reference data (org tree, accounts, kader) when it changed (docs/sync.md)."""
+import hashlib
+import json
+
+from sqlalchemy import inspect, or_, select
+
+from ..extensions import db
+from ..models import (District, Kader, KaderRole, Kecamatan, Kelurahan, Posyandu, Puskesmas, SyncCounter, SyncRow,
+                      User)
+from . import devices, records
+
+TREE = (("district", District), ("kecamatan", Kecamatan), ("puskesmas", Puskesmas), ("kelurahan", Kelurahan),
+        ("posyandu", Posyandu), ("kader", Kader), ("kader_role", KaderRole))
+SKIP = {"id", "created_by_id", "updated_by_id", "verified_by_id", "validated_by_id", "returned_by_id"}
+USER_FIELDS = ("username", "display_name", "role", "password_hash", "locale", "active")
+
+
+def row_data(obj) -> dict:
+    """Any record with a UUID as JSON: plain columns, and foreign keys as the UUID of what they point to."""
+    mapper = inspect(obj).mapper
+    out = {}
+    for col in mapper.columns:
+        if col.key in SKIP:
+            continue
+        value = getattr(obj, col.key)
+        fk = next(iter(col.foreign_keys), None)
+        if fk is not None:
+            target = next(m.class_ for m in db.Model.registry.mappers if m.local_table is fk.column.table)
+            value = records.uuid_of(target, value)
+        out[col.key] = records._plain(value)
+    return out
+
+
+def reference(device) -> dict:
+    """The org tree above and in the scope, its kader and roles, and the accounts that work there."""
+    pos_ids = list(db.session.scalars(devices.posyandu_ids(device)))
+    posyandu = list(db.session.scalars(select(Posyandu).where(Posyandu.id.in_(pos_ids)).order_by(Posyandu.id)))
+    kel = list(db.session.scalars(select(Kelurahan).where(Kelurahan.id.in_({p.kelurahan_id for p in posyandu}))))
+    kec = list(db.session.scalars(select(Kecamatan).where(Kecamatan.id.in_({k.kecamatan_id for k in kel}))))
+    pkm_ids = {k.puskesmas_id for k in kel if k.puskesmas_id}
+    pkm = list(db.session.scalars(select(Puskesmas).where(Puskesmas.id.in_(pkm_ids))))
+    kec += list(db.session.scalars(select(Kecamatan).where(Kecamatan.id.in_({p.kecamatan_id for p in pkm}),
+                                                           Kecamatan.id.not_in({k.id for k in kec}))))
+    roles = list(db.session.scalars(select(KaderRole).where(KaderRole.posyandu_id.in_(pos_ids))
+                                    .order_by(KaderRole.id)))
+    kader = list(db.session.scalars(select(Kader).where(Kader.id.in_({r.kader_id for r in roles}))
+                                    .order_by(Kader.id)))
+    users = db.session.scalars(select(User).where(User.district_id == device.district_id, or_(
+        User.posyandu_id.in_(pos_ids), User.kelurahan_id.in_({k.id for k in kel}),
+        User.puskesmas_id.in_(pkm_ids))).order_by(User.id))
+    out = {"district": [row_data(db.session.get(District, device.district_id))]}
+    for name, rows in (("kecamatan", kec), ("puskesmas", pkm), ("kelurahan", kel), ("posyandu", posyandu),
+                       ("kader", kader), ("kader_role", roles)):
+        out[name] = [row_data(r) for r in sorted(rows, key=lambda r: r.id)]
+    out["user"] = [{**{k: getattr(u, k) for k in USER_FIELDS},
+                    "posyandu": records.uuid_of(Posyandu, u.posyandu_id),
+                    "kelurahan": records.uuid_of(Kelurahan, u.kelurahan_id),
+                    "puskesmas": records.uuid_of(Puskesmas, u.puskesmas_id)} for u in users]
+    return out
+
+
+def digest(ref: dict) -> str:
+    return hashlib.sha256(json.dumps(ref, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
+
+
+def pull(device, since: int, limit: int, ref_digest: str | None) -> dict:
+    """A page of the scope's records above `since`; `seq` is the cursor to send next time."""
+    top = db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0
+    rows = db.session.execute(select(SyncRow.entity, SyncRow.uuid, SyncRow.seq).where(
+        SyncRow.posyandu_id.in_(devices.posyandu_ids(device)), SyncRow.seq > since, SyncRow.seq <= top)
+        .order_by(SyncRow.seq).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    by_entity: dict[str, list] = {}
+    for entity, uuid, seq in rows:
+        by_entity.setdefault(entity, []).append(uuid)
+    objects = {}
+    for entity, uuids in by_entity.items():
+        model = records.SPEC[entity][0]
+        for i in range(0, len(uuids), 500):
+            for obj in db.session.scalars(select(model).where(model.uuid.in_(uuids[i:i + 500]))):
+                objects[(entity, obj.uuid)] = obj
+    out = [{"entity": e, "uuid": u, "seq": s, "data": records.to_data(e, objects[(e, u)], derived=True)}
+           for e, u, s in rows if (e, u) in objects]
+    answer = {"records": out, "seq": rows[-1][2] if more else max(top, since), "more": more}
+    ref = reference(device)
+    d = digest(ref)
+    if d != ref_digest:
+        answer["reference"], answer["ref"] = ref, d
+    return answer

@@ -1,0 +1,145 @@
+"""Who changed what, for the sync: flush and commit listeners.
+
+On the district server every committed change of a synced record gets the next numbers of the server sequence
+(`sync_row`), taken in `before_commit` so numbers follow commit order: on PostgreSQL the counter row stays
+locked from there to the commit, so no transaction commits a lower number after a pull has read a higher one
+(the "changed since" trap of CHT). On a laptop (`SYNC_LAPTOP`) every local change of a synced record marks it
+pending in `sync_state` with a fresh change id, and keeps the first old value of each changed person field.
+"""
+import uuid as uuidlib
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ..models import (Duty, HariBuka, Measurement, Person, Pregnancy, ScreeningRecord, ServiceRecord, SyncCounter,
+                      SyncRow, SyncState, Visit)
+from ..models.base import utcnow
+
+ENTITIES = {"person": Person, "pregnancy": Pregnancy, "hari_buka": HariBuka, "duty": Duty, "visit": Visit,
+            "measurement": Measurement, "service": ServiceRecord, "screening": ScreeningRecord}
+NAME_OF = {model: name for name, model in ENTITIES.items()}
+TOUCHED = "sync_touched"
+APPLYING = "sync_applying"  # set while a pull writes: those changes came from the server, not from here
+PERSON_FIELDS_TRACKED = "person"
+
+
+def is_laptop() -> bool:
+    return has_app_context() and bool(current_app.config.get("SYNC_LAPTOP"))
+
+
+def posyandu_of(session, obj) -> int | None:
+    """The Posyandu a synced record belongs to (the scope a pull filters on)."""
+    if isinstance(obj, (Person, HariBuka, Measurement)):
+        return obj.posyandu_id
+    if isinstance(obj, (Duty, Visit)):
+        hb = session.get(HariBuka, obj.hari_buka_id)
+        return hb.posyandu_id if hb is not None else None
+    person = session.get(Person, obj.person_id)
+    return person.posyandu_id if person is not None else None
+
+
+def _insert(session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session, flush_context):
+    changed = [(o, "new") for o in session.new] + [(o, "dirty") for o in session.dirty] + \
+              [(o, "deleted") for o in session.deleted]
+    changed = [(o, how) for o, how in changed if type(o) in NAME_OF]
+    if not changed:
+        return
+    laptop = is_laptop()
+    with session.no_autoflush:
+        if not laptop:
+            touched = session.info.setdefault(TOUCHED, {})
+            for obj, how in changed:
+                if how != "dirty" or session.is_modified(obj, include_collections=False):
+                    touched[(NAME_OF[type(obj)], obj.uuid)] = posyandu_of(session, obj)
+        elif not session.info.get(APPLYING):
+            _mark_pending(session, changed)
+
+
+OLD = "sync_old"
+
+
+@event.listens_for(Session, "before_flush")
+def _remember_old(session, flush_context, instances):
+    """Laptop: the stored values of a person's fields about to change (an expired attribute has no history of
+    its old value, so it is read from the database before the flush writes over it)."""
+    if not is_laptop() or session.info.get(APPLYING):
+        return
+    for obj in session.dirty:
+        if not isinstance(obj, Person) or obj.id is None:
+            continue
+        state = inspect(obj)
+        names = [a.key for a in state.mapper.column_attrs if a.key not in ("updated_at", "updated_by_id")
+                 and state.attrs[a.key].history.has_changes()]
+        if not names:
+            continue
+        with session.no_autoflush:
+            row = session.execute(select(*[Person.__table__.c[n] for n in names])
+                                  .where(Person.id == obj.id)).first()
+        if row is not None:
+            session.info.setdefault(OLD, {})[obj.uuid] = {
+                n: (v.isoformat() if hasattr(v, "isoformat") else v) for n, v in zip(names, row)}
+
+
+def _old_values(session, obj) -> dict:
+    return session.info.get(OLD, {}).pop(obj.uuid, {})
+
+
+def _mark_pending(session, changed) -> None:
+    """Laptop: each changed record is pending again, under a new change id (its base version is kept)."""
+    conn = session.connection()
+    for obj, how in changed:
+        if how == "dirty" and not session.is_modified(obj, include_collections=False):
+            continue
+        entity = NAME_OF[type(obj)]
+        row = conn.execute(select(SyncState.id, SyncState.changed).where(
+            SyncState.entity == entity, SyncState.uuid == obj.uuid)).first()
+        olds = _old_values(session, obj) if how == "dirty" and entity == PERSON_FIELDS_TRACKED else {}
+        if row is None:
+            conn.execute(SyncState.__table__.insert().values(
+                entity=entity, uuid=obj.uuid, state="pending", change_id=str(uuidlib.uuid4()), base_seq=0,
+                changed=olds or None, device_time=utcnow()))
+        else:
+            merged = dict(row.changed or {})
+            for k, v in olds.items():
+                merged.setdefault(k, v)
+            conn.execute(update(SyncState).where(SyncState.id == row.id).values(
+                state="pending", change_id=str(uuidlib.uuid4()), changed=merged or None, code=None, message=None,
+                device_time=utcnow()))
+
+
+@event.listens_for(Session, "before_commit")
+def _number(session):
+    """Server: give every record changed in this transaction the next sequence numbers, at commit time."""
+    if session.in_nested_transaction() or is_laptop():
+        return
+    session.flush()
+    touched = session.info.pop(TOUCHED, None)
+    if not touched:
+        return
+    conn = session.connection()
+    n = len(touched)
+    conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value + n))
+    top = conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
+    rows = [{"entity": e, "uuid": u, "posyandu_id": p, "seq": top - n + 1 + i}
+            for i, ((e, u), p) in enumerate(sorted(touched.items(), key=lambda kv: _ORDER[kv[0][0]]))]
+    ins = _insert(session)(SyncRow.__table__)
+    conn.execute(ins.on_conflict_do_update(index_elements=["entity", "uuid"],
+                                           set_={"seq": ins.excluded.seq, "posyandu_id": ins.excluded.posyandu_id}),
+                 rows)
+
+
+_ORDER = {name: i for i, name in enumerate(ENTITIES)}
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(TOUCHED, None)

@@ -1,0 +1,78 @@
+"""Pull (docs/sync.md): only the device's scope, by server sequence, reference data only when it changed; on the
+laptop, local changes are tracked per record and a download never overwrites one not yet accepted; a person's
+field edited on both sides is a conflict, different fields merge."""
+import json
+import uuid
+
+from sqlalchemy import select
+
+from posyandu.extensions import db
+from posyandu.models import Person, SyncRow, SyncState
+from posyandu.sync import laptop
+from tests.sync_helpers import api, enrolled
+
+
+def test_a_pull_holds_the_scope_only_and_the_cursor_moves(app, tree):
+    _, cred = enrolled(app, tree.posyandu["A1"].id)
+    status, first = api(app, "GET", "/pull?since=0", credential=cred)
+    assert status == 200 and not first["more"]
+    names = {r["data"].get("name") for r in first["records"] if r["entity"] == "person"}
+    assert names == {"Ibu A1", "Anak A1"}
+    assert {u["username"] for u in first["reference"]["user"]} >= {"ketua_a1", "kader_a1", "clerk_a", "nakes_a"}
+    assert "kader_a2" not in {u["username"] for u in first["reference"]["user"]}
+    assert [p["name"] for p in first["reference"]["posyandu"]] == ["Posyandu A1"]
+    seqs = [r["seq"] for r in first["records"]]
+    assert seqs == sorted(seqs)
+    idle = api(app, "GET", f"/pull?since={first['seq']}&ref={first['ref']}", credential=cred)[1]
+    assert idle["records"] == [] and "reference" not in idle and idle["seq"] == first["seq"]
+    assert len(json.dumps(idle)) < 200  # an idle sync costs next to nothing
+    tree.people["child_A1"].phone = "0812"
+    tree.people["child_A2"].phone = "0813"  # another Posyandu: not this laptop's business
+    db.session.commit()
+    later = api(app, "GET", f"/pull?since={first['seq']}&ref={first['ref']}", credential=cred)[1]
+    assert [(r["uuid"], r["data"]["phone"]) for r in later["records"]] == [(tree.people["child_A1"].uuid, "0812")]
+
+
+def test_pull_pages(app, tree):
+    _, cred = enrolled(app, tree.posyandu["A1"].id)
+    page = api(app, "GET", "/pull?since=0&limit=1", credential=cred)[1]
+    assert len(page["records"]) == 1 and page["more"] and page["seq"] == page["records"][0]["seq"]
+
+
+def test_the_laptop_tracks_its_changes_and_keeps_them_over_a_download(app, tree):
+    app.config["SYNC_LAPTOP"] = True
+    child = tree.people["child_A1"]
+    child.phone = "0811"
+    db.session.commit()
+    state = db.session.scalar(select(SyncState).where(SyncState.uuid == child.uuid))
+    assert state.state == "pending" and state.changed == {"phone": None}
+    first_change = state.change_id
+    child.phone = "0822"
+    db.session.commit()
+    db.session.refresh(state)
+    assert state.change_id != first_change and state.changed == {"phone": None}  # the first old value stays
+    report = laptop.Report()
+    laptop._apply_record({"entity": "person", "uuid": child.uuid, "seq": 99,
+                          "data": {"posyandu": tree.posyandu["A1"].uuid, "name": "Nama Server", "sex": "L",
+                                   "birth_date": child.birth_date.isoformat(), "phone": "0899"}}, report)
+    db.session.commit()
+    assert report.skipped_pending == 1 and db.session.get(Person, child.id).phone == "0822"
+
+
+def test_the_same_field_edited_on_both_sides_is_a_conflict_other_fields_merge(app, tree):
+    _, cred = enrolled(app, tree.posyandu["A1"].id)
+    child = tree.people["child_A1"]
+    base = db.session.scalar(select(SyncRow.seq).where(SyncRow.uuid == child.uuid))
+    child.phone, child.address = "0811", "Jl. Server"  # edited on the district
+    db.session.commit()
+    data = {"posyandu": tree.posyandu["A1"].uuid, "name": child.name, "sex": child.sex,
+            "birth_date": child.birth_date.isoformat(), "phone": "0822", "address": None, "rt": "003"}
+    same_field = {"id": str(uuid.uuid4()), "entity": "person", "uuid": child.uuid, "base": base,
+                  "data": data, "changed": {"phone": None}}
+    answer = api(app, "POST", "/push", {"changes": [same_field]}, credential=cred)[1]["results"][0]
+    assert (answer["status"], answer["code"], answer["fields"]) == ("conflict", "edited_on_both", ["phone"])
+    other_field = {**same_field, "id": str(uuid.uuid4()), "changed": {"rt": None}}
+    answer = api(app, "POST", "/push", {"changes": [other_field]}, credential=cred)[1]["results"][0]
+    assert answer["status"] == "applied"
+    db.session.refresh(child)
+    assert (child.phone, child.address, child.rt) == ("0811", "Jl. Server", "003")  # both sides' edits kept
