@@ -166,6 +166,10 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
     from .seed_months import close_past_months
 
     made.update(close_past_months(district.id, today, rng, echo=echo))
+    from .sync.tracking import number_unnumbered
+
+    number_unnumbered(db.session)  # the bulk inserts above went around the ORM: number them for laptops' pulls
+    db.session.commit()
     made.update(posyandu=len(posyandu_list), accounts=[a[0] for a in accounts], demo_posyandu=api_api.name)
     return made
 

@@ -108,3 +108,15 @@ def asset_of(t: Tree, key: str):
         db.session.commit()
         t.assets[key] = a
     return t.assets[key]
+
+
+def device_of(t: Tree, key: str):
+    """A laptop registered for Posyandu `key` (made on first use)."""
+    from posyandu.sync import devices
+
+    if not hasattr(t, "devices"):
+        t.devices = {}
+    if key not in t.devices:
+        t.devices[key], _code = devices.register(None, f"Laptop {key}", t.posyandu[key].id)
+        db.session.commit()
+    return t.devices[key]

@@ -27,6 +27,7 @@ ID_PARAMS = {
     # Only the installation admin opens a district by id (every other role gets 403 there).
     "district_id": lambda t, key: t.posyandu[key].kelurahan.kecamatan.district_id,
     "asset_id": lambda t, key: factories.asset_of(t, key).id,
+    "device_id": lambda t, key: factories.device_of(t, key).id,
     "user_id": lambda t, key: next(u.id for u in t.users.values()
                                    if u.district_id == t.posyandu[key].kelurahan.kecamatan.district_id),
 }

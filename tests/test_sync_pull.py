@@ -76,3 +76,26 @@ def test_the_same_field_edited_on_both_sides_is_a_conflict_other_fields_merge(ap
     assert answer["status"] == "applied"
     db.session.refresh(child)
     assert (child.phone, child.address, child.rt) == ("0811", "Jl. Server", "003")  # both sides' edits kept
+
+
+def test_rows_written_around_the_orm_get_numbered(app, tree):
+    from sqlalchemy import insert
+
+    from posyandu.models import SyncCounter
+    from posyandu.sync.tracking import number_unnumbered
+
+    db.session.execute(insert(Person.__table__), [{"uuid": str(uuid.uuid4()), "posyandu_id": tree.posyandu["A1"].id,
+                                                   "name": "Bulk", "sex": "L", "birth_date": tree.people[
+                                                       "child_A1"].birth_date, "created_at": tree.people[
+                                                       "child_A1"].created_at, "updated_at": tree.people[
+                                                       "child_A1"].created_at, "has_kia_book": True,
+                                                   "consent": False}])
+    db.session.commit()
+    bulk = db.session.scalar(select(Person).where(Person.name == "Bulk"))
+    assert db.session.scalar(select(SyncRow.seq).where(SyncRow.uuid == bulk.uuid)) is None
+    before = db.session.get(SyncCounter, 1).value
+    assert number_unnumbered(db.session) == 1 and number_unnumbered(db.session) == 0
+    db.session.commit()
+    row = db.session.scalar(select(SyncRow).where(SyncRow.uuid == bulk.uuid))
+    assert row.seq == before + 1 and row.posyandu_id == tree.posyandu["A1"].id
+    assert db.session.get(SyncCounter, 1).value == before + 1

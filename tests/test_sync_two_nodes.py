@@ -152,11 +152,32 @@ def test_laptop_and_district_over_http(nodes, tmp_path):
 
     again = cli(laptop, "sync", "run")
     assert "nothing to send" in again.output
-    # An answer lost on the way back: the laptop sends the same changes again; the district keeps one copy.
-    on(laptop, lambda: db.session.execute(update(SyncState).values(state="pending")))
+    # An answer lost on the way back: the district applied the push, the laptop never heard; the next run sends
+    # the same change again and the district keeps one copy.
+    def deworm():
+        from posyandu.services import session_day as sd
+
+        visit = db.session.scalar(select(Visit).join(Person).where(Person.name == "Anak A1",
+                                                                   Visit.hari_buka.has(HariBuka.held_on == today)))
+        sd.record_services(None, visit, [("obat_cacing", "", None)], done=False)
+    on(laptop, deworm)
+
+    def cut_push():
+        from posyandu.sync import laptop as lp
+        from posyandu.sync.client import Transport, load_credential
+
+        class Cut(Transport):
+            def call(self, method, path, payload=None):
+                super().call(method, path, payload)
+                raise OSError("connection reset by peer")
+        cred = load_credential(laptop.config["SYNC_CREDENTIAL_FILE"])
+        with pytest.raises(OSError):
+            lp.push(Cut(cred["url"], cred["credential"]), lp.Report())
+    on(laptop, cut_push)
+    assert on(district, district_counts) == (1, 2, 2, 3)
     replay = cli(laptop, "sync", "run")
-    assert "applied" not in replay.output.split("\n")[0] and "duplicate" in replay.output, replay.output
-    assert on(district, district_counts) == (1, 2, 2, 2)
+    assert replay.output.startswith("pushed: 1 duplicate") and "0 waiting" in replay.output, replay.output
+    assert on(district, district_counts) == (1, 2, 2, 3)
 
     # A month the kelurahan approved is closed: a late weighing for it is refused with the reason.
     month = shift_month(today, -1)
@@ -184,6 +205,28 @@ def test_laptop_and_district_over_http(nodes, tmp_path):
     assert "refused month_closed" in refused.output and "approved" in refused.output, refused.output
     assert on(laptop, lambda: db.session.scalar(select(func.count()).select_from(SyncState)
                                                 .where(SyncState.state == "refused", SyncState.code == "month_closed"))) >= 1
+
+    # No link: the changes travel as a signed bundle; imported twice, they count once.
+    def weigh_again():
+        from posyandu.services import session_day as sd
+
+        ketua = db.session.scalar(select(User).where(User.username == "ketua_a1"))
+        mother = db.session.scalar(select(Person).where(Person.name == "Ibu A1"))
+        hb = db.session.scalar(select(HariBuka).where(HariBuka.held_on == today))
+        sd.add_to_queue(ketua, hb, mother)
+    on(laptop, weigh_again)
+    bundle = tmp_path / "bundle.gz"
+    exported = cli(laptop, "sync", "export", str(bundle))
+    assert exported.exit_code == 0 and "changes written" in exported.output, exported.output
+    assert bundle.stat().st_mode & 0o777 == 0o600
+    imports = [subprocess.run([sys.executable, "-m", "flask", "--app", "app", "sync", "import", str(bundle)],
+                              cwd=ROOT, env=env, capture_output=True, text=True) for _ in range(2)]
+    assert "applied" in imports[0].stdout and "applied" not in imports[1].stdout, imports[0].stderr
+    assert "duplicate" in imports[1].stdout
+    assert on(district, district_counts)[1] == 3  # the mother's visit, once
+    after_bundle = cli(laptop, "sync", "run")
+    assert "duplicate" in after_bundle.output and "sync finished: 0 waiting" in after_bundle.output, \
+        after_bundle.output
 
     # Revoked: the laptop is refused with the reason.
     def revoke():

@@ -75,6 +75,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sync_receipt_device_id'), ['device_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sync_receipt_record_uuid'), ['record_uuid'], unique=False)
 
+    # Every record already there gets its number, so a laptop's first pull holds it.
+    base = 0
+    for entity, table, posyandu, join in (
+            ("person", "person", "person.posyandu_id", ""),
+            ("pregnancy", "pregnancy", "person.posyandu_id", "JOIN person ON person.id = pregnancy.person_id"),
+            ("hari_buka", "hari_buka", "hari_buka.posyandu_id", ""),
+            ("duty", "duty", "hari_buka.posyandu_id", "JOIN hari_buka ON hari_buka.id = duty.hari_buka_id"),
+            ("visit", "visit", "hari_buka.posyandu_id", "JOIN hari_buka ON hari_buka.id = visit.hari_buka_id"),
+            ("measurement", "measurement", "measurement.posyandu_id", ""),
+            ("service", "service_record", "person.posyandu_id",
+             "JOIN person ON person.id = service_record.person_id"),
+            ("screening", "screening_record", "person.posyandu_id",
+             "JOIN person ON person.id = screening_record.person_id")):
+        op.execute(sa.text(
+            f"INSERT INTO sync_row (entity, uuid, seq, posyandu_id) SELECT '{entity}', {table}.uuid, "
+            f"{base} + ROW_NUMBER() OVER (ORDER BY {table}.id), {posyandu} FROM {table} {join}"))
+        base = op.get_bind().scalar(sa.text("SELECT COALESCE(MAX(seq), 0) FROM sync_row"))
+    op.execute(sa.text(f"UPDATE sync_counter SET value = {base} WHERE id = 1"))
 
 
 def downgrade():

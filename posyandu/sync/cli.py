@@ -103,3 +103,45 @@ def sync_status():
     st = laptop.status()
     click.echo(f"last success: {st['last_success'] or 'never'}; {st['pending']} waiting, {st['conflict']} "
                f"conflicts, {st['refused']} refused, {st['synced']} synced; cursor {st['cursor']}")
+
+
+@sync.command("export")
+@click.argument("target", type=click.Path(dir_okay=False))
+def sync_export(target):
+    """Write the changes waiting on this laptop to a signed bundle FILE (USB stick, WhatsApp) for the district."""
+    from ..database import private_file
+    from .bundle import export
+    from .client import load_credential
+
+    cred = load_credential(current_app.config["SYNC_CREDENTIAL_FILE"])
+    if cred is None:
+        raise click.ClickException("this laptop is not enrolled")
+    raw, n = export(cred["credential"])
+    db.session.rollback()
+    private_file(target)
+    with open(target, "wb") as f:
+        f.write(raw)
+    click.echo(f"{n} changes written to {target} ({len(raw)} bytes); they stay waiting here until a sync run "
+               f"hears the district accepted them")
+
+
+@sync.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+def sync_import(source):
+    """On the district server: apply a laptop's bundle (made by `sync export`) as if it had been pushed."""
+    from collections import Counter
+
+    from .bundle import import_
+
+    with open(source, "rb") as f:
+        raw = f.read()
+    with writing():
+        try:
+            answers = import_(raw)
+        except Refused as e:
+            raise click.ClickException(f"refused: {e.code} {e.message}") from None
+    counts = Counter(a["status"] for a in answers)
+    click.echo("bundle: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no changes"))
+    for a in answers:
+        if a["status"] in ("conflict", "refused"):
+            click.echo(f"  {a['status']} {a.get('code')}: {a['id']} {a.get('message') or ''}".rstrip())

@@ -92,11 +92,20 @@ def _old_values(session, obj) -> dict:
     return session.info.get(OLD, {}).pop(obj.uuid, {})
 
 
+LOCAL_ONLY = {"version", "updated_at", "updated_by_id"}  # a hari buka's poll counter is not news for the district
+
+
+def _synced_change(obj) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[a.key].history.has_changes() for a in state.mapper.column_attrs
+               if a.key not in LOCAL_ONLY)
+
+
 def _mark_pending(session, changed) -> None:
     """Laptop: each changed record is pending again, under a new change id (its base version is kept)."""
     conn = session.connection()
     for obj, how in changed:
-        if how == "dirty" and not session.is_modified(obj, include_collections=False):
+        if how == "dirty" and not _synced_change(obj):
             continue
         entity = NAME_OF[type(obj)]
         row = conn.execute(select(SyncState.id, SyncState.changed).where(
@@ -143,3 +152,36 @@ _ORDER = {name: i for i, name in enumerate(ENTITIES)}
 def _forget(session, transaction):
     if transaction.parent is None:
         session.info.pop(TOUCHED, None)
+
+
+# entity → (table, the Posyandu column, the join that reaches it): for numbering rows written around the ORM
+_PLACED = {
+    "person": ("person", "person.posyandu_id", ""),
+    "pregnancy": ("pregnancy", "person.posyandu_id", "JOIN person ON person.id = pregnancy.person_id"),
+    "hari_buka": ("hari_buka", "hari_buka.posyandu_id", ""),
+    "duty": ("duty", "hari_buka.posyandu_id", "JOIN hari_buka ON hari_buka.id = duty.hari_buka_id"),
+    "visit": ("visit", "hari_buka.posyandu_id", "JOIN hari_buka ON hari_buka.id = visit.hari_buka_id"),
+    "measurement": ("measurement", "measurement.posyandu_id", ""),
+    "service": ("service_record", "person.posyandu_id", "JOIN person ON person.id = service_record.person_id"),
+    "screening": ("screening_record", "person.posyandu_id", "JOIN person ON person.id = screening_record.person_id"),
+}
+
+
+def number_unnumbered(session) -> int:
+    """Give a server sequence number to every synced record that has none: rows written around the ORM (the
+    demo seed's bulk inserts). The caller commits; returns how many were numbered."""
+    from sqlalchemy import text
+
+    conn = session.connection()
+    conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value))  # lock it
+    total = 0
+    for entity, (table, posyandu, join) in _PLACED.items():
+        base = conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
+        n = conn.execute(text(
+            f"INSERT INTO sync_row (entity, uuid, seq, posyandu_id) "
+            f"SELECT :entity, {table}.uuid, :base + ROW_NUMBER() OVER (ORDER BY {table}.id), {posyandu} "
+            f"FROM {table} {join} WHERE NOT EXISTS (SELECT 1 FROM sync_row s WHERE s.entity = :entity "
+            f"AND s.uuid = {table}.uuid)"), {"entity": entity, "base": base}).rowcount
+        conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value + n))
+        total += n
+    return total

@@ -41,7 +41,7 @@ def index():
                                         form.kelurahan_id.data or None)
         db.session.commit()
         form = _form()
-        form.name.data = None
+        form.name.data, form.posyandu_id.data, form.kelurahan_id.data = None, 0, 0
     status = 422 if form.is_submitted() and code is None else 200
     return render("devices/index.html", form=form, rows=devices.of_district(current_user.district_id),
                   code=code, new_device=device, revoke_form=CsrfForm(), status=status)
@@ -57,5 +57,5 @@ def revoke(device_id: int):
         abort(400)
     devices.revoke(current_user, device)
     db.session.commit()
-    flash(_("Laptop %(name)s dicabut; permintaannya ditolak mulai sekarang.", name=device.name), "success")
+    flash(_("%(name)s dicabut; permintaannya ditolak mulai sekarang.", name=device.name), "success")
     return redirect(url_for("devices.index"), 303)
