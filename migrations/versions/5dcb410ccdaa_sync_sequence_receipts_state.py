@@ -1,7 +1,7 @@
 """sync: the server sequence, push receipts, a laptop's per-record sync state
 
 Revision ID: 5dcb410ccdaa
-Revises: c2f4a9e1d7b6
+Revises: c15a4e6f8d02
 Create Date: 2026-12-02 20:46:53.708929
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5dcb410ccdaa'
-down_revision = 'c2f4a9e1d7b6'
+down_revision = 'c15a4e6f8d02'
 branch_labels = None
 depends_on = None
 
