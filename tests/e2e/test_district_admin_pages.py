@@ -48,6 +48,10 @@ def test_an_invited_kader_sets_her_password_from_the_link_and_logs_in(new_page, 
     expect(link_box).to_be_visible(timeout=SLOW)
     link = link_box.input_value()
     assert "/undangan/" in link
+    copy = page.get_by_role("button", name="Salin tautan")
+    expect(copy).to_be_visible()  # with JavaScript, a button copies it
+    copy.click()
+    expect(page.get_by_role("button", name="Tersalin")).to_be_visible()
     shot(page, "invitation-created", viewport)
     _log_out(page)
 
