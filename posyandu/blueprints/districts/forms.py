@@ -4,7 +4,7 @@ from wtforms import BooleanField, IntegerField, PasswordField, RadioField, TextA
 from wtforms.validators import Optional, ValidationError
 
 from ...services.certificates import types as cert_types
-from ...forms import BaseForm, IdempotentForm, clean_text, digits, in_range, max_len, required, strong_enough, text_field
+from ...forms import BaseForm, IdempotentForm, clean_text, digits, in_range, max_len, strong_enough, text_field
 from ..accounts.forms import valid_username
 
 KINDS = [("kabupaten", _l("Kabupaten")), ("kota", _l("Kota"))]
