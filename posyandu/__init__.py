@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(from_environment())
     else:
         app.config.update(test_config)
+    app.config.setdefault("JOBS_DIR", os.path.join(app.instance_path, "jobs"))
     # A failing statement is logged with its shape, never its values (names, NIKs): hide_parameters.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": True,
                                                **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
@@ -89,6 +90,9 @@ def _init_extensions(app: Flask) -> None:
                               app.config["ARGON2_PARALLELISM"])
     with app.app_context():
         configure_engine(db.engine)
+    from . import jobs
+
+    jobs.init_app(app)
 
     @login_manager.user_loader
     def _load_user(user_id):

@@ -16,7 +16,7 @@ from .extensions import db
 def register_cli(app: Flask) -> None:
     from .sync.cli import device, sync
 
-    for command in (create_admin, seed_demo_command, serve, backup, restore, growth, month, device, sync):
+    for command in (create_admin, seed_demo_command, serve, jobs_worker, backup, restore, growth, month, device, sync):
         app.cli.add_command(command)
 
 
@@ -123,9 +123,13 @@ def _seed_kukar(if_empty: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves the Posyandu Wi-Fi.")
 @click.option("--port", default=5000, show_default=True)
 @click.option("--threads", default=8, show_default=True)
-def serve(host, port, threads):
-    """Serve the app with waitress (no debugger, ever)."""
+@click.option("--no-jobs", is_flag=True, help="Do not run background jobs here (a `jobs-worker` runs them).")
+def serve(host, port, threads, no_jobs):
+    """Serve the app with waitress (no debugger, ever), and run background jobs (exports, bulk PDFs) in worker
+    threads of the same process."""
     from waitress import serve as waitress_serve
+
+    from .jobs import start_consumer
 
     from .models import User
     from .seed import DEMO_PASSWORD
@@ -136,8 +140,22 @@ def serve(host, port, threads):
     click.echo(f"Posyandu at http://{'127.0.0.1' if host == '127.0.0.1' else host}:{port}")
     if demo:
         click.echo(f"Demo accounts: {', '.join(demo)} — password {DEMO_PASSWORD}")
+    if not no_jobs:
+        start_consumer(current_app._get_current_object())
     # ident="": no "Server: waitress" header on every response (every queue poll of every phone carries it)
     waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads, ident="")
+
+
+@click.command("jobs-worker")
+@click.option("--workers", default=None, type=int, help="Worker threads (default JOBS_WORKERS).")
+def jobs_worker(workers):
+    """Run background jobs (exports, bulk PDFs) until stopped: beside gunicorn on a district server, with the
+    queue in Redis or PostgreSQL (JOBS_URL). `flask serve` runs them itself."""
+    from huey.consumer import Consumer
+
+    app = current_app._get_current_object()
+    db.session.remove()
+    Consumer(app.extensions["huey"], workers=workers or app.config["JOBS_WORKERS"], worker_type="thread").run()
 
 
 @click.command("backup")

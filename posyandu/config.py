@@ -41,6 +41,13 @@ class Defaults:
     # open <PUBLIC_BASE_URL>/v/<token>. Unset, they carry the address of the request that printed them — on
     # a Posyandu laptop http://127.0.0.1:5000, which no phone can open; the certificate pages warn.
     PUBLIC_BASE_URL: str | None = None
+    # Background jobs (posyandu.jobs): the queue in a SQLite file in instance/ unless JOBS_URL names Redis
+    # (redis://host:6379/0) or PostgreSQL (postgresql://user@host/db) on a district server; worker threads of
+    # `flask serve` (or `flask jobs-worker`); hours a job's file is kept. JOBS_DIR defaults to instance/jobs.
+    JOBS_URL: str | None = None
+    JOBS_WORKERS = 2
+    JOBS_KEEP_HOURS = 24
+    JOBS_IMMEDIATE = False  # run each job at once in the thread that starts it (tests)
 
 
 def from_environment() -> dict:
@@ -59,6 +66,8 @@ def from_environment() -> dict:
         out["SESSION_COOKIE_SECURE"] = True
     if os.environ.get("TRUSTED_PROXIES"):
         out["TRUSTED_PROXIES"] = tuple(p.strip() for p in os.environ["TRUSTED_PROXIES"].split(",") if p.strip())
+    if os.environ.get("JOBS_URL"):
+        out["JOBS_URL"] = os.environ["JOBS_URL"]
     if os.environ.get("PROXY_FIX_X_FOR"):
         out["PROXY_FIX_X_FOR"] = int(os.environ["PROXY_FIX_X_FOR"])
     return out

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-_WRITING = contextvars.ContextVar("posyandu_writing", default=False)
+_WRITING = contextvars.ContextVar("posyandu_writing", default=None)  # None: as the request's method says
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 ATTEMPTS = 4
@@ -35,10 +35,23 @@ def writing():
         _WRITING.reset(token)
 
 
+@contextmanager
+def reading():
+    """Transactions begun inside only read (a background job's long export, even when a test runs it inside the
+    POST that started it): a deferred BEGIN on SQLite, so they never hold the write lock."""
+    token = _WRITING.set(False)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
+
+
 def wants_write() -> bool:
-    """A request that may change data (any method but GET/HEAD/OPTIONS), or code inside `writing()`."""
-    if _WRITING.get():
-        return True
+    """A request that may change data (any method but GET/HEAD/OPTIONS), or code inside `writing()`; never code
+    inside `reading()`."""
+    forced = _WRITING.get()
+    if forced is not None:
+        return forced
     from flask import has_request_context, request
 
     return has_request_context() and request.method not in READ_METHODS

@@ -26,6 +26,8 @@ def base_config(uri: str, **extra) -> dict:
         # Cheap hashing in tests only; production uses the OWASP-strength defaults.
         "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1,
         "SYNC_LAPTOP": False,  # a district server unless a test says otherwise (posyandu.sync)
+        # Background jobs run at once, in the thread that starts them (tests/test_jobs.py runs a real consumer).
+        "JOBS_IMMEDIATE": True,
     }
     cfg.update(extra)
     return cfg
@@ -77,10 +79,10 @@ def app(request, tmp_path):
     if request.param == "sqlite":
         path = tmp_path / "test.sqlite"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        application = create_app(base_config(f"sqlite:///{path}"))
+        application = create_app(base_config(f"sqlite:///{path}", JOBS_DIR=str(tmp_path / "jobs")))
     else:
         url, opts, schema, reference = request.getfixturevalue("pg_schema")
-        application = create_app(base_config(url, SQLALCHEMY_ENGINE_OPTIONS=opts))
+        application = create_app(base_config(url, SQLALCHEMY_ENGINE_OPTIONS=opts, JOBS_DIR=str(tmp_path / "jobs")))
         with application.app_context():
             tables = ", ".join(t.name for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
@@ -132,6 +134,17 @@ class Client:
         data = dict(data or {})
         data.setdefault("csrf_token", self.token())
         return self._fresh("post", url, data=data, **kw)
+
+    def job_file(self, url, data=None):
+        """Click a button that starts a background job (a POST to `url`) and fetch the file from the job's page,
+        as a clerk would; in tests the job runs at once (JOBS_IMMEDIATE)."""
+        start = self.post(url, data)
+        assert start.status_code == 303 and "/tugas/" in start.headers["Location"], start.status_code
+        page = self.get(start.headers["Location"])
+        link = re.search(r'href="([^"]+/unduh)"', page.get_data(as_text=True))
+        html = page.get_data(as_text=True)
+        assert link, html[html.find('class="job"'):][:1000]
+        return self.get(link.group(1))
 
     def login(self, username, password=PASSWORD):
         resp = self.post("/masuk", {"username": username, "password": password})

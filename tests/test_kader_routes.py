@@ -52,7 +52,7 @@ def test_clerk_cannot_see_verify_edit_or_print_another_kelurahans_kader(tree, lo
     assert c.get(f"/kader/komitmen/{com.id}/pdf").status_code == 404
     cert = kf.certificate_of(tree, "B1")
     assert c.get(f"/kader/sertifikat/{cert.id}/pdf").status_code == 404
-    assert c.get(f"/kader/sertifikat/kelurahan/{tree.kelurahan['B'].id}/pdf").status_code == 404
+    assert c.post(f"/kader/sertifikat/kelurahan/{tree.kelurahan['B'].id}/pdf").status_code == 404
     db.session.refresh(kader_b)
     assert kader_b.review_status == "baru"
     assert "Kader Bontang Utara" not in c.get("/kader/kualitas-data").get_data(as_text=True)
@@ -443,7 +443,7 @@ def test_certificates_issue_verify_publicly_revoke_and_bulk_print(app, tree, log
     c.post(f"/kader/sertifikat/{certs[0].id}/cabut", {"reason": "Salah nama"})
     assert "DICABUT" in client.get(f"/v/{certs[0].token}").get_data(as_text=True)
 
-    bulk = c.get(f"/kader/sertifikat/kelurahan/{tree.kelurahan['A'].id}/pdf")
+    bulk = c.job_file(f"/kader/sertifikat/kelurahan/{tree.kelurahan['A'].id}/pdf")
     reader = PdfReader(BytesIO(bulk.data))
     assert bulk.mimetype == "application/pdf" and len(reader.pages) == 2  # the revoked one is left out
     all_text = "".join(p.extract_text() for p in reader.pages)
@@ -514,15 +514,17 @@ def test_clerk_ticks_certificates_previews_and_prints_only_those(app, tree, logi
     assert made[0].number in html and made[2].number in html and made[1].number not in html
     assert f"https://posyandu.bontangkota.go.id/v/{made[0].token}" in html and "<svg viewBox" in html
     assert "PUBLIC_BASE_URL" not in html
-    link = re.search(r'<a href="([^"]+)" download hx-boost="false" class="button primary">', html).group(1)
-    pdf = c.get(link.replace("&amp;", "&"))
+    form = re.search(r'<form class="inline" method="post" action="([^"]+)">(.*?)</form>', html).group(2)
+    posted = [int(i) for i in re.findall(r'name="id" value="(\d+)"', form)]
+    assert posted == chosen  # the print button posts the previewed certificates
+    pdf = c.job_file(f"/kader/sertifikat/kelurahan/{kel.id}/pdf", {"id": posted})
     reader = PdfReader(BytesIO(pdf.data))
     assert pdf.mimetype == "application/pdf" and len(reader.pages) == 2
     text_ = "".join(p.extract_text() for p in reader.pages)
     assert made[0].number in text_ and made[2].number in text_ and made[1].number not in text_
     # nothing ticked: every valid certificate; another kelurahan's id is ignored, not printed
     other = kf.certificate_of(tree, "B1")
-    assert len(PdfReader(BytesIO(c.get(f"/kader/sertifikat/kelurahan/{kel.id}/pdf").data)).pages) == 3
+    assert len(PdfReader(BytesIO(c.job_file(f"/kader/sertifikat/kelurahan/{kel.id}/pdf").data)).pages) == 3
     odd = c.get(f"/kader/sertifikat/kelurahan/{kel.id}/pratinjau?id={other.id}").get_data(as_text=True)
     assert other.number not in odd
     assert login("kader_a1").get(f"/kader/sertifikat/kelurahan/{kel.id}/pratinjau").status_code == 403

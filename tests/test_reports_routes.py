@@ -109,7 +109,7 @@ def test_report_xlsx(tree, month, login):
 
 
 def test_eppgbm_export(tree, month, login):
-    resp = login("admin_d").get(f"/laporan/kabupaten/eppgbm.xlsx?bulan={MONTH}")
+    resp = login("admin_d").job_file(f"/laporan/kabupaten/eppgbm.xlsx?bulan={MONTH}")
     assert resp.status_code == 200
     wb = load_workbook(io.BytesIO(resp.data), read_only=True)
     assert wb.sheetnames == ["Data Dasar", "Pertumbuhan"]
@@ -132,7 +132,7 @@ def test_eppgbm_export(tree, month, login):
     assert c7[head.index("BB/TB")] == "Gizi kurang"
     c3 = next(r for r in growth[1:] if r[head.index("Nama Anak")] == "Anak Tiga")
     assert c3[head.index("BB/U")] == "Berat badan sangat kurang" and c3[head.index("Cara Ukur")] == "Terlentang"
-    assert login("kader_a1").get(f"/laporan/posyandu/{tree.posyandu['A1'].id}/eppgbm.xlsx").status_code == 403
+    assert login("kader_a1").post(f"/laporan/posyandu/{tree.posyandu['A1'].id}/eppgbm.xlsx").status_code == 403
 
 
 def test_home_visit_tasks_and_recording_closes_one(tree, login):
@@ -200,7 +200,7 @@ def test_eppgbm_one_row_per_child_from_its_own_posyandu(tree, month, login):
     only_flagged = person(tree.posyandu["A1"], "Anak Tandai", "P", born(20))
     weigh(only_flagged, M.replace(day=12), "B", waz=-6.4, flagged=True)
     db.session.commit()
-    resp = login("admin_d").get(f"/laporan/kabupaten/eppgbm.xlsx?bulan={MONTH}")
+    resp = login("admin_d").job_file(f"/laporan/kabupaten/eppgbm.xlsx?bulan={MONTH}")
     growth = list(load_workbook(io.BytesIO(resp.data), read_only=True)["Pertumbuhan"].iter_rows(values_only=True))
     head, rows = growth[0], growth[1:]
     col = {name: head.index(name) for name in head}
@@ -237,7 +237,7 @@ def test_report_words_are_indonesian_and_percent_has_no_space(tree, month, login
     assert re.search(r"\d,\d%", html) and not re.search(r"\d,\d %", html)
     svg = c.get(f"/laporan/kabupaten/tren.svg?bulan={MONTH}").get_data(as_text=True)
     assert "Gizi kurang/buruk" in svg and "BB kurang" in svg and "Wasting" not in svg
-    pdf = PdfReader(io.BytesIO(c.get(f"/laporan/kabupaten/laporan.pdf?bulan={MONTH}").data)).pages[0].extract_text()
+    pdf = PdfReader(io.BytesIO(c.job_file(f"/laporan/kabupaten/laporan.pdf?bulan={MONTH}").data)).pages[0].extract_text()
     assert "Laporan bulanan Kota D" in pdf and "Kabupaten/Kota Kota" not in pdf
     pos_pdf = c.get(f"/laporan/posyandu/{tree.posyandu['A1'].id}/laporan.pdf?bulan={MONTH}").data
     assert "Posyandu Posyandu" not in PdfReader(io.BytesIO(pos_pdf)).pages[0].extract_text()
@@ -283,7 +283,7 @@ def test_eppgbm_follows_the_posyandu_of_the_month_after_a_transfer(tree, month, 
     c = login("admin_d")
 
     def names(url):
-        wb = load_workbook(io.BytesIO(c.get(url).data), read_only=True)
+        wb = load_workbook(io.BytesIO(c.job_file(url).data), read_only=True)
         out = {}
         for sheet in ("Data Dasar", "Pertumbuhan"):
             rows = list(wb[sheet].iter_rows(values_only=True))

@@ -4,6 +4,7 @@ from .assets import Asset
 from .audit import AuditLog, IdempotencyKey
 from .growth import Measurement
 from .home_visits import HomeVisit
+from .jobs import Job
 from . import reports as _report_indexes  # noqa: F401  (indexes the reports need)
 from .incentives import BATCH_STATES, IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, LockedBatch
 from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole, KaderSigner
@@ -15,7 +16,7 @@ from .sync import Device, SyncCounter, SyncMeta, SyncReceipt, SyncRow, SyncState
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
-    "Asset", "DISTRICT_ROLES", "ROLES", "AuthSession", "Invitation", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "MonthEvent", "PosyanduMonth", "PosyanduMonthSection",
+    "Asset", "DISTRICT_ROLES", "ROLES", "AuthSession", "Invitation", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "Job", "MonthEvent", "PosyanduMonth", "PosyanduMonthSection",
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "KaderSigner", "Person", "PersonTransfer", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",

@@ -129,21 +129,26 @@ def _page(canv, c: dict, styles) -> None:
         canv.restoreState()
 
 
-def certificates_pdf(certs: list[dict], title: str = "Sertifikat") -> bytes:
+def certificates_pdf(certs: list[dict], title: str = "Sertifikat", progress=None) -> bytes:
     """certs: dicts with number, title, heading, body, recipient_name, issuer_org (or doc_header, the district's
-    document header), issuer_name, issuer_title, place, issued_on_text, verify_url, revoked. One landscape A4 page each; deterministic output."""
+    document header), issuer_name, issuer_title, place, issued_on_text, verify_url, revoked. One landscape A4 page each; deterministic output.
+    `progress(done, total)` is told after each page (a background job's progress bar)."""
     register_fonts()
     styles = {"body": ParagraphStyle("body", fontName=FONT, fontSize=12.5, leading=17, alignment=1)}
     buf = BytesIO()
     canv = Canvas(buf, pagesize=PAGE, invariant=1, pageCompression=1)
     canv.setTitle(nfc(title))
     canv.setCreator("Posyandu")
-    for c in certs:
+    for i, c in enumerate(certs, 1):
         _page(canv, c, styles)
         canv.showPage()
+        if progress is not None:
+            progress(i, len(certs) + 1)
     if not certs:
         canv.setFont(FONT, 14)
         canv.drawString(30 * mm, PAGE[1] - 30 * mm, "Tidak ada sertifikat.")
         canv.showPage()
     canv.save()
+    if progress is not None:
+        progress(len(certs) + 1, len(certs) + 1)
     return buf.getvalue()

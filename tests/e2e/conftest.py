@@ -33,11 +33,15 @@ def live_server(tmp_path_factory):
     from posyandu.seed import seed_demo
 
     path = tmp_path_factory.mktemp("e2e") / "e2e.sqlite"
-    app = create_app(base_config(f"sqlite:///{path}"))
+    # Background jobs as `flask serve` runs them: a Huey consumer's threads in this process, the queue in SQLite.
+    app = create_app(base_config(f"sqlite:///{path}", JOBS_IMMEDIATE=False, JOBS_DIR=str(path.parent / "jobs")))
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         seed_demo(children=300, months=6)
         db.session.remove()
+    from posyandu.jobs import start_consumer
+
+    consumer = start_consumer(app)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, name="e2e-waitress", daemon=True)
     thread.start()
@@ -45,6 +49,7 @@ def live_server(tmp_path_factory):
     yield server, f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(timeout=5)
+    consumer.stop()
     with app.app_context():
         db.engine.dispose()
 

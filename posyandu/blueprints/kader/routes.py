@@ -14,6 +14,8 @@ from ...domain.commitment import svg_path
 from ...extensions import db
 from ...models import Certificate, Commitment, Kader, KaderRole, Kelurahan, User
 from ...pdf.certificates import certificates_pdf, qr_svg_path
+from ...jobs import runner as job_runner
+from ...jobs import start as start_job
 from ...pdf.commitment import commitment_pdf
 from ...roles import role_required
 from ...parsing import parse_id
@@ -633,18 +635,20 @@ def certificate_pdf(certificate_id: int):
                         f"sertifikat-{cert.id}.pdf")
 
 
-def _chosen(kel: Kelurahan) -> list[Certificate]:
-    """The certificates ticked on the list (?id=…, only this kelurahan's), or all valid ones if none is."""
-    ids = {i for i in map(parse_id, request.args.getlist("id")) if i}
+def _chosen(kel: Kelurahan, ids: set[int] | None = None) -> list[Certificate]:
+    """The certificates ticked on the list (id=…, only this kelurahan's), or all valid ones if none is."""
+    if ids is None:
+        ids = {i for i in map(parse_id, request.values.getlist("id")) if i}
     if not ids:
         return certificates.of_kelurahan(kel.id)
     return [c for c in certificates.of_kelurahan(kel.id, include_revoked=True) if c.id in ids]
 
 
-@bp.route("/sertifikat/kelurahan/<int:kelurahan_id>/pratinjau")
+@bp.route("/sertifikat/kelurahan/<int:kelurahan_id>/pratinjau", methods=["GET", "POST"])
 @role_required(*ISSUE)
 def preview_certificates(kelurahan_id: int):
-    """The chosen certificates as they will print (text, number and the QR's address), before printing them."""
+    """The chosen certificates as they will print (text, number and the QR's address), before printing them
+    (posted from the list, whose form also starts the printing)."""
     kel = get_or_404(Kelurahan, kelurahan_id)
     certs = _chosen(kel)
     return render("kader/certificates_preview.html", kel=kel,
@@ -652,12 +656,24 @@ def preview_certificates(kelurahan_id: int):
                   ids=[c.id for c in certs], qr_warning=_qr_warning(), qr_svg=qr_svg_path)
 
 
-@bp.route("/sertifikat/kelurahan/<int:kelurahan_id>/pdf")
+@bp.route("/sertifikat/kelurahan/<int:kelurahan_id>/pdf", methods=["POST"])
 @role_required(*ISSUE)
 def kelurahan_certificates_pdf(kelurahan_id: int):
-    """The chosen certificates of a kelurahan (all valid ones by default) in one PDF, for printing at once."""
+    """Start printing the chosen certificates of a kelurahan (all valid ones by default) into one PDF, as a
+    background job: its page shows the progress and then the download."""
     kel = get_or_404(Kelurahan, kelurahan_id)
-    certs = _chosen(kel)
-    return pdf_response(certificates_pdf([documents.certificate_data(c) for c in certs],
-                                         f"Sertifikat Kelurahan {kel.name}"),
-                        f"sertifikat-kelurahan-{kel.id}.pdf")
+    ids = sorted({i for i in map(parse_id, request.form.getlist("id")) if i})
+    n = len(_chosen(kel, set(ids)))
+    return start_job("certificates", {"kelurahan_id": kel.id, "ids": ids},
+                     _("%(n)s sertifikat Kelurahan %(name)s (PDF)", n=n, name=kel.name),
+                     f"sertifikat-kelurahan-{kel.id}.pdf", "application/pdf")
+
+
+@job_runner("certificates")
+def _certificates_job(params: dict, out, progress) -> None:
+    """The certificates of a bulk print job, as the job's user (her role and scope checked again)."""
+    if current_user.role not in ISSUE:
+        abort(403)
+    kel = get_or_404(Kelurahan, params["kelurahan_id"])
+    certs = _chosen(kel, set(params["ids"]))
+    out.write(certificates_pdf([documents.certificate_data(c) for c in certs], f"Sertifikat Kelurahan {kel.name}", progress))

@@ -1,16 +1,19 @@
 """Monthly reports and roll-ups: on screen, as PDF and XLSX, trends as SVG, the people behind each number (and
 CSV of them), and the e-PPGBM export. Every area is limited to the user's scope."""
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Response, abort, request, send_file, stream_with_context
+from flask import Response, abort, request, stream_with_context
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select
+from werkzeug.exceptions import MethodNotAllowed
 
 from ...domain import reports as dom
 from ...domain.report_chart import trend_chart
+from ...jobs import runner as job_runner
+from ...jobs import start as start_job
 from ...models import Kecamatan, Kelurahan, Posyandu, Puskesmas
 from ...roles import role_required
 from ...services import report_exports
@@ -24,15 +27,16 @@ MODELS = {"kelurahan": Kelurahan, "puskesmas": Puskesmas, "kecamatan": Kecamatan
 SUB_LEVEL = {"district": "kecamatan", "kecamatan": "kelurahan", "puskesmas": "kelurahan", "kelurahan": "posyandu"}
 RANK_PAGE = 20
 NOT_FINAL_SHOWN = 12  # names in the "not final" notice; the rest as a count
+EPPGBM_ROLES = ("district_admin", "kelurahan_clerk", "nakes", "ketua")
 AREA_ROUTES = ("/posyandu/<int:posyandu_id>", "/<any(kelurahan,puskesmas,kecamatan):kind>/<int:obj_id>", "/kabupaten")
 
 
-def area_routes(suffix: str = ""):
+def area_routes(suffix: str = "", methods: list[str] | None = None):
     """Register a view under the three area URL shapes: a Posyandu, a kelurahan/Puskesmas/kecamatan, the district.
     One endpoint; url_for picks the shape from the arguments given (posyandu_id, kind + obj_id, or none)."""
     def decorate(view):
         for rule in AREA_ROUTES:
-            bp.add_url_rule(rule + suffix, view.__name__, view)
+            bp.add_url_rule(rule + suffix, view.__name__, view, methods=methods)
         return view
     return decorate
 
@@ -174,17 +178,43 @@ def people_list(metric: str, kind: str | None = None, obj_id: int | None = None,
                   today=date.today())
 
 
-@area_routes("/laporan.pdf")
+@area_routes("/laporan.pdf", methods=["GET", "POST"])
 def report_pdf(kind: str | None = None, obj_id: int | None = None, posyandu_id: int | None = None):
-    """The monthly report as an A4 PDF."""
-    from ...pdf.report import monthly_report_pdf
-
+    """The monthly report as an A4 PDF. A kecamatan's or the district's reads every Posyandu's month: a POST
+    starts it as a background job (its page shows the progress, then the download); a GET is for the small
+    areas, made at once."""
     a = _area(kind, obj_id, posyandu_id)
     month = _month()
+    name = f"laporan-{a.kind}-{a.id or 'kab'}-{_month_arg(month)}.pdf"
+    if request.method == "POST":
+        return start_job("report_pdf", {"area": a.args, "month": _month_arg(month)},
+                         _("Laporan bulanan %(area)s, %(month)s (PDF)", area=a.name,
+                           month=format_date(month, "MMMM yyyy")), name, "application/pdf")
+    if a.wide:
+        raise MethodNotAllowed(["POST"])  # never in a request thread: the page posts it as a job
+    return _download(_report_pdf(a, month), "application/pdf", name)
+
+
+def _report_pdf(a: Area, month: date, progress=None) -> bytes:
+    from ...pdf.report import monthly_report_pdf
+
+    if progress is not None:
+        progress(0, 2)
     data = report_data(a.kind, a.name, month, svc.total(svc.monthly_by_posyandu(a.pos, month, a.wide).values()),
                        svc.final_on(a.pos, month))
     data["doc_header"] = current_user.district.document_header() if current_user.district else None
-    return _download(monthly_report_pdf(data), "application/pdf", f"laporan-{a.kind}-{a.id or 'kab'}-{_month_arg(month)}.pdf")
+    if progress is not None:
+        progress(1, 2)
+    body = monthly_report_pdf(data)
+    if progress is not None:
+        progress(2, 2)
+    return body
+
+
+@job_runner("report_pdf")
+def _report_pdf_job(params: dict, out, progress) -> None:
+    """A report PDF job, as the user who started it (her scope checked again)."""
+    out.write(_report_pdf(_area(**params["area"]), dom.parse_month(params["month"], date.today()), progress))
 
 
 @area_routes("/laporan.xlsx")
@@ -198,17 +228,25 @@ def report_xlsx(kind: str | None = None, obj_id: int | None = None, posyandu_id:
     return _download(body, report_exports.XLSX, f"laporan-{a.kind}-{a.id or 'kab'}-{_month_arg(month)}.xlsx")
 
 
-@area_routes("/eppgbm.xlsx")
-@role_required("district_admin", "kelurahan_clerk", "nakes", "ketua")
+@area_routes("/eppgbm.xlsx", methods=["POST"])
+@role_required(*EPPGBM_ROLES)
 def eppgbm_xlsx(kind: str | None = None, obj_id: int | None = None, posyandu_id: int | None = None):
-    """Balita and the month's measurements in the e-PPGBM import shape (streamed, bounded memory)."""
+    """Start the e-PPGBM workbook of an area (balita and the month's measurements in the import shape) as a
+    background job: a district's takes a while; its page shows the progress, then the download."""
     a = _area(kind, obj_id, posyandu_id)
     month = _month()
-    handle = tempfile.TemporaryFile()  # on disk, not in memory; gone when the response closes it
-    report_exports.eppgbm_xlsx(a.pos, month, handle)
-    handle.seek(0)
-    return send_file(handle, mimetype=report_exports.XLSX, as_attachment=True,
-                     download_name=f"eppgbm-{a.kind}-{a.id or 'kab'}-{_month_arg(month)}.xlsx")
+    return start_job("eppgbm", {"area": a.args, "month": _month_arg(month)},
+                     _("e-PPGBM %(area)s, %(month)s (XLSX)", area=a.name, month=format_date(month, "MMMM yyyy")),
+                     f"eppgbm-{a.kind}-{a.id or 'kab'}-{_month_arg(month)}.xlsx", report_exports.XLSX)
+
+
+@job_runner("eppgbm")
+def _eppgbm_job(params: dict, out, progress) -> None:
+    """An e-PPGBM job, as the user who started it (her role and scope checked again); streamed, bounded memory."""
+    if current_user.role not in EPPGBM_ROLES:
+        abort(403)
+    a = _area(**params["area"])
+    report_exports.eppgbm_xlsx(a.pos, dom.parse_month(params["month"], date.today()), out, progress)
 
 
 def _detail(metric: str, value) -> str:
