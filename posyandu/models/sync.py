@@ -54,6 +54,8 @@ class SyncRow(db.Model):
     uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     posyandu_id: Mapped[int | None]
+    # The device whose push made this version (None: made on the server): its pull skips it, it has it already.
+    origin_device_id: Mapped[int | None]
 
     __table_args__ = (Index("ix_sync_row_posyandu_seq", "posyandu_id", "seq"),)
 

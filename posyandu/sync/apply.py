@@ -14,7 +14,7 @@ from ..services.audit import acting
 from ..services.month_lock import MonthClosed
 from ..services.people import live_with_nik
 from . import devices, records
-from .tracking import TOUCHED
+from .tracking import ORIGIN, TOUCHED
 
 
 class ChangeRefused(Exception):
@@ -229,6 +229,7 @@ def _well_formed(ch) -> bool:
 def apply_changes(device, changes: list) -> list[dict]:
     """Apply a batch; one answer per change, in the order sent. The caller commits, then `with_sequence`."""
     b = Batch(device)
+    db.session.info[ORIGIN] = (device.id, set())  # cleared when the transaction ends
     answers: dict[int, dict] = {}
     indexed = sorted(enumerate(changes), key=lambda ic: records.ORDER.index(ic[1]["entity"])
                      if isinstance(ic[1], dict) and ic[1].get("entity") in APPLY else len(records.ORDER))
@@ -285,6 +286,8 @@ def _one(b: Batch, ch) -> dict:
     if server_uuid != ch["uuid"]:
         b.aliases[ch["uuid"]] = server_uuid
         answer["uuid"] = server_uuid
+    else:  # the laptop holds this version already: its next pull skips it (an adopted record it still needs)
+        db.session.info[ORIGIN][1].add((ch["entity"], server_uuid))
     if b.flag:
         answer["code"] = b.flag
     return {**answer, "status": "applied", "entity": ch["entity"], "uuid": server_uuid}

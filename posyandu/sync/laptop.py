@@ -164,26 +164,44 @@ def apply_reference(ref: dict) -> None:
     db.session.flush()
 
 
-def _apply_record(rec: dict, report: Report, last_try: bool = False) -> None:
+class Ids(dict):
+    """Local ids by (model, UUID), remembered for one pull page (a page names the same parents again and again)."""
+
+    def of(self, model, uuid):
+        if not uuid:
+            return None
+        key = (model, uuid)
+        if key not in self:
+            self[key] = _local_id(model, uuid)
+        return self[key]
+
+
+def _apply_record(rec: dict, report: Report, last_try: bool = False, ids: Ids | None = None,
+                  states: dict | None = None) -> None:
     entity, uuid = rec["entity"], rec["uuid"]
     model, refs, _fields, _extra = records.SPEC[entity]
-    state = db.session.scalar(select(SyncState).where(SyncState.entity == entity, SyncState.uuid == uuid))
+    ids = Ids() if ids is None else ids
+    if states is not None:
+        state = states.get((entity, uuid))
+    else:
+        state = db.session.scalar(select(SyncState).where(SyncState.entity == entity, SyncState.uuid == uuid))
     if state is not None and state.state == "pending":  # never overwrite a local change not yet sent
         report.skipped_pending += 1
         return
     data = rec["data"]
-    ids = {column: _local_id(target, data.get(key)) for key, (column, target) in refs.items()}
-    if any(data.get(key) and ids[column] is None for key, (column, _t) in refs.items()):
+    local = {column: ids.of(target, data.get(key)) for key, (column, target) in refs.items()}
+    if any(data.get(key) and local[column] is None for key, (column, _t) in refs.items()):
         if not last_try:  # its parent changed later, so it comes later in the pull: try again at the end
             report.waiting.append(rec)
             return
-    obj = db.session.scalar(select(model).where(model.uuid == uuid))
+    known = ids.get((model, uuid), True)
+    obj = db.session.scalar(select(model).where(model.uuid == uuid)) if known is not None else None
     try:
         with db.session.begin_nested():
             if obj is None:
                 obj = model(uuid=uuid)
                 db.session.add(obj)
-            for column, value in ids.items():
+            for column, value in local.items():
                 setattr(obj, column, value)
             for k, v in records.parse(entity, data, derived=True).items():
                 setattr(obj, k, v)
@@ -191,6 +209,7 @@ def _apply_record(rec: dict, report: Report, last_try: bool = False) -> None:
     except IntegrityError:  # a parent outside the scope (a visitor from another Posyandu), or a local twin
         report.skipped += 1
         return
+    ids[(model, uuid)] = obj.id
     if state is None:
         db.session.add(SyncState(entity=entity, uuid=uuid, state="synced", change_id="", base_seq=rec["seq"]))
     else:
@@ -209,9 +228,18 @@ def pull(transport, report: Report) -> None:
                 if "reference" in answer:
                     apply_reference(answer["reference"])
                     set_meta("ref", answer["ref"])
-                for rec in answer.get("records", []):
-                    if rec.get("entity") in records.SPEC:
-                        _apply_record(rec, report)
+                page = [r for r in answer.get("records", []) if r.get("entity") in records.SPEC]
+                states = {(s.entity, s.uuid): s for i in range(0, len(page), 500) for s in db.session.scalars(
+                    select(SyncState).where(SyncState.uuid.in_([r["uuid"] for r in page[i:i + 500]])))}
+                ids = Ids()
+                for model in {records.SPEC[r["entity"]][0] for r in page}:  # which of the page's records exist here
+                    uuids = [r["uuid"] for r in page if records.SPEC[r["entity"]][0] is model]
+                    for i in range(0, len(uuids), 500):
+                        found = dict(db.session.execute(select(model.uuid, model.id)
+                                                        .where(model.uuid.in_(uuids[i:i + 500]))).all())
+                        ids.update({(model, u): found.get(u) for u in uuids[i:i + 500]})
+                for rec in page:
+                    _apply_record(rec, report, ids=ids, states=states)
                 set_meta("pull_seq", str(answer["seq"]))
                 if not answer.get("more"):
                     waiting, report.waiting = report.waiting, []

@@ -68,7 +68,8 @@ def pull(device, since: int, limit: int, ref_digest: str | None) -> dict:
     """A page of the scope's records above `since`; `seq` is the cursor to send next time."""
     top = db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0
     rows = db.session.execute(select(SyncRow.entity, SyncRow.uuid, SyncRow.seq).where(
-        SyncRow.posyandu_id.in_(devices.posyandu_ids(device)), SyncRow.seq > since, SyncRow.seq <= top)
+        SyncRow.posyandu_id.in_(devices.posyandu_ids(device)), SyncRow.seq > since, SyncRow.seq <= top,
+        or_(SyncRow.origin_device_id.is_(None), SyncRow.origin_device_id != device.id))
         .order_by(SyncRow.seq).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]

@@ -22,6 +22,7 @@ ENTITIES = {"person": Person, "pregnancy": Pregnancy, "hari_buka": HariBuka, "du
             "measurement": Measurement, "service": ServiceRecord, "screening": ScreeningRecord}
 NAME_OF = {model: name for name, model in ENTITIES.items()}
 TOUCHED = "sync_touched"
+ORIGIN = "sync_origin"  # (device id, {(entity, uuid)}): the records a push applied as the device sent them
 APPLYING = "sync_applying"  # set while a pull writes: those changes came from the server, not from here
 PERSON_FIELDS_TRACKED = "person"
 
@@ -137,11 +138,14 @@ def _number(session):
     n = len(touched)
     conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value + n))
     top = conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
-    rows = [{"entity": e, "uuid": u, "posyandu_id": p, "seq": top - n + 1 + i}
+    device_id, pushed = session.info.get(ORIGIN) or (None, set())
+    rows = [{"entity": e, "uuid": u, "posyandu_id": p, "seq": top - n + 1 + i,
+             "origin_device_id": device_id if (e, u) in pushed else None}
             for i, ((e, u), p) in enumerate(sorted(touched.items(), key=lambda kv: _ORDER[kv[0][0]]))]
     ins = _insert(session)(SyncRow.__table__)
     conn.execute(ins.on_conflict_do_update(index_elements=["entity", "uuid"],
-                                           set_={"seq": ins.excluded.seq, "posyandu_id": ins.excluded.posyandu_id}),
+                                           set_={"seq": ins.excluded.seq, "posyandu_id": ins.excluded.posyandu_id,
+                                                 "origin_device_id": ins.excluded.origin_device_id}),
                  rows)
 
 
@@ -152,6 +156,7 @@ _ORDER = {name: i for i, name in enumerate(ENTITIES)}
 def _forget(session, transaction):
     if transaction.parent is None:
         session.info.pop(TOUCHED, None)
+        session.info.pop(ORIGIN, None)
 
 
 # entity → (table, the Posyandu column, the join that reaches it): for numbering rows written around the ORM
