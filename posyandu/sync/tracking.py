@@ -182,11 +182,13 @@ def number_unnumbered(session) -> int:
     total = 0
     for entity, (table, posyandu, join) in _PLACED.items():
         base = conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
+        # literals, not parameters: both come from this module (PostgreSQL cannot type an untyped parameter used
+        # as text and as varchar at once)
         n = conn.execute(text(
             f"INSERT INTO sync_row (entity, uuid, seq, posyandu_id) "
-            f"SELECT :entity, {table}.uuid, :base + ROW_NUMBER() OVER (ORDER BY {table}.id), {posyandu} "
-            f"FROM {table} {join} WHERE NOT EXISTS (SELECT 1 FROM sync_row s WHERE s.entity = :entity "
-            f"AND s.uuid = {table}.uuid)"), {"entity": entity, "base": base}).rowcount
+            f"SELECT '{entity}', {table}.uuid, {int(base)} + ROW_NUMBER() OVER (ORDER BY {table}.id), {posyandu} "
+            f"FROM {table} {join} WHERE NOT EXISTS (SELECT 1 FROM sync_row s WHERE s.entity = '{entity}' "
+            f"AND s.uuid = {table}.uuid)")).rowcount
         conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value + n))
         total += n
     return total
