@@ -1,7 +1,7 @@
 """sync: the device whose push made a record's version (its own pull skips it)
 
 Revision ID: d3056dce2fcc
-Revises: 5dcb410ccdaa
+Revises: f1a2b3c4d5e6
 Create Date: 2026-12-02 21:34:46.895883
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd3056dce2fcc'
-down_revision = '5dcb410ccdaa'
+down_revision = 'f1a2b3c4d5e6'
 branch_labels = None
 depends_on = None
 
