@@ -10,7 +10,7 @@ from sqlalchemy import Index, text
 
 from .growth import Measurement
 from .people import Person, Pregnancy
-from .session import ServiceRecord
+from .session import ServiceRecord, Visit
 
 # On PostgreSQL the date index carries what a month's reading needs, so a district's month is read from the
 # index alone (a month's rows lie scattered over the table's pages: one random page read per row otherwise).
@@ -33,3 +33,5 @@ ix_measurement_new_stunting = Index("ix_measurement_new_stunting", Measurement.p
 # The home page's counts are kept while neither table changes (services.stats: the newest updated_at).
 ix_person_updated_at = Index("ix_person_updated_at", Person.updated_at)
 ix_pregnancy_updated_at = Index("ix_pregnancy_updated_at", Pregnancy.updated_at)
+# A month's ILP visits are read from its hari buka: the visit's person and group from the index alone.
+ix_visit_hari_buka_person = Index("ix_visit_hari_buka_person", Visit.hari_buka_id, Visit.person_id, Visit.group)

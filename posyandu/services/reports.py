@@ -798,14 +798,31 @@ def page_with_total(q: "Select | PeopleList", page: int, size: int) -> tuple[lis
         rows, more = page_of(q, page, size)
         return rows, more, q.count()
     report_reading()
-    found = db.session.execute(q.add_columns(func.count().over().label("all_rows"))
-                               .offset((page - 1) * size).limit(size + 1)).all()
+    if _dialect() == "postgresql":
+        found = db.session.execute(_numbered_page(q, page, size)).all()
+    else:
+        found = db.session.execute(q.add_columns(func.count().over().label("all_rows"))
+                                   .offset((page - 1) * size).limit(size + 1)).all()
     if found:
         total = int(found[0][-1])
     else:
         total = 0 if page == 1 else count_of(q)  # a page past the end: counted apart
     rows = [tuple(r[:-1]) for r in found]
     return rows[:size], len(rows) > size, total
+
+
+def _numbered_page(q: Select, page: int, size: int) -> Select:
+    """PostgreSQL: the list numbered in a materialised CTE, the page picked by number. With a LIMIT on the query
+    itself the planner expects to stop early (it does not see that the window count reads every row) and joins a
+    district's children to their month row by row: minutes instead of a second."""
+    order = q._order_by_clauses  # the list's own order (people_behind)
+    numbered = (q.with_only_columns(Person.id.label("pid"), q.selected_columns.detail.label("detail"),
+                                    func.count().over().label("all_rows"),
+                                    func.row_number().over(order_by=order).label("rn"))
+                .order_by(None).cte("numbered").prefix_with("MATERIALIZED"))
+    first = (page - 1) * size
+    return (select(Person, numbered.c.detail, numbered.c.all_rows).join(numbered, numbered.c.pid == Person.id)
+            .where(numbered.c.rn > first, numbered.c.rn <= first + size + 1).order_by(numbered.c.rn))
 
 
 def count_of(q: "Select | PeopleList") -> int:
