@@ -2,7 +2,7 @@
 and group from the index alone
 
 Revision ID: d15b7a9c3e14
-Revises: c15a4e6f8d02
+Revises: d3056dce2fcc
 Create Date: 2026-12-02 21:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd15b7a9c3e14'
-down_revision = 'c15a4e6f8d02'
+down_revision = 'd3056dce2fcc'
 branch_labels = None
 depends_on = None
 
