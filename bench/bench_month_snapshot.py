@@ -56,7 +56,7 @@ def _pg_url() -> str | None:
     return server.rsplit("/", 1)[0] + "/" + PG_DATABASE
 
 
-def _close_existing(app) -> dict:
+def _close_existing(app, last_months: int | None = None) -> dict:
     """Close and approve the past months of the demo district of an existing database when none is (the 150 000
     database is seeded without); returns the seconds each month took."""
     import random
@@ -76,8 +76,13 @@ def _close_existing(app) -> dict:
             def echo(line):
                 times.append(float(line.split(" in ")[1].split(" s")[0]))
                 print("  closing", line, flush=True)
+            since = None
+            if last_months:  # only the last N past months (all of them take long at 150 000 × 24)
+                from posyandu.domain.reports import month_start, shift_month
+
+                since = shift_month(month_start(date.today()), -last_months)
             t0 = time.perf_counter()
-            made = close_past_months(district, date.today(), random.Random(7), echo=echo)
+            made = close_past_months(district, date.today(), random.Random(7), echo=echo, since=since)
             print(f"closed {made['approved_months']} Posyandu-months in {time.perf_counter() - t0:.1f} s "
                   f"(median {statistics.median(times):.1f} s a month district-wide)", flush=True)
         db.session.remove()
@@ -157,7 +162,7 @@ def run(backend: str, url: str, args, existing: bool = False) -> dict:
 
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
-        _close_existing(app)
+        _close_existing(app, args.close_last)
     made = _seed(app, args.children, args.months, args.reuse or existing)
     print(f"\n== {backend}: {made['people']} people; seeded in {made['seed_s']} s "
           f"({args.children} children × {args.months} months asked); {made['approved']} approved Posyandu-months, "
@@ -213,6 +218,7 @@ def main() -> None:
     ap.add_argument("--no-eppgbm", action="store_true", help="skip the e-PPGBM workbook (minutes at 150 000)")
     ap.add_argument("--database-url", help="an existing demo database (a copy: it is upgraded, its past months "
                                            "closed when none is)")
+    ap.add_argument("--close-last", type=int, help="with --database-url: close only the last N past months")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f}", flush=True)
     if args.database_url:
