@@ -91,6 +91,17 @@ def compact(rows: list, posyandu: str | None) -> dict:
     return out
 
 
+def columns(part, band: str | None = None, sex: str | None = None) -> tuple[tuple[list, list], str | None]:
+    """A stored list as ((person ids, details), Posyandu name at approval or None), only the rows of the band and
+    sex asked. The columns as stored when nothing is filtered (a list of 1 500 children is not rebuilt row by row
+    to show 25 of them)."""
+    if isinstance(part, dict) and band is None and sex is None:
+        return (part["ids"], part["detail"]), part.get("posyandu")
+    rows, name = entries(part)
+    rows = [r for r in rows if (band is None or r[1] == band) and (sex is None or r[2] == sex)]
+    return ([r[0] for r in rows], [r[3] for r in rows]), name
+
+
 def entries(part) -> tuple[list, str | None]:
     """A stored list (format 3 columns, or format 2 rows) as ([person id, band, sex, detail] rows, Posyandu name
     at approval or None when the snapshot did not keep it)."""

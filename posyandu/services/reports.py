@@ -715,14 +715,15 @@ class PeopleList:
 
     CHUNK = 2000
 
-    def __init__(self, live: Select | None, frozen: dict[int, list], metric: str,
+    def __init__(self, live: Select | None, frozen: dict[int, tuple[list, list]], metric: str,
                  posyandu: dict[int, str | None] | None = None):
+        # frozen: Posyandu id → (person ids, details), in the list's order
         self.live, self.frozen, self.metric = live, frozen, metric
         self.posyandu = posyandu or {}
 
     def count(self) -> int:
         live = count_of(self.live) if self.live is not None else 0
-        return live + sum(len(rows) for rows in self.frozen.values())
+        return live + sum(len(ids) for ids, _details in self.frozen.values())
 
     def _live_rows(self):
         if self.live is None:
@@ -735,16 +736,19 @@ class PeopleList:
                 return
             offset += self.CHUNK
 
-    def _frozen_rows(self, pid: int, entries: list):
+    def _frozen_rows(self, pid: int, columns: tuple[list, list]):
+        ids, details = columns
         name = self.posyandu.get(pid)
-        for i in range(0, len(entries), self.CHUNK):
-            part = entries[i:i + self.CHUNK]
-            people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_([e[0] for e in part])))}
-            for person_id, _band, _sex, detail in part:
+        i, size = 0, 100  # a first page needs few people: load them in growing chunks
+        while i < len(ids):
+            part = ids[i:i + size]
+            people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(part)))}
+            for person_id, detail in zip(part, details[i:i + size]):
                 if person_id in people:
                     if self.metric in DATE_DETAIL and isinstance(detail, str):
                         detail = date.fromisoformat(detail)
                     yield Listed(people[person_id], detail, pid, name)
+            i, size = i + size, min(size * 4, self.CHUNK)
 
     def rows(self, limit: int | None = None):
         """All rows in order (a generator: no cursor stays open between chunks)."""
@@ -773,11 +777,10 @@ def people_list(pos: Select, month: date, metric: str, band: str | None = None, 
     rest = _rest_ids(pos, frozen)
     live = people_behind(select(Posyandu.id).where(Posyandu.id.in_(rest)), month, metric, band, sex, wide,
                          grouped=True) if rest else None
-    entries, names = {}, {}
+    columns, names = {}, {}
     for pid, part in frozen.items():
-        rows, names[pid] = month_snapshot.entries(part)
-        entries[pid] = [e for e in rows if (band is None or e[1] == band) and (sex is None or e[2] == sex)]
-    return PeopleList(live, entries, metric, names)
+        columns[pid], names[pid] = month_snapshot.columns(part, band, sex)
+    return PeopleList(live, columns, metric, names)
 
 
 def page_of(q: "Select | PeopleList", page: int, size: int) -> tuple[list, bool]:
