@@ -74,6 +74,7 @@ def main():
 
     district = create_app(config(DISTRICT_DB, SYNC_LAPTOP=False))
     with district.app_context():
+        upgrade(directory=str(ROOT / "migrations"))  # a reused database may predate the newest migration
         pos_id, sasaran = db.session.execute(
             select(Person.posyandu_id, func.count()).where(Person.deleted_at.is_(None))
             .group_by(Person.posyandu_id).order_by(func.count().desc()).limit(1)).one()
