@@ -142,3 +142,26 @@ def test_the_sequence_follows_commits(app, tree):
 
 def test_a_push_needs_a_device(app, tree):
     assert api(app, "POST", "/push", {"changes": []})[0] == 401
+
+
+def test_two_laptops_registering_one_nik_make_one_person_and_a_flag(app, tree):
+    _, first = enrolled(app, tree.posyandu["A1"].id, "Laptop 1")
+    _, second = enrolled(app, tree.posyandu["A1"].id, "Laptop 2")
+
+    def registration(name):
+        return {"id": _id(), "entity": "person", "uuid": _id(), "base": 0,
+                "data": {"posyandu": tree.posyandu["A1"].uuid, "name": name, "sex": "P", "nik": "6474015507150001",
+                         "birth_date": "2015-07-15"}}
+    one, two = registration("Siti Aminah"), registration("Siti Aminah (laptop 2)")
+    assert push(app, first, [one])["results"][0]["status"] == "applied"
+    answer = push(app, second, [two])["results"][0]
+    assert (answer["status"], answer["code"], answer["uuid"]) == ("applied", "same_nik", one["uuid"])
+    assert db.session.query(Person).filter(Person.nik == "6474015507150001").count() == 1
+    # the second laptop's visit for its own copy lands on the one person
+    hb = {"id": _id(), "entity": "hari_buka", "uuid": _id(), "base": 0,
+          "data": {"posyandu": tree.posyandu["A1"].uuid, "held_on": date.today().isoformat()}}
+    visit = {"id": _id(), "entity": "visit", "uuid": _id(), "base": 0,
+             "data": {"hari_buka": hb["uuid"], "person": two["uuid"], "step": 2}}
+    assert [r["status"] for r in push(app, second, [hb, visit])["results"]] == ["applied", "applied"]
+    person = db.session.scalar(select(Person).where(Person.uuid == one["uuid"]))
+    assert db.session.scalar(select(Visit.person_id).where(Visit.uuid == visit["uuid"])) == person.id
