@@ -26,13 +26,14 @@ def render(template_name: str, fragment_name: str | None = None, status: int = 2
     return render_template(name, **context), status
 
 
-def get_or_404(model, obj_id: int):
+def get_or_404(model, obj_id: int, options: tuple = ()):
     """The object if it is inside the current user's scope; 404 otherwise, so nothing leaks. On a request that
-    writes, its row is locked until the commit (database.lock_for_write): posts to one record take turns."""
+    writes, its row is locked until the commit (database.lock_for_write): posts to one record take turns.
+    `options`: loader options (a module-level tuple) for what the page shows of it, in the same query."""
     from .database import lock_for_write
     from .services.scope import get_in_scope
 
-    obj = get_in_scope(current_user, model, obj_id)
+    obj = get_in_scope(current_user, model, obj_id, options)
     if obj is None:
         abort(404)
     return lock_for_write(db.session, obj)

@@ -126,16 +126,17 @@ class _Node(NamedTuple):
 
 
 @lru_cache(maxsize=1024)
-def _lookup(model, node: _Node):
-    """The object by id (`:obj_id`) where it is in this node's scope: one query, built once per model and node
-    (every page and poll starts with one; building it afresh was a tenth of a queue poll)."""
-    return select(model).where(model.id.in_(_SCOPE_OF[model](node, bindparam("obj_id"))))
+def _lookup(model, node: _Node, options: tuple):
+    """The object by id (`:obj_id`) where it is in this node's scope: one query, built once per model, node and
+    loader options (every page and poll starts with one; building it afresh was a tenth of a queue poll)."""
+    return select(model).where(model.id.in_(_SCOPE_OF[model](node, bindparam("obj_id")))).options(*options)
 
 
-def get_in_scope(user: User, model, obj_id: int):
+def get_in_scope(user: User, model, obj_id: int, options: tuple = ()):
     """The object if the user may see it, else None (always None for a role outside the districts: the
-    district-level lookups below compare district ids, and an installation admin has none)."""
+    district-level lookups below compare district ids, and an installation admin has none). `options`: loader
+    options (a module-level tuple) for what the page shows of it, loaded in the same query."""
     if user.role not in DISTRICT_ROLES:
         return None
     node = _Node(user.role, user.district_id, user.kelurahan_id, user.puskesmas_id, user.posyandu_id)
-    return db.session.scalar(_lookup(model, node), {"obj_id": obj_id})
+    return db.session.scalar(_lookup(model, node, options), {"obj_id": obj_id})

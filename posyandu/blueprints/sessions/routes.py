@@ -4,6 +4,8 @@ from datetime import date
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
 from ...extensions import db
 from ...domain.rules import LYING_STANDING_DAY
 from ...forms import CsrfForm
@@ -33,7 +35,8 @@ def _session(hb_id: int, page: bool = True) -> HariBuka:
 
 
 def _visit(hb: HariBuka, visit_id: int) -> Visit:
-    visit = db.session.get(Visit, visit_id)
+    # The person comes with the visit: every meja page shows them (a lazy load of its own before).
+    visit = db.session.get(Visit, visit_id, options=[joinedload(Visit.person)])
     if visit is None or visit.hari_buka_id != hb.id:
         abort(404)
     return visit
