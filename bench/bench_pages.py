@@ -18,7 +18,9 @@ used and the table says so (its own CPU use on a 2-core machine lowers every fig
 
 Pairing: in each round, every page is measured right after the bare app, each revision in turn, so a ratio
 compares figures taken seconds apart on a shared machine. The table gives the median of the rounds: req/s,
-req/s ÷ bare req/s, p50 and p99 latency (wrk --latency), and the load average before and after.
+req/s ÷ bare req/s, p50 and p99 latency (wrk --latency), the app server's own CPU time per request (from
+/proc: user + system of the waitress process, SQLite included, a PostgreSQL backend's not — the figure least
+moved by other programs on a shared machine), and the load average before and after.
 """
 import argparse
 import http.client
@@ -296,6 +298,13 @@ def check(port: int, path: str, headers: dict) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- load
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): the server's own work, which other programs on a
+    shared machine slow down but do not change."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
@@ -310,10 +319,13 @@ def run_wrk(port: int, path: str, headers: dict, seconds: float, connections: in
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
     out = subprocess.run(cmd + [f"http://{HOST}:{port}{path}"], capture_output=True, text=True, check=True).stdout
-    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    lat = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", out, re.M))
+    if "50" not in lat or "99" not in lat:
+        raise RuntimeError(f"no latency percentiles in wrk's output:\n{out}")
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "n": int(re.search(r"(\d+) requests in", out).group(1)),
             "p50": _ms(lat["50"]), "p99": _ms(lat["99"]), "bad": int(bad.group(1)) if bad else 0,
             "errors": errors.group(1) if errors else ""}
 
@@ -352,7 +364,7 @@ def run_python(port: int, path: str, headers: dict, seconds: float, connections:
         t.join()
     elapsed = time.perf_counter() - t0
     s = sorted(times) or [float("nan")]
-    return {"rps": len(times) / elapsed, "p50": s[len(s) // 2], "p99": s[min(len(s) - 1, int(0.99 * len(s)))],
+    return {"rps": len(times) / elapsed, "n": len(times), "p50": s[len(s) // 2], "p99": s[min(len(s) - 1, int(0.99 * len(s)))],
             "bad": bad[0], "errors": ""}
 
 
@@ -389,12 +401,14 @@ def bench_backend(backend: str, revs: list[tuple[str, str]], args) -> list[str]:
                 res.setdefault((page, "bare"), []).append(b)
                 for name, s in servers.items():
                     path, headers = page_targets[name][page]
+                    cpu0 = cpu_seconds(s.proc.pid)
                     r = load(s.port, path, headers, args.seconds, args.connections)
+                    r["cpu"] = 1000 * (cpu_seconds(s.proc.pid) - cpu0) / max(r["n"], 1)
                     r["ratio"] = r["rps"] / b["rps"]
                     res.setdefault((page, name), []).append(r)
                     print(f"[{backend}] round {rnd + 1} {page:12} {name:7} {r['rps']:8.1f} req/s "
                           f"({100 * r['ratio']:5.1f} % of bare {b['rps']:.0f})  p50 {r['p50']:7.1f} ms  "
-                          f"p99 {r['p99']:7.1f} ms{'  NON-2XX ' + str(r['bad']) if r['bad'] else ''}", flush=True)
+                          f"p99 {r['p99']:7.1f} ms  cpu {r['cpu']:5.2f} ms/req{'  NON-2XX ' + str(r['bad']) if r['bad'] else ''}", flush=True)
         loads.append(os.getloadavg())
     finally:
         for s in servers.values():
@@ -426,14 +440,16 @@ def table(backend, revs, args, res, sizes, info, loads, load) -> list[str]:
              f"{'wrk -t1' if load is run_wrk else 'Python keep-alive threads'}; load average "
              f"{la(loads[0])} before, {la(loads[-1])} after (1/5/15 min; machine shared with ~7 agents). "
              f"Revisions: {', '.join(f'{n} = {r}' for n, r in revs)}.", "",
-             "| page | " + " | ".join(f"{n} req/s (÷ bare) | {n} p50 / p99" for n in names) + " | bytes |",
-             "|---|" + "---|---|" * len(names) + "---|"]
+             "| page | " + " | ".join(f"{n} req/s (÷ bare) | {n} p50 / p99 | {n} CPU/req" for n in names)
+             + " | bytes |",
+             "|---|" + "---|---|---|" * len(names) + "---|"]
     for page in args.pages:
         cells = []
         for n in names:
             rows = res[page, n]
             cells.append(f"{_n(_med(rows, 'rps'))} ({_n(100 * _med(rows, 'ratio'), 1)} %)")
             cells.append(f"{_t(_med(rows, 'p50'))} / {_t(_med(rows, 'p99'))}")
+            cells.append(f"{_n(_med(rows, 'cpu'), 1)} ms")
         lines.append(f"| {TITLES[page]} | " + " | ".join(cells) + f" | {sizes[page, names[-1]]} |")
     bare = res[args.pages[0], "bare"] if args.pages else []
     lines += ["", f"Bare WSGI app: {' · '.join(_n(_med(res[p, 'bare'], 'rps')) for p in args.pages)} req/s "
