@@ -135,7 +135,10 @@ def main() -> None:
             month = dom.month_start(dom.month_start(date.today()) - timedelta(days=1))
         pos = svc.area_posyandu(admin, "district", None)
         people = db.session.scalar(select(func.count()).select_from(Person))
-        print(f"{backend}: {people} people; district {admin.district.name}; month {month:%Y-%m}")
+        from posyandu.models import District
+
+        district = db.session.scalar(select(District.name).where(District.id == admin.district_id))
+        print(f"{backend}: {people} people; district {district}; month {month:%Y-%m}")
 
         t = time.perf_counter()
         base_q, growth_q = rx._eppgbm_queries(pos, month)

@@ -151,8 +151,11 @@ def serve(host, port, threads, no_jobs):
 def jobs_worker(workers):
     """Run background jobs (exports, bulk PDFs) until stopped: beside gunicorn on a district server, with the
     queue in Redis or PostgreSQL (JOBS_URL). `flask serve` runs them itself."""
+    import logging
+
     from huey.consumer import Consumer
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     db.session.remove()
     Consumer(app.extensions["huey"], workers=workers or app.config["JOBS_WORKERS"], worker_type="thread").run()
