@@ -99,3 +99,31 @@ def test_rows_written_around_the_orm_get_numbered(app, tree):
     row = db.session.scalar(select(SyncRow).where(SyncRow.uuid == bulk.uuid))
     assert row.seq == before + 1 and row.posyandu_id == tree.posyandu["A1"].id
     assert db.session.get(SyncCounter, 1).value == before + 1
+
+
+def test_a_page_is_applied_kind_by_kind_and_a_bad_record_is_skipped_alone(app, tree):
+    from posyandu.models import Visit
+
+    app.config["SYNC_LAPTOP"] = True
+    hb = tree.sessions["A1"]  # holds the child's visit, queue number 1
+    baby = str(uuid.uuid4())
+    page = [
+        {"entity": "visit", "uuid": str(uuid.uuid4()), "seq": 3,  # queue number 1 is taken here: refused by SQLite
+         "data": {"hari_buka": hb.uuid, "person": tree.people["mother_A1"].uuid, "queue_number": 1,
+                  "group": "ibu_hamil", "step": 0}},
+        {"entity": "visit", "uuid": str(uuid.uuid4()), "seq": 4,
+         "data": {"hari_buka": hb.uuid, "person": baby, "queue_number": 2, "group": "balita", "step": 0}},
+        {"entity": "person", "uuid": baby, "seq": 2,
+         "data": {"posyandu": tree.posyandu["A1"].uuid, "name": "Bayi Tarik", "sex": "L",
+                  "birth_date": "2026-01-01"}},
+    ]
+    from posyandu.sync.tracking import APPLYING
+
+    report = laptop.Report()
+    db.session.info[APPLYING] = True  # as pull() does
+    laptop._apply_page(page, report, laptop.Ids(), {})
+    db.session.commit()
+    db.session.info.pop(APPLYING)
+    assert (report.pulled, report.skipped) == (2, 1)
+    assert db.session.scalar(select(Visit.queue_number).join(Person).where(Person.name == "Bayi Tarik")) == 2
+    assert db.session.query(SyncState).filter(SyncState.state == "pending").count() == 0  # pulled, not local news

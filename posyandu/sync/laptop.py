@@ -176,45 +176,83 @@ class Ids(dict):
         return self[key]
 
 
-def _apply_record(rec: dict, report: Report, last_try: bool = False, ids: Ids | None = None,
-                  states: dict | None = None) -> None:
+def _stage(rec: dict, report: Report, last_try: bool, ids: Ids, states: dict | None):
+    """Put one pulled record into the session (unflushed); None when it is skipped or must wait."""
     entity, uuid = rec["entity"], rec["uuid"]
     model, refs, _fields, _extra = records.SPEC[entity]
-    ids = Ids() if ids is None else ids
     if states is not None:
         state = states.get((entity, uuid))
     else:
         state = db.session.scalar(select(SyncState).where(SyncState.entity == entity, SyncState.uuid == uuid))
     if state is not None and state.state == "pending":  # never overwrite a local change not yet sent
         report.skipped_pending += 1
-        return
+        return None
     data = rec["data"]
     local = {column: ids.of(target, data.get(key)) for key, (column, target) in refs.items()}
     if any(data.get(key) and local[column] is None for key, (column, _t) in refs.items()):
         if not last_try:  # its parent changed later, so it comes later in the pull: try again at the end
             report.waiting.append(rec)
-            return
+            return None
     known = ids.get((model, uuid), True)
     obj = db.session.scalar(select(model).where(model.uuid == uuid)) if known is not None else None
-    try:
-        with db.session.begin_nested():
-            if obj is None:
-                obj = model(uuid=uuid)
-                db.session.add(obj)
-            for column, value in local.items():
-                setattr(obj, column, value)
-            for k, v in records.parse(entity, data, derived=True).items():
-                setattr(obj, k, v)
-            db.session.flush()
-    except IntegrityError:  # a parent outside the scope (a visitor from another Posyandu), or a local twin
-        report.skipped += 1
-        return
-    ids[(model, uuid)] = obj.id
+    if obj is None:
+        obj = model(uuid=uuid)
+        db.session.add(obj)
+    for column, value in local.items():
+        setattr(obj, column, value)
+    for k, v in records.parse(entity, data, derived=True).items():
+        setattr(obj, k, v)
     if state is None:
         db.session.add(SyncState(entity=entity, uuid=uuid, state="synced", change_id="", base_seq=rec["seq"]))
     else:
         state.state, state.base_seq, state.code, state.message = "synced", rec["seq"], None, None
-    report.pulled += 1
+    return obj
+
+
+def _apply_record(rec: dict, report: Report, last_try: bool = False, ids: Ids | None = None,
+                  states: dict | None = None) -> None:
+    """One pulled record in its own savepoint (a failure skips it alone)."""
+    ids = Ids() if ids is None else ids
+    trial = Report()
+    try:
+        with db.session.begin_nested():
+            with db.session.no_autoflush:
+                obj = _stage(rec, trial, last_try, ids, states)
+            db.session.flush()
+    except IntegrityError:  # a parent outside the scope (a visitor from another Posyandu), or a local twin
+        report.skipped += 1
+        return
+    report.skipped_pending += trial.skipped_pending
+    report.waiting += trial.waiting
+    if obj is not None:
+        ids[(type(obj), rec["uuid"])] = obj.id
+        report.pulled += 1
+
+
+def _apply_page(page: list, report: Report, ids: Ids, states: dict) -> None:
+    """A pull page, parents first, one flush per kind of record; a kind whose flush fails goes one by one."""
+    for entity in records.ORDER:
+        group = [r for r in page if r["entity"] == entity]
+        if not group:
+            continue
+        trial, staged = Report(), []
+        try:
+            with db.session.begin_nested():
+                with db.session.no_autoflush:
+                    for rec in group:
+                        obj = _stage(rec, trial, False, ids, states)
+                        if obj is not None:
+                            staged.append((rec["uuid"], obj))
+                db.session.flush()
+        except IntegrityError:
+            for rec in group:
+                _apply_record(rec, report, ids=ids, states=states)
+            continue
+        report.skipped_pending += trial.skipped_pending
+        report.waiting += trial.waiting
+        report.pulled += len(staged)
+        for uuid, obj in staged:
+            ids[(type(obj), uuid)] = obj.id
 
 
 def pull(transport, report: Report) -> None:
@@ -238,8 +276,7 @@ def pull(transport, report: Report) -> None:
                         found = dict(db.session.execute(select(model.uuid, model.id)
                                                         .where(model.uuid.in_(uuids[i:i + 500]))).all())
                         ids.update({(model, u): found.get(u) for u in uuids[i:i + 500]})
-                for rec in page:
-                    _apply_record(rec, report, ids=ids, states=states)
+                _apply_page(page, report, ids, states)
                 set_meta("pull_seq", str(answer["seq"]))
                 if not answer.get("more"):
                     waiting, report.waiting = report.waiting, []
