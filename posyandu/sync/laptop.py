@@ -229,7 +229,20 @@ def _apply_record(rec: dict, report: Report, last_try: bool = False, ids: Ids | 
         report.pulled += 1
 
 
-def _apply_page(page: list, report: Report, ids: Ids, states: dict) -> None:
+def _prefetch(page: list) -> tuple[Ids, dict]:
+    """The local ids of the page's records that exist here, and their sync states: two lookups per kind."""
+    states = {(s.entity, s.uuid): s for i in range(0, len(page), 500) for s in db.session.scalars(
+        select(SyncState).where(SyncState.uuid.in_([r["uuid"] for r in page[i:i + 500]])))}
+    ids = Ids()
+    for model in {records.SPEC[r["entity"]][0] for r in page}:
+        uuids = [r["uuid"] for r in page if records.SPEC[r["entity"]][0] is model]
+        for i in range(0, len(uuids), 500):
+            found = dict(db.session.execute(select(model.uuid, model.id).where(model.uuid.in_(uuids[i:i + 500]))).all())
+            ids.update({(model, u): found.get(u) for u in uuids[i:i + 500]})
+    return ids, states
+
+
+def _apply_page(page: list, report: Report, ids: Ids, states: dict, last_try: bool = False) -> None:
     """A pull page, parents first, one flush per kind of record; a kind whose flush fails goes one by one."""
     for entity in records.ORDER:
         group = [r for r in page if r["entity"] == entity]
@@ -240,13 +253,13 @@ def _apply_page(page: list, report: Report, ids: Ids, states: dict) -> None:
             with db.session.begin_nested():
                 with db.session.no_autoflush:
                     for rec in group:
-                        obj = _stage(rec, trial, False, ids, states)
+                        obj = _stage(rec, trial, last_try, ids, states)
                         if obj is not None:
                             staged.append((rec["uuid"], obj))
                 db.session.flush()
         except IntegrityError:
             for rec in group:
-                _apply_record(rec, report, ids=ids, states=states)
+                _apply_record(rec, report, last_try=last_try, ids=ids, states=states)
             continue
         report.skipped_pending += trial.skipped_pending
         report.waiting += trial.waiting
@@ -257,8 +270,8 @@ def _apply_page(page: list, report: Report, ids: Ids, states: dict) -> None:
 
 def pull(transport, report: Report) -> None:
     """Take the scope's records above the cursor, page by page; each page and its cursor in one transaction."""
+    since = int(meta("pull_seq", "0"))
     while True:
-        since = int(meta("pull_seq", "0"))
         answer = transport.call("GET", f"/pull?since={since}&limit={PULL_LIMIT}&ref={meta('ref', '')}")
         with writing():
             db.session.info[APPLYING] = True
@@ -267,21 +280,14 @@ def pull(transport, report: Report) -> None:
                     apply_reference(answer["reference"])
                     set_meta("ref", answer["ref"])
                 page = [r for r in answer.get("records", []) if r.get("entity") in records.SPEC]
-                states = {(s.entity, s.uuid): s for i in range(0, len(page), 500) for s in db.session.scalars(
-                    select(SyncState).where(SyncState.uuid.in_([r["uuid"] for r in page[i:i + 500]])))}
-                ids = Ids()
-                for model in {records.SPEC[r["entity"]][0] for r in page}:  # which of the page's records exist here
-                    uuids = [r["uuid"] for r in page if records.SPEC[r["entity"]][0] is model]
-                    for i in range(0, len(uuids), 500):
-                        found = dict(db.session.execute(select(model.uuid, model.id)
-                                                        .where(model.uuid.in_(uuids[i:i + 500]))).all())
-                        ids.update({(model, u): found.get(u) for u in uuids[i:i + 500]})
-                _apply_page(page, report, ids, states)
-                set_meta("pull_seq", str(answer["seq"]))
-                if not answer.get("more"):
+                _apply_page(page, report, *_prefetch(page))
+                if not answer.get("more"):  # what waited for a parent that came later: now, in one go
                     waiting, report.waiting = report.waiting, []
-                    for rec in sorted(waiting, key=lambda r: records.ORDER.index(r["entity"])):
-                        _apply_record(rec, report, last_try=True)
+                    _apply_page(waiting, report, *_prefetch(waiting), last_try=True)
+                since = answer["seq"]
+                # The stored cursor never passes a record still waiting in memory: a run cut now pulls it again.
+                kept = min([r["seq"] - 1 for r in report.waiting] + [since])
+                set_meta("pull_seq", str(max(kept, int(meta("pull_seq", "0")))))
                 db.session.commit()
             finally:
                 db.session.info.pop(APPLYING, None)
