@@ -71,15 +71,21 @@ def login():
     return render("auth/login.html", form=form, status=status)
 
 
-@bp.route("/keluar", methods=["POST"])
-def logout():
-    """Log out: the session is revoked on the server, not only forgotten by the browser."""
-    accounts.logout(session.get("auth"))
-    logout_user()
+def _end_session() -> None:
+    """Revoke this browser's login on the server (if any) and forget the session, keeping only its language."""
+    if current_user.is_authenticated:
+        accounts.logout(session.get("auth"))
+        logout_user()
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+@bp.route("/keluar", methods=["POST"])
+def logout():
+    """Log out: the session is revoked on the server, not only forgotten by the browser."""
+    _end_session()
     flash(_("Anda telah keluar."), "info")
     return redirect(url_for("auth.login"), 303)
 
@@ -120,13 +126,7 @@ def open_invitation(token: str):
     reason = invitations.state(invitation)
     if reason != "open":
         return _invitation_gone(reason)
-    if current_user.is_authenticated:  # someone else's session on this browser must not stay open beside hers
-        accounts.logout(session.get("auth"))
-        logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _end_session()  # someone else's session on this browser must not stay open beside hers
     session[INVITATION_KEY] = invitation.token_hash
     return redirect(url_for("auth.accept_invitation"), 303)
 
