@@ -92,3 +92,36 @@ def test_credential_file_is_private(tmp_path):
 
     path = save_credential(str(tmp_path / "sync.json"), {"url": "http://x", "credential": "a:b"})
     assert path.stat().st_mode & 0o777 == 0o600 and load_credential(str(path))["credential"] == "a:b"
+
+
+def test_a_pull_writes_the_last_contact_only_when_it_is_stale(app, tree):
+    from datetime import timedelta
+
+    from sqlalchemy import event, select
+
+    from posyandu.models import AuditLog
+    from posyandu.models.base import utcnow
+
+    dev_uuid, cred = enrolled(app, tree.posyandu["A1"].id)
+    assert api(app, "GET", "/pull?since=0", credential=cred)[0] == 200
+    writes = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("UPDATE DEVICE"):
+            writes.append(statement)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for _ in range(3):  # the pages of one sync run, and a status check
+            assert api(app, "GET", "/pull?since=0", credential=cred)[0] == 200
+        assert api(app, "GET", "/status", credential=cred)[0] == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert writes == []
+    device = db.session.query(Device).filter_by(uuid=dev_uuid).one()
+    device.last_seen_at = utcnow() - timedelta(minutes=30)  # a laptop back after half an hour
+    db.session.commit()
+    assert api(app, "GET", "/pull?since=0", credential=cred)[0] == 200
+    db.session.refresh(device)
+    assert utcnow() - device.last_seen_at < timedelta(minutes=1)  # the devices page shows the new contact
+    assert not [a for a in db.session.scalars(select(AuditLog).where(AuditLog.entity == "device"))
+                if "last_seen_at" in a.changes]  # a contact is not an audited change of the device

@@ -127,3 +127,20 @@ def test_a_page_is_applied_kind_by_kind_and_a_bad_record_is_skipped_alone(app, t
     assert (report.pulled, report.skipped) == (2, 1)
     assert db.session.scalar(select(Visit.queue_number).join(Person).where(Person.name == "Bayi Tarik")) == 2
     assert db.session.query(SyncState).filter(SyncState.state == "pending").count() == 0  # pulled, not local news
+
+
+def test_a_record_the_laptop_adopts_under_the_servers_uuid_is_audited(app, tree):
+    from posyandu.models import AuditLog, HariBuka
+    from posyandu.services import session_day as sd
+
+    app.config["SYNC_LAPTOP"] = True
+    hb = sd.open_session(tree.users["ketua_a1"], tree.posyandu["A1"], tree.sessions["A1"].held_on.replace(day=1))
+    db.session.commit()
+    state = db.session.scalar(select(SyncState).where(SyncState.uuid == hb.uuid))
+    old, server = hb.uuid, str(uuid.uuid4())
+    laptop._record([{"id": state.change_id, "status": "applied", "uuid": server, "seq": 7}],
+                   {state.change_id: state}, laptop.Report())
+    assert db.session.scalar(select(HariBuka.uuid).where(HariBuka.id == hb.id)) == server
+    rows = db.session.scalars(select(AuditLog).where(AuditLog.entity == "hari_buka", AuditLog.entity_id == hb.id,
+                                                     AuditLog.action == "update")).all()
+    assert [r.changes["uuid"] for r in rows] == [[old, server]]

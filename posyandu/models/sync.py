@@ -14,7 +14,7 @@ class Device(Audited, db.Model):
     (stored as a hash) and a one-time enrolment code (a hash, with an expiry). Revoking it refuses every
     later request."""
 
-    __audit_exclude__ = ("token_hash", "code_hash")
+    __audit_exclude__ = ("token_hash", "code_hash", "last_seen_at")  # a contact is not a change of the device
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, unique=True)

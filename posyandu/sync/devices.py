@@ -18,6 +18,9 @@ from .protocol import Refused
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over a phone
 CODE_LENGTH = 10
 CODE_HOURS = 72
+# A pull (a GET, several per sync run) writes the device's last contact only when the stored one is older than
+# this: the devices page shows it to the minute, and a sync run's pages do not each write a row.
+SEEN_EVERY = timedelta(minutes=1)
 
 
 def _digest(secret: str) -> str:
@@ -72,8 +75,9 @@ def enrol(code: str, label: str | None) -> tuple[Device, str]:
     return device, f"{device.uuid}:{token}"
 
 
-def authenticate(header: str | None) -> Device:
-    """The device named by `Authorization: Device <uuid>:<token>`, or Refused (401 / 403 with a code)."""
+def authenticate(header: str | None, seen_every: timedelta = timedelta(0)) -> Device:
+    """The device named by `Authorization: Device <uuid>:<token>`, or Refused (401 / 403 with a code). Its last
+    contact is written when older than `seen_every` (a pull passes SEEN_EVERY; a push writes anyway)."""
     scheme, _, credential = (header or "").partition(" ")
     if scheme != "Device" or ":" not in credential:
         raise Refused(401, "no_credential", "Authorization: Device <uuid>:<token> expected")
@@ -84,7 +88,9 @@ def authenticate(header: str | None) -> Device:
     if device.revoked_at is not None:
         raise Refused(401, "device_revoked", "this laptop was revoked by the district; enrol it again")
     check_scope(device)
-    device.last_seen_at = utcnow()
+    now = utcnow()
+    if device.last_seen_at is None or now - device.last_seen_at >= seen_every:
+        device.last_seen_at = now
     return device
 
 

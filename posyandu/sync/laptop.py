@@ -12,6 +12,7 @@ from ..database import writing
 from ..extensions import db
 from ..models import District, Kader, KaderRole, Kecamatan, Kelurahan, Posyandu, Puskesmas, SyncMeta, SyncState, User
 from ..models.base import utcnow
+from ..services import audit
 from . import records
 from .protocol import MAX_CHANGES, PULL_LIMIT
 from .tracking import APPLYING
@@ -94,9 +95,7 @@ def _record(results: list, by_id: dict, report: Report) -> None:
             if status in ("applied", "duplicate"):
                 server_uuid = r.get("uuid") or state.uuid
                 if server_uuid != state.uuid:
-                    model = records.SPEC[state.entity][0]
-                    db.session.execute(update(model).where(model.uuid == state.uuid).values(uuid=server_uuid))
-                    db.session.execute(update(SyncState).where(SyncState.id == state.id).values(uuid=server_uuid))
+                    _adopt(state, server_uuid, r.get("code"))
                 db.session.execute(update(SyncState).where(same).values(
                     state="synced", base_seq=r.get("seq") or 0, changed=None, code=r.get("code"), message=None))
             else:
@@ -107,6 +106,19 @@ def _record(results: list, by_id: dict, report: Report) -> None:
         db.session.commit()
     finally:
         db.session.info.pop(APPLYING, None)
+
+
+def _adopt(state: SyncState, server_uuid: str, code: str | None) -> None:
+    """The district held this record under its own UUID (the same hari buka opened on both sides, a NIK
+    registered elsewhere first): the laptop's record takes that UUID, and the audit trail says so."""
+    model, own = records.SPEC[state.entity][0], state.uuid
+    local_id = db.session.scalar(select(model.id).where(model.uuid == own))
+    db.session.execute(update(model).where(model.uuid == own).values(uuid=server_uuid))
+    db.session.execute(update(SyncState).where(SyncState.id == state.id).values(uuid=server_uuid))
+    if local_id is not None and getattr(model, "__audited__", False):
+        audit.acting(db.session, None)  # the sync did it, no user
+        audit.record(db.session, "update", model.__tablename__, local_id,
+                     {"uuid": [own, server_uuid], "adopted": code or "same_record"})
 
 
 TREE = (("district", District), ("kecamatan", Kecamatan), ("puskesmas", Puskesmas), ("kelurahan", Kelurahan),
