@@ -53,6 +53,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.session_interface = ServerSideFlashes()
     _init_extensions(app)
+    from .poll import UnchangedPoll
+
+    with app.app_context():
+        app.wsgi_app = UnchangedPoll(app.wsgi_app, app, db.engine)
     _register_blueprints(app)
     _register_hooks(app)
     from .cli import register_cli

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, and_, bindparam, false, or_, select
 
 from ..extensions import db
-from ..models import DISTRICT_ROLES, Asset, Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, PersonTransfer, Posyandu, Puskesmas, User
+from ..models import DISTRICT_ROLES, Asset, AuthSession, Certificate, Commitment, CommitmentTemplate, HariBuka, IncentiveBatch, IncentiveLine, IncentivePolicy, Kader, KaderRole, Kecamatan, Kelurahan, Person, PersonTransfer, Posyandu, Puskesmas, User
 
 
 def _none(column) -> Select:
@@ -132,11 +132,32 @@ def _lookup(model, node: _Node, options: tuple):
     return select(model).where(model.id.in_(_SCOPE_OF[model](node, bindparam("obj_id")))).options(*options)
 
 
+def node_of(user) -> _Node | None:
+    """Where the user sits in the tree (a User or a row with its columns); None for a role outside the districts
+    (an installation admin), which no scope lookup answers."""
+    if user.role not in DISTRICT_ROLES:
+        return None
+    return _Node(user.role, user.district_id, user.kelurahan_id, user.puskesmas_id, user.posyandu_id)
+
+
 def get_in_scope(user: User, model, obj_id: int, options: tuple = ()):
     """The object if the user may see it, else None (always None for a role outside the districts: the
     district-level lookups below compare district ids, and an installation admin has none). `options`: loader
     options (a module-level tuple) for what the page shows of it, loaded in the same query."""
-    if user.role not in DISTRICT_ROLES:
+    node = node_of(user)
+    if node is None:
         return None
-    node = _Node(user.role, user.district_id, user.kelurahan_id, user.puskesmas_id, user.posyandu_id)
     return db.session.scalar(_lookup(model, node, options), {"obj_id": obj_id})
+
+
+# The unchanged queue poll (posyandu.poll) reads these without the ORM: a login session with its user's node of
+# the tree, then the hari buka's version where it is in that node's scope — the same scope as get_in_scope.
+SESSION_NODE = (select(AuthSession.revoked_at, AuthSession.last_seen_at, User.id, User.active, User.role,
+                       User.district_id, User.kelurahan_id, User.puskesmas_id, User.posyandu_id)
+                .join(User, User.id == AuthSession.user_id).where(AuthSession.token_hash == bindparam("token_hash")))
+
+
+@lru_cache(maxsize=1024)
+def version_lookup(node: _Node):
+    """The version of a hari buka (`:obj_id`) in this node's scope: no row outside it."""
+    return select(HariBuka.version).where(HariBuka.id.in_(_SCOPE_OF[HariBuka](node, bindparam("obj_id"))))
