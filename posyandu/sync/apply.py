@@ -7,11 +7,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import (Duty, HariBuka, Kader, Measurement, Person, Posyandu, ScreeningRecord, ServiceRecord,
-                      SyncReceipt, SyncRow, Visit)
-from ..services import session_day, session_views
+from ..domain.commitment import SignatureError, canonical_text, dump_strokes, parse_strokes, text_hash
+from ..domain.identity import TRANSFER_REQUESTED
+from ..models import (Commitment, CommitmentTemplate, Duty, HariBuka, HomeVisit, Kader, KaderRole, Measurement,
+                      Person, PersonTransfer, Posyandu, Pregnancy, ScreeningRecord, ServiceRecord, SyncReceipt,
+                      SyncRow, Visit)
+from ..models.roster import ImmutableRecord
+from ..services import home_visits, session_day, session_views, signers
 from ..services.audit import acting
 from ..services.month_lock import MonthClosed
+from ..services.people import _pregnancy as new_pregnancy
 from ..services.people import live_with_nik
 from . import devices, records
 from .tracking import ORIGIN, TOUCHED
@@ -42,6 +47,7 @@ class Batch:
         self.scope = set(db.session.scalars(devices.posyandu_ids(device)))
         self.aliases: dict[str, str] = {}
         self.flag: str | None = None
+        self.altered = False  # the server kept something other than what was sent (it sends its version back)
 
     def find(self, model, uuid: str | None):
         if not uuid:
@@ -217,8 +223,157 @@ def _screening(b: Batch, ch: dict) -> str:
     return rec.uuid
 
 
-APPLY = {"person": _person, "hari_buka": _hari_buka, "duty": _duty, "visit": _visit, "measurement": _measurement,
-         "service": _service, "screening": _screening}
+OUTCOMES = ("lahir_hidup", "lahir_mati", "keguguran")  # as the person page's "end pregnancy" form
+
+
+def _pregnancy(b: Batch, ch: dict) -> str:
+    """Registered (with hpl computed from hpht when missing, as the form does), ended with an outcome, or removed.
+    The same pregnancy registered on both sides (same person, same hpht) is one."""
+    data = ch["data"]
+    values = records.parse("pregnancy", data)
+    person = b.ref(Person, data.get("person"))
+    b.in_scope(person.posyandu_id)
+    if values.get("outcome") not in (None, *OUTCOMES) or (values.get("outcome") is None) != (
+            values.get("ended_on") is None):
+        raise ChangeRefused("invalid", "an ended pregnancy needs its date and one of " + ", ".join(OUTCOMES))
+    preg = b.find(Pregnancy, ch["uuid"]) or db.session.scalar(select(Pregnancy).where(
+        Pregnancy.person_id == person.id, Pregnancy.hpht == values["hpht"], Pregnancy.deleted_at.is_(None)))
+    acting(db.session, None)
+    if preg is None:
+        preg = new_pregnancy(values)
+        preg.uuid, preg.person_id = ch["uuid"], person.id
+        db.session.add(preg)
+    for k, v in values.items():
+        if v != getattr(preg, k) and not (k == "hpl" and v is None):  # no hpl sent: the one computed stays
+            setattr(preg, k, v)
+    return preg.uuid
+
+
+def _home_visit(b: Batch, ch: dict) -> str:
+    """As home_visits.record: the person's Posyandu, the task its key closes, the kader who went and the account
+    that recorded it (by username). The month lock refuses a visit dated in an approved month."""
+    data = ch["data"]
+    values = records.parse("home_visit", data)
+    person = b.ref(Person, data.get("person"))
+    b.in_scope(person.posyandu_id)
+    kader = b.find(Kader, data.get("kader"))
+    task_key = values.get("task_key") or None
+    if task_key and task_key.split(":", 1)[0] not in home_visits.TASK_CODES:
+        raise ChangeRefused("invalid", f"unknown task {task_key[:60]}")
+    if values.get("visited_on") is None:
+        raise ChangeRefused("invalid", "a home visit needs its date")
+    acting(db.session, None)
+    visit = b.find(HomeVisit, ch["uuid"])
+    if visit is None:
+        visit = HomeVisit(uuid=ch["uuid"], posyandu_id=person.posyandu_id, person_id=person.id,
+                          user_id=records.user_id(data.get("user"), b.device.district_id))
+        db.session.add(visit)
+    b.in_scope(visit.posyandu_id)
+    visit.kader_id = kader.id if kader else None
+    visit.task_key, visit.task_code = task_key, task_key.split(":", 1)[0] if task_key else None
+    for k in ("visited_on", "findings", "advice", "referral_note", "follow_up_on", "deleted_at"):
+        if values.get(k) != getattr(visit, k):
+            setattr(visit, k, values.get(k))
+    visit.referred = bool(values.get("referred"))
+    return visit.uuid
+
+
+def _signature_of(kind: str | None, stored: str | None) -> str:
+    """The laptop's signature checked as the form checks it: a drawing that parses, or a typed name."""
+    try:
+        if kind == "drawn":
+            return dump_strokes(parse_strokes(stored))
+    except SignatureError:
+        pass
+    else:
+        if kind == "typed" and stored and stored.strip():
+            return canonical_text(stored)[:100]
+    raise ChangeRefused("invalid", "the signature is not a drawing or a typed name")
+
+
+def _commitment(b: Batch, ch: dict) -> str:
+    """A Komitmen Kinerja signed on the laptop (the kader identified there by her PIN or her account): kept with
+    the exact text it was signed on, which must be a version of the district's text with the hash it carries. A
+    countersignature is added once. A signed commitment never changes (models.roster)."""
+    data = ch["data"]
+    values = records.parse("commitment", data)
+    kader, posyandu = b.ref(Kader, data.get("kader")), b.ref(Posyandu, data.get("posyandu"))
+    template = b.ref(CommitmentTemplate, data.get("template"))
+    b.in_scope(posyandu.id)
+    text = values.get("text") or ""
+    if (template.district_id != b.device.district_id or template.year != values.get("year")
+            or text_hash(text) != values.get("text_sha256") or text_hash(template.body) != values.get("text_sha256")):
+        raise ChangeRefused("invalid", "the signed text is not the district's text of that version")
+    if values.get("signer_method") not in ("pin", "account"):
+        raise ChangeRefused("invalid", "the signer was not identified by her PIN or her account")
+    if not db.session.scalar(select(KaderRole.id).where(KaderRole.kader_id == kader.id,
+                                                        KaderRole.posyandu_id == posyandu.id).limit(1)):
+        raise ChangeRefused("invalid", "the kader serves in no role at this Posyandu")
+    signature = _signature_of(values.get("signature_kind"), values.get("signature"))
+    if values.get("signature_kind") == "typed" and not signers.same_name(signature, kader.name):
+        raise ChangeRefused("invalid", "a typed signature must be the kader's name")
+    c = b.find(Commitment, ch["uuid"])
+    if c is None:
+        twin = db.session.scalar(select(Commitment).where(Commitment.kader_id == kader.id,
+                                                          Commitment.year == values["year"]))
+        if twin is not None:
+            raise ChangeConflict("already_signed", "the kader's commitment of this year was signed elsewhere first",
+                                 uuid=twin.uuid)
+        acting(db.session, None)
+        c = Commitment(uuid=ch["uuid"], kader_id=kader.id, posyandu_id=posyandu.id, template_id=template.id,
+                       year=values["year"], title=template.title, text=template.body, text_sha256=text_hash(template.body),
+                       signer_name=kader.name, signature_kind=values["signature_kind"], signature=signature,
+                       signed_at=values["signed_at"], signer_method=values["signer_method"],
+                       recorded_by_id=records.user_id(data.get("recorded_by"), b.device.district_id))
+        db.session.add(c)
+    if values.get("countersigned_at") and c.countersigned_at is None:
+        counter = _signature_of(values.get("countersignature_kind"), values.get("countersignature"))
+        by = records.user_id(data.get("countersigned_by"), b.device.district_id)  # before: one UPDATE sets all
+        ketua = b.find(Kader, data.get("countersigner_kader"))
+        acting(db.session, None)
+        c.countersigner_name, c.countersigner_title = values.get("countersigner_name"), values.get(
+            "countersigner_title")
+        c.countersignature_kind, c.countersignature = values["countersignature_kind"], counter
+        c.countersigned_at, c.countersigner_method = values["countersigned_at"], values.get("countersigner_method")
+        c.countersigned_by_id, c.countersigner_kader_id = by, ketua.id if ketua else None
+    return c.uuid
+
+
+def _transfer(b: Batch, ch: dict) -> str:
+    """A move asked for on the laptop (the receiving Posyandu is the laptop's): recorded as a request, as
+    identity.request_transfer does; an open request for the same person and Posyandu is that one. Approving
+    stays on the server (the sending Posyandu, the kelurahan or the district decide there)."""
+    data = ch["data"]
+    values = records.parse("transfer", data)
+    to = b.ref(Posyandu, data.get("to_posyandu"))
+    b.in_scope(to.id)
+    rec = b.find(PersonTransfer, ch["uuid"])
+    if rec is None:
+        person = b.find(Person, data.get("person"))
+        if person is None or person.deleted_at is not None:
+            raise ChangeRefused("missing_reference", "unknown person")
+        if person.posyandu_id == to.id:
+            raise ChangeRefused("invalid", "the person is in this Posyandu already")
+        rec = db.session.scalar(select(PersonTransfer).where(
+            PersonTransfer.person_id == person.id, PersonTransfer.to_posyandu_id == to.id,
+            PersonTransfer.status == TRANSFER_REQUESTED))
+        if rec is None:
+            acting(db.session, None)
+            rec = PersonTransfer(uuid=ch["uuid"], person_id=person.id, from_posyandu_id=person.posyandu_id,
+                                 to_posyandu_id=to.id, moved_on=values["moved_on"], note=values.get("note"),
+                                 status=TRANSFER_REQUESTED)
+            db.session.add(rec)
+    elif rec.status == TRANSFER_REQUESTED:
+        acting(db.session, None)
+        rec.moved_on, rec.note = values["moved_on"], values.get("note")
+    if (values.get("status") or TRANSFER_REQUESTED) != rec.status:
+        b.altered = True
+    return rec.uuid
+
+
+APPLY = {"person": _person, "pregnancy": _pregnancy, "hari_buka": _hari_buka, "duty": _duty, "visit": _visit,
+         "measurement": _measurement, "service": _service, "screening": _screening, "home_visit": _home_visit,
+         "commitment": _commitment, "transfer": _transfer}
 
 
 def _well_formed(ch) -> bool:
@@ -255,7 +410,7 @@ def _one(b: Batch, ch) -> dict:
             b.aliases[ch["uuid"]] = server_uuid
         return {**answer, "status": "duplicate", "entity": ch["entity"], "uuid": server_uuid}
     touched = dict(db.session.info.get(TOUCHED, {}))
-    b.flag = None
+    b.flag, b.altered = None, False
     try:
         with db.session.begin_nested():
             server_uuid = APPLY[ch["entity"]](b, ch)
@@ -276,6 +431,10 @@ def _one(b: Batch, ch) -> dict:
     except ChangeRefused as e:
         db.session.info[TOUCHED] = touched
         return {**answer, "status": "refused", "code": e.code, "message": e.message, **e.extra}
+    except ImmutableRecord:
+        db.session.info[TOUCHED] = touched
+        return {**answer, "status": "conflict", "code": "signed_differs",
+                "message": "a signed record cannot change; the server keeps the signed version"}
     except IntegrityError:
         db.session.info[TOUCHED] = touched
         return {**answer, "status": "refused", "code": "invalid", "message": "conflicts with a record the "
@@ -286,8 +445,8 @@ def _one(b: Batch, ch) -> dict:
     if server_uuid != ch["uuid"]:
         b.aliases[ch["uuid"]] = server_uuid
         answer["uuid"] = server_uuid
-    else:  # the laptop holds this version already: its next pull skips it (an adopted record it still needs)
-        db.session.info[ORIGIN][1].add((ch["entity"], server_uuid))
+    elif not b.altered:  # the laptop holds this version already: its next pull skips it (an adopted or altered
+        db.session.info[ORIGIN][1].add((ch["entity"], server_uuid))  # record it still needs)
     if b.flag:
         answer["code"] = b.flag
     return {**answer, "status": "applied", "entity": ch["entity"], "uuid": server_uuid}

@@ -4,13 +4,16 @@ A record is marked synced only when its answer came back *and* it was not edited
 still the one sent), so a run cut at any point is finished by the next one without loss or duplicates."""
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import writing
 from ..extensions import db
-from ..models import District, Kader, KaderRole, Kecamatan, Kelurahan, Posyandu, Puskesmas, SyncMeta, SyncState, User
+from ..models import (CommitmentTemplate, District, Kader, KaderRole, KaderSigner, KbmTable, Kecamatan, Kelurahan,
+                      Posyandu, PosyanduMonth, Puskesmas, SyncMeta, SyncState, User)
+from ..models.roster import ImmutableRecord
 from ..models.base import utcnow
 from ..services import audit
 from . import records
@@ -174,6 +177,69 @@ def apply_reference(ref: dict) -> None:
         user.kelurahan_id = _local_id(Kelurahan, data.get("kelurahan"))
         user.puskesmas_id = _local_id(Puskesmas, data.get("puskesmas"))
     db.session.flush()
+    apply_settings(ref, district_id)
+
+
+def thaw_months() -> list[int]:
+    """Within a pull's transaction, the scope's approved months are opened: the district's records of a month it
+    approved (or reopened, corrected and approved again) are its own, and come in. `set_months` (or
+    `refreeze`) closes them again before the commit, so no one ever sees them open."""
+    held = list(db.session.scalars(select(PosyanduMonth.id).where(PosyanduMonth.state == "approved")))
+    if held:
+        db.session.execute(update(PosyanduMonth).where(PosyanduMonth.id.in_(held)).values(state="open"))
+    return held
+
+
+def refreeze(held: list[int]) -> None:
+    if held:
+        db.session.execute(update(PosyanduMonth).where(PosyanduMonth.id.in_(held)).values(state="approved"))
+
+
+def set_months(ref: dict) -> None:
+    """The state of the scope's months as the district holds them (one not listed is open)."""
+    from datetime import date
+
+    pos_ids = [p for p in (_local_id(Posyandu, d["uuid"]) for d in ref.get("posyandu", [])) if p]
+    states = {(_local_id(Posyandu, d["posyandu"]), date.fromisoformat(d["month"])): d["state"]
+              for d in ref["month"]}
+    for row in db.session.scalars(select(PosyanduMonth).where(PosyanduMonth.posyandu_id.in_(pos_ids))):
+        row.state = states.pop((row.posyandu_id, row.month), "open")
+    for (posyandu_id, month), state in states.items():
+        if posyandu_id is not None:
+            db.session.add(PosyanduMonth(posyandu_id=posyandu_id, month=month, state=state))
+    db.session.flush()
+
+
+def apply_settings(ref: dict, district_id: int) -> None:
+    """The district's KBM versions and commitment texts, the kader's signing PINs, the state of the months."""
+    from datetime import date
+
+    for data in ref.get("kbm", []):
+        owner = district_id if data["district"] else None
+        valid_from = date.fromisoformat(data["valid_from"])
+        row = db.session.scalar(select(KbmTable).where(KbmTable.district_id.is_(owner) if owner is None else
+                                                       KbmTable.district_id == owner, KbmTable.name == data["name"],
+                                                       KbmTable.valid_from == valid_from))
+        if row is None:
+            db.session.add(KbmTable(district_id=owner, name=data["name"], valid_from=valid_from, grams=data["grams"]))
+        elif row.grams != data["grams"]:
+            row.grams = data["grams"]
+    for data in ref.get("commitment_template", []):
+        if _local_id(CommitmentTemplate, data["uuid"]) is None:  # a text version never changes once published
+            _apply_row(CommitmentTemplate, data)
+    for data in ref.get("kader_signer", []):
+        kader_id = _local_id(Kader, data["kader"])
+        if kader_id is None:
+            continue
+        row = db.session.scalar(select(KaderSigner).where(KaderSigner.kader_id == kader_id))
+        if row is None:
+            row = KaderSigner(kader_id=kader_id)
+            db.session.add(row)
+        row.pin_hash, row.pin_self_set = data["pin_hash"], bool(data["pin_self_set"])
+        row.pin_set_at = datetime.fromisoformat(data["pin_set_at"]) if data.get("pin_set_at") else None
+        row.user_id = db.session.scalar(select(User.id).where(User.username == data["user"])) if data.get(
+            "user") else None
+    db.session.flush()
 
 
 class Ids(dict):
@@ -212,6 +278,8 @@ def _stage(rec: dict, report: Report, last_try: bool, ids: Ids, states: dict | N
         db.session.add(obj)
     for column, value in local.items():
         setattr(obj, column, value)
+    for key, column in records.USERS.get(entity, {}).items():
+        setattr(obj, column, records.user_id(data.get(key)))
     for k, v in records.parse(entity, data, derived=True).items():
         setattr(obj, k, v)
     if state is None:
@@ -231,8 +299,8 @@ def _apply_record(rec: dict, report: Report, last_try: bool = False, ids: Ids | 
             with db.session.no_autoflush:
                 obj = _stage(rec, trial, last_try, ids, states)
             db.session.flush()
-    except IntegrityError:  # a parent outside the scope (a visitor from another Posyandu), or a local twin
-        report.skipped += 1
+    except (IntegrityError, ImmutableRecord):  # a parent outside the scope (a visitor from another Posyandu), a
+        report.skipped += 1  # local twin, or a signed record the laptop holds otherwise
         return
     report.skipped_pending += trial.skipped_pending
     report.waiting += trial.waiting
@@ -269,7 +337,7 @@ def _apply_page(page: list, report: Report, ids: Ids, states: dict, last_try: bo
                         if obj is not None:
                             staged.append((rec["uuid"], obj))
                 db.session.flush()
-        except IntegrityError:
+        except (IntegrityError, ImmutableRecord):
             for rec in group:
                 _apply_record(rec, report, last_try=last_try, ids=ids, states=states)
             continue
@@ -288,6 +356,7 @@ def pull(transport, report: Report) -> None:
         with writing():
             db.session.info[APPLYING] = True
             try:
+                held = thaw_months()
                 if "reference" in answer:
                     apply_reference(answer["reference"])
                     set_meta("ref", answer["ref"])
@@ -296,6 +365,10 @@ def pull(transport, report: Report) -> None:
                 if not answer.get("more"):  # what waited for a parent that came later: now, in one go
                     waiting, report.waiting = report.waiting, []
                     _apply_page(waiting, report, *_prefetch(waiting), last_try=True)
+                if "month" in answer.get("reference", {}):
+                    set_months(answer["reference"])
+                else:
+                    refreeze(held)
                 since = answer["seq"]
                 # The stored cursor never passes a record still waiting in memory: a run cut now pulls it again.
                 kept = min([r["seq"] - 1 for r in report.waiting] + [since])

@@ -4,9 +4,11 @@ Derived values (z-scores, N/T/O/B …) travel only down (`derived=True` in a pul
 the server computes its own (docs/sync.md)."""
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from ..extensions import db
-from ..models import (Duty, HariBuka, Kader, Measurement, Person, Posyandu, Pregnancy, ScreeningRecord,
-                      ServiceRecord, Visit)
+from ..models import (Commitment, CommitmentTemplate, Duty, HariBuka, HomeVisit, Kader, Measurement, Person,
+                      PersonTransfer, Posyandu, Pregnancy, ScreeningRecord, ServiceRecord, User, Visit)
 
 PERSON_FIELDS = ("nik", "kk_number", "name", "sex", "birth_date", "birth_place", "address", "rt", "rw", "phone",
                  "father_name", "father_nik", "birth_order", "birth_weight_kg", "birth_length_cm", "has_kia_book",
@@ -32,7 +34,24 @@ SPEC = {
                 ("kind", "code", "given_on", "note", "deleted_at"), ()),
     "screening": (ScreeningRecord, {"visit": ("visit_id", Visit), "person": ("person_id", Person)},
                   ("questionnaire", "version", "answers", "score", "band", "refer"), ()),
+    "home_visit": (HomeVisit, {"posyandu": ("posyandu_id", Posyandu), "person": ("person_id", Person),
+                               "kader": ("kader_id", Kader)},
+                   ("visited_on", "task_code", "task_key", "findings", "advice", "referred", "referral_note",
+                    "follow_up_on", "deleted_at"), ()),
+    # A signed commitment keeps the exact text, its hash and the template version it was signed on.
+    "commitment": (Commitment, {"kader": ("kader_id", Kader), "posyandu": ("posyandu_id", Posyandu),
+                                "template": ("template_id", CommitmentTemplate),
+                                "countersigner_kader": ("countersigner_kader_id", Kader)},
+                   ("year", "title", "text", "text_sha256", "signer_name", "signature_kind", "signature", "signed_at",
+                    "signer_method", "countersigner_name", "countersigner_title", "countersignature_kind",
+                    "countersignature", "countersigned_at", "countersigner_method"), ()),
+    "transfer": (PersonTransfer, {"person": ("person_id", Person), "from_posyandu": ("from_posyandu_id", Posyandu),
+                                  "to_posyandu": ("to_posyandu_id", Posyandu)},
+                 ("moved_on", "status", "note", "decided_at"), ()),
 }
+# Accounts travel by username (ids differ between the laptop and the district): data key → column.
+USERS = {"home_visit": {"user": "user_id"},
+         "commitment": {"recorded_by": "recorded_by_id", "countersigned_by": "countersigned_by_id"}}
 ORDER = list(SPEC)  # parents before children: a batch is applied in this order
 
 
@@ -51,7 +70,20 @@ def to_data(entity: str, obj, derived: bool = False) -> dict:
     data = {key: uuid_of(target, getattr(obj, column)) for key, (column, target) in refs.items()}
     for name in fields + (extra if derived else ()):
         data[name] = _plain(getattr(obj, name))
+    for key, column in USERS.get(entity, {}).items():
+        user_id = getattr(obj, column)
+        data[key] = db.session.scalar(select(User.username).where(User.id == user_id)) if user_id else None
     return data
+
+
+def user_id(username: str | None, district_id: int | None = None) -> int | None:
+    """The local account of a username (of the district, on the server), None when unknown."""
+    if not username:
+        return None
+    q = select(User.id).where(User.username == username)
+    if district_id is not None:
+        q = q.where(User.district_id == district_id)
+    return db.session.scalar(q)
 
 
 def _column_type(model, name):

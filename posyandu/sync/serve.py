@@ -6,13 +6,16 @@ import json
 from sqlalchemy import inspect, or_, select
 
 from ..extensions import db
-from ..models import (District, Kader, KaderRole, Kecamatan, Kelurahan, Posyandu, Puskesmas, SyncCounter, SyncRow,
-                      User)
+from ..models import (CommitmentTemplate, District, Kader, KaderRole, KaderSigner, KbmTable, Kecamatan, Kelurahan,
+                      Posyandu, PosyanduMonth, Puskesmas, SyncCounter, SyncRow, User)
 from . import devices, records
 
 TREE = (("district", District), ("kecamatan", Kecamatan), ("puskesmas", Puskesmas), ("kelurahan", Kelurahan),
         ("posyandu", Posyandu), ("kader", Kader), ("kader_role", KaderRole))
-SKIP = {"id", "created_by_id", "updated_by_id", "verified_by_id", "validated_by_id", "returned_by_id"}
+SKIP = {"id", "created_by_id", "updated_by_id", "verified_by_id", "validated_by_id", "returned_by_id",
+        # Certificates are issued and printed on the district server (their QR codes verify there): a laptop
+        # needs none of their wording.
+        "certificate_texts"}
 USER_FIELDS = ("username", "display_name", "role", "password_hash", "locale", "active")
 
 
@@ -53,11 +56,40 @@ def reference(device) -> dict:
     for name, rows in (("kecamatan", kec), ("puskesmas", pkm), ("kelurahan", kel), ("posyandu", posyandu),
                        ("kader", kader), ("kader_role", roles)):
         out[name] = [row_data(r) for r in sorted(rows, key=lambda r: r.id)]
+    users = list(users)
     out["user"] = [{**{k: getattr(u, k) for k in USER_FIELDS},
                     "posyandu": records.uuid_of(Posyandu, u.posyandu_id),
                     "kelurahan": records.uuid_of(Kelurahan, u.kelurahan_id),
                     "puskesmas": records.uuid_of(Puskesmas, u.puskesmas_id)} for u in users]
+    out.update(settings(device, pos_ids, kader, {u.id: u.username for u in users}))
     return out
+
+
+def settings(device, pos_ids: list[int], kader: list, usernames: dict) -> dict:
+    """What the laptop needs of the district's own decisions: the KBM table versions (N/T/O/B), the commitment
+    text versions (signing offline), the kader's signing PINs (hashes) and the state of the scope's months (a
+    frozen month is refused locally with the same reason)."""
+    by_pos = {p.id: p.uuid for p in db.session.scalars(select(Posyandu).where(Posyandu.id.in_(pos_ids)))}
+    kader_uuid = {k.id: k.uuid for k in kader}
+    kbm = db.session.scalars(select(KbmTable).where(or_(KbmTable.district_id == device.district_id,
+                                                        KbmTable.district_id.is_(None))).order_by(KbmTable.id))
+    templates = db.session.scalars(select(CommitmentTemplate).where(
+        CommitmentTemplate.district_id == device.district_id).order_by(CommitmentTemplate.id))
+    pins = db.session.scalars(select(KaderSigner).where(KaderSigner.kader_id.in_(kader_uuid)).order_by(
+        KaderSigner.kader_id))
+    months = db.session.scalars(select(PosyanduMonth).where(PosyanduMonth.posyandu_id.in_(pos_ids),
+                                                            PosyanduMonth.state != "open")
+                                .order_by(PosyanduMonth.posyandu_id, PosyanduMonth.month))
+    return {
+        "kbm": [{"district": bool(t.district_id), "name": t.name, "valid_from": t.valid_from.isoformat(),
+                 "grams": t.grams} for t in kbm],
+        "commitment_template": [row_data(t) for t in templates],
+        "kader_signer": [{"kader": kader_uuid[s.kader_id], "pin_hash": s.pin_hash, "pin_self_set": s.pin_self_set,
+                          "pin_set_at": records._plain(s.pin_set_at), "user": usernames.get(s.user_id)}
+                         for s in pins],
+        "month": [{"posyandu": by_pos[m.posyandu_id], "month": m.month.isoformat(), "state": m.state}
+                  for m in months],
+    }
 
 
 def digest(ref: dict) -> str:

@@ -14,12 +14,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ..models import (Duty, HariBuka, Measurement, Person, Pregnancy, ScreeningRecord, ServiceRecord, SyncCounter,
-                      SyncRow, SyncState, Visit)
+from ..models import (Commitment, Duty, HariBuka, HomeVisit, Measurement, Person, PersonTransfer, Pregnancy,
+                      ScreeningRecord, ServiceRecord, SyncCounter, SyncRow, SyncState, Visit)
 from ..models.base import utcnow
 
 ENTITIES = {"person": Person, "pregnancy": Pregnancy, "hari_buka": HariBuka, "duty": Duty, "visit": Visit,
-            "measurement": Measurement, "service": ServiceRecord, "screening": ScreeningRecord}
+            "measurement": Measurement, "service": ServiceRecord, "screening": ScreeningRecord,
+            "home_visit": HomeVisit, "commitment": Commitment, "transfer": PersonTransfer}
 NAME_OF = {model: name for name, model in ENTITIES.items()}
 TOUCHED = "sync_touched"
 ORIGIN = "sync_origin"  # (device id, {(entity, uuid)}): the records a push applied as the device sent them
@@ -33,8 +34,10 @@ def is_laptop() -> bool:
 
 def posyandu_of(session, obj) -> int | None:
     """The Posyandu a synced record belongs to (the scope a pull filters on)."""
-    if isinstance(obj, (Person, HariBuka, Measurement)):
+    if isinstance(obj, (Person, HariBuka, Measurement, HomeVisit, Commitment)):
         return obj.posyandu_id
+    if isinstance(obj, PersonTransfer):  # the receiving Posyandu asked for it
+        return obj.to_posyandu_id
     if isinstance(obj, (Duty, Visit)):
         hb = session.get(HariBuka, obj.hari_buka_id)
         return hb.posyandu_id if hb is not None else None
@@ -169,6 +172,9 @@ _PLACED = {
     "measurement": ("measurement", "measurement.posyandu_id", ""),
     "service": ("service_record", "person.posyandu_id", "JOIN person ON person.id = service_record.person_id"),
     "screening": ("screening_record", "person.posyandu_id", "JOIN person ON person.id = screening_record.person_id"),
+    "home_visit": ("home_visit", "home_visit.posyandu_id", ""),
+    "commitment": ("commitment", "commitment.posyandu_id", ""),
+    "transfer": ("person_transfer", "person_transfer.to_posyandu_id", ""),
 }
 
 
