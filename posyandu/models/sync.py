@@ -56,8 +56,12 @@ class SyncRow(db.Model):
     posyandu_id: Mapped[int | None]
     # The device whose push made this version (None: made on the server): its pull skips it, it has it already.
     origin_device_id: Mapped[int | None]
+    # The Posyandu of the person the record belongs to when it is not `posyandu_id` (a visit made at another
+    # Posyandu, the history of a person who moved in, the person's own row as she moves out): pulled there too.
+    also_posyandu_id: Mapped[int | None]
 
-    __table_args__ = (Index("ix_sync_row_posyandu_seq", "posyandu_id", "seq"),)
+    __table_args__ = (Index("ix_sync_row_posyandu_seq", "posyandu_id", "seq"),
+                      Index("ix_sync_row_also_posyandu_seq", "also_posyandu_id", "seq"))
 
 
 class SyncReceipt(db.Model):

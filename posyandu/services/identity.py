@@ -32,9 +32,17 @@ def in_scope(user: User, posyandu_id: int) -> bool:
     return posyandu_id in set(db.session.scalars(scope.posyandu_ids(user)))
 
 
+def on_laptop() -> bool:
+    """A Posyandu laptop (docs/sync.md) asks for transfers but never approves one nor merges two people: both
+    move history between Posyandu, which only the district server sees whole."""
+    from ..sync.tracking import is_laptop
+
+    return is_laptop()
+
+
 def may_decide(user: User, transfer: PersonTransfer) -> bool:
-    """The sending Posyandu's ketua, or the kelurahan or district above it."""
-    return user.role in DECIDERS and in_scope(user, transfer.from_posyandu_id)
+    """The sending Posyandu's ketua, or the kelurahan or district above it (on the district server)."""
+    return user.role in DECIDERS and not on_laptop() and in_scope(user, transfer.from_posyandu_id)
 
 
 def request_transfer(actor: User, nik: str, to_posyandu_id: int, moved_on: date, note: str | None) -> PersonTransfer:
@@ -103,6 +111,10 @@ class MergeConflict(Exception):
     """Both records visited the same hari buka: the two visits must be put right first."""
 
 
+class MergeOnLaptop(MergeConflict):
+    """Merging is done on the district server (by the kelurahan or the district), never on a laptop."""
+
+
 def merge_candidates(user: User, person: Person) -> list[Person]:
     """Other records in scope that may be the same person: same NIK, same name, or same birth date and sex."""
     conds = [func.lower(Person.name) == person.name.strip().lower(),
@@ -120,6 +132,8 @@ _HISTORY = (Measurement, Visit, ServiceRecord, ScreeningRecord, HomeVisit, Pregn
 def merge(actor: User, keep: Person, other: Person) -> None:
     """Fold `other` into `keep`: all of other's history moves to keep, keep's empty fields take other's values,
     other is removed with a pointer to keep. Audited row by row, plus a "merge" entry on keep."""
+    if on_laptop():
+        raise MergeOnLaptop()
     clash = db.session.scalar(select(func.count()).select_from(Visit).where(
         Visit.person_id == other.id, Visit.hari_buka_id.in_(select(Visit.hari_buka_id).where(
             Visit.person_id == keep.id))))

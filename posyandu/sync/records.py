@@ -20,7 +20,8 @@ DERIVED = ("age_days", "waz", "lhaz", "whz", "baz", "hcz", "acz", "flagged", "ch
 
 # entity → (model, {data key: (column, referenced model)}, fields, fields only a pull carries)
 SPEC = {
-    "person": (Person, {"posyandu": ("posyandu_id", Posyandu), "mother": ("mother_id", Person)}, PERSON_FIELDS, ()),
+    "person": (Person, {"posyandu": ("posyandu_id", Posyandu), "mother": ("mother_id", Person),
+                        "merged_into": ("merged_into_id", Person)}, PERSON_FIELDS, ()),
     "pregnancy": (Pregnancy, {"person": ("person_id", Person)},
                   ("hpht", "hpl", "gravida", "para", "abortus", "ended_on", "outcome", "deleted_at"), ()),
     "hari_buka": (HariBuka, {"posyandu": ("posyandu_id", Posyandu)},

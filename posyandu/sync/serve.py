@@ -38,7 +38,11 @@ def row_data(obj) -> dict:
 def reference(device) -> dict:
     """The org tree above and in the scope, its kader and roles, and the accounts that work there."""
     pos_ids = list(db.session.scalars(devices.posyandu_ids(device)))
-    posyandu = list(db.session.scalars(select(Posyandu).where(Posyandu.id.in_(pos_ids)).order_by(Posyandu.id)))
+    # where the history of the scope's people sits (moved in, or seen as visitors), or where they moved to
+    elsewhere = select(SyncRow.posyandu_id).where(SyncRow.also_posyandu_id.in_(pos_ids),
+                                                  SyncRow.posyandu_id.not_in(pos_ids)).distinct()
+    posyandu = list(db.session.scalars(select(Posyandu).where(or_(Posyandu.id.in_(pos_ids),
+                                                                  Posyandu.id.in_(elsewhere))).order_by(Posyandu.id)))
     kel = list(db.session.scalars(select(Kelurahan).where(Kelurahan.id.in_({p.kelurahan_id for p in posyandu}))))
     kec = list(db.session.scalars(select(Kecamatan).where(Kecamatan.id.in_({k.kecamatan_id for k in kel}))))
     pkm_ids = {k.puskesmas_id for k in kel if k.puskesmas_id}
@@ -52,7 +56,9 @@ def reference(device) -> dict:
     users = db.session.scalars(select(User).where(User.district_id == device.district_id, or_(
         User.posyandu_id.in_(pos_ids), User.kelurahan_id.in_({k.id for k in kel}),
         User.puskesmas_id.in_(pkm_ids))).order_by(User.id))
-    out = {"district": [row_data(db.session.get(District, device.district_id))]}
+    others = {k.district_id for k in kec} - {device.district_id}  # a person may move in from another district
+    out = {"district": [row_data(db.session.get(District, device.district_id))] +
+           [row_data(d) for d in db.session.scalars(select(District).where(District.id.in_(others)))]}
     for name, rows in (("kecamatan", kec), ("puskesmas", pkm), ("kelurahan", kel), ("posyandu", posyandu),
                        ("kader", kader), ("kader_role", roles)):
         out[name] = [row_data(r) for r in sorted(rows, key=lambda r: r.id)]
@@ -99,8 +105,10 @@ def digest(ref: dict) -> str:
 def pull(device, since: int, limit: int, ref_digest: str | None) -> dict:
     """A page of the scope's records above `since`; `seq` is the cursor to send next time."""
     top = db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0
+    scope = list(db.session.scalars(devices.posyandu_ids(device)))
     rows = db.session.execute(select(SyncRow.entity, SyncRow.uuid, SyncRow.seq).where(
-        SyncRow.posyandu_id.in_(devices.posyandu_ids(device)), SyncRow.seq > since, SyncRow.seq <= top,
+        or_(SyncRow.posyandu_id.in_(scope), SyncRow.also_posyandu_id.in_(scope)), SyncRow.seq > since,
+        SyncRow.seq <= top,
         or_(SyncRow.origin_device_id.is_(None), SyncRow.origin_device_id != device.id))
         .order_by(SyncRow.seq).limit(limit + 1)).all()
     more = len(rows) > limit

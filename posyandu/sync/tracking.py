@@ -62,9 +62,49 @@ def _collect(session, flush_context):
             touched = session.info.setdefault(TOUCHED, {})
             for obj, how in changed:
                 if how != "dirty" or session.is_modified(obj, include_collections=False):
-                    touched[(NAME_OF[type(obj)], obj.uuid)] = posyandu_of(session, obj)
+                    _touch(session, touched, obj)
+                    if how == "dirty" and isinstance(obj, Person):
+                        _moved(session, touched, obj)
         elif not session.info.get(APPLYING):
             _mark_pending(session, changed)
+
+
+PERSONAL = (Pregnancy, Visit, Measurement, ServiceRecord, ScreeningRecord, HomeVisit)  # a person's history
+
+
+def _put(touched: dict, key: tuple, place: int | None, also: int | None) -> None:
+    old = touched.get(key)
+    touched[key] = (place, also if also is not None or old is None else old[1])
+
+
+def _touch(session, touched: dict, obj) -> None:
+    """Server: the record is numbered for its Posyandu and, when her person is another Posyandu's (a visitor, a
+    person who moved in), for hers too, with the hari buka a visit needs as its parent."""
+    place, also = posyandu_of(session, obj), None
+    if isinstance(obj, PERSONAL):
+        person = session.get(Person, obj.person_id)
+        also = person.posyandu_id if person is not None and person.posyandu_id != place else None
+    elif isinstance(obj, PersonTransfer):  # the sending Posyandu sees the request too
+        also = obj.from_posyandu_id if obj.from_posyandu_id != place else None
+    _put(touched, (NAME_OF[type(obj)], obj.uuid), place, also)
+    if isinstance(obj, Visit) and also is not None:
+        hb = session.get(HariBuka, obj.hari_buka_id)
+        if hb is not None:
+            _put(touched, ("hari_buka", hb.uuid), hb.posyandu_id, also)
+
+
+def _moved(session, touched: dict, person) -> None:
+    """Server: a person moved to another Posyandu (a transfer approved, a merge): her whole history is numbered
+    again so the new Posyandu's laptop pulls it (meja 3's growth line, the immunisation due list), and the old
+    Posyandu's laptop hears that she left."""
+    hist = inspect(person).attrs.posyandu_id.history
+    before = hist.deleted[0] if hist.deleted else None
+    if before is None or before == person.posyandu_id:
+        return
+    touched[("person", person.uuid)] = (person.posyandu_id, before)
+    for model in PERSONAL:
+        for row in session.scalars(select(model).where(model.person_id == person.id)):
+            _touch(session, touched, row)
 
 
 OLD = "sync_old"
@@ -142,12 +182,13 @@ def _number(session):
     conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value + n))
     top = conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
     device_id, pushed = session.info.get(ORIGIN) or (None, set())
-    rows = [{"entity": e, "uuid": u, "posyandu_id": p, "seq": top - n + 1 + i,
+    rows = [{"entity": e, "uuid": u, "posyandu_id": p, "also_posyandu_id": a, "seq": top - n + 1 + i,
              "origin_device_id": device_id if (e, u) in pushed else None}
-            for i, ((e, u), p) in enumerate(sorted(touched.items(), key=lambda kv: _ORDER[kv[0][0]]))]
+            for i, ((e, u), (p, a)) in enumerate(sorted(touched.items(), key=lambda kv: _ORDER[kv[0][0]]))]
     ins = _insert(session)(SyncRow.__table__)
     conn.execute(ins.on_conflict_do_update(index_elements=["entity", "uuid"],
                                            set_={"seq": ins.excluded.seq, "posyandu_id": ins.excluded.posyandu_id,
+                                                 "also_posyandu_id": ins.excluded.also_posyandu_id,
                                                  "origin_device_id": ins.excluded.origin_device_id}),
                  rows)
 

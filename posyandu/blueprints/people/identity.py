@@ -101,7 +101,9 @@ def reject_transfer(transfer_id: int):
 @bp.route("/sasaran/<int:person_id>/gabung", methods=["GET", "POST"])
 @role_required(*identity.MERGERS)
 def merge_person(person_id: int):
-    """Merge another record of the same person into this one (kelurahan and district only)."""
+    """Merge another record of the same person into this one (kelurahan and district only, on the server)."""
+    if identity.on_laptop():
+        abort(403)
     person = get_or_404(Person, person_id)
     candidates = identity.merge_candidates(current_user, person)
     form = MergeForm()
