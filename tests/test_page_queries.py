@@ -1,7 +1,7 @@
 """The everyday pages stay flat as data grows (issue 15): a fixed number of queries for the people list and the
 person card whatever the number of rows or weighings, translations that follow the locale, charts that follow
 the data."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import render_template_string
 from flask_babel import force_locale, gettext
@@ -44,8 +44,9 @@ def test_people_list_takes_the_same_few_queries_for_four_people_or_twenty_five(t
     many, page = _queries(lambda: c.get("/sasaran/"))
     html = page.get_data(as_text=True)
     assert many == few, (few, many)
-    # SQLite: BEGIN, the user, the page with mothers and Posyandu, the pregnancies (PostgreSQL has no BEGIN).
-    assert many <= 4, many
+    # SQLite: BEGIN, the user, the Posyandu in scope, the page with mothers and Posyandu, the pregnancies
+    # (PostgreSQL has no BEGIN).
+    assert many <= 5, many
     assert html.count("<tr>") == 26  # the header and a full page of 25
     assert "Ibu Banyak 00" in html and "Posyandu A1" in html
     row = html.split("Anak Banyak 00")[1].split("</tr>")[0]
@@ -101,3 +102,68 @@ def test_translations_follow_a_locale_changed_within_the_request(app):
             assert render_template_string("{{ _('Sasaran') }}") == "People"
         assert gettext("Sasaran") == "Sasaran"
         assert render_template_string("{{ _('Sasaran') }}") == "Sasaran"
+
+
+def test_meja1_expected_count_and_first_names_follow_the_roll_pregnancies_and_queue(tree):
+    """Meja 1's "not yet come" (count from the roll index, the first few by name): balita and women with an open
+    pregnancy of the day's Posyandu, on the roll that day, not queued — every other case left out."""
+    from posyandu.models import HariBuka, Visit
+    from posyandu.services.session_views import expected_not_come
+
+    a1, a2 = tree.posyandu["A1"], tree.posyandu["A2"]
+    today = date.today()
+    hb = HariBuka(posyandu_id=a1.id, held_on=today)
+    db.session.add(hb)
+    db.session.flush()
+    kid = today - timedelta(days=400)
+    want = {"Anak A1", "Ibu A1"}  # the tree's balita and its mother, pregnant again
+    for name, birth, kw in (("Balita Ada", kid, {}), ("Balita Pindah Nanti", kid, {"left_on": today + timedelta(days=3)})):
+        person(a1, name, "L", birth, **kw)
+        want.add(name)
+    person(a1, "Balita Keluar", "L", kid, left_on=today - timedelta(days=3))
+    person(a1, "Balita Dihapus", "L", kid, deleted_at=datetime(2025, 1, 1))
+    person(a1, "Anak Enam Tahun", "L", today - timedelta(days=6 * 366))
+    person(a2, "Balita Posyandu Lain", "L", kid)
+    queued = person(a1, "Balita Sudah Antri", "P", kid)
+    db.session.add(Visit(hari_buka_id=hb.id, person_id=queued.id, queue_number=1, group="balita", step=2))
+    for name, hpht, ended in (("Ibu Hamil", today - timedelta(days=70), None),
+                              ("Ibu Sudah Lahir", today - timedelta(days=200), today - timedelta(days=5)),
+                              ("Ibu Lewat 44 Minggu", today - timedelta(weeks=45), None),
+                              ("Ibu Belum HPHT", today + timedelta(days=2), None)):
+        mother = person(a1, name, "P", date(1994, 3, 3))
+        db.session.add(Pregnancy(person_id=mother.id, hpht=hpht, hpl=hpht + timedelta(days=280), ended_on=ended))
+        if name == "Ibu Hamil":
+            want.add(name)
+    db.session.commit()
+    hb = db.session.get(HariBuka, hb.id)
+    got = expected_not_come(hb, limit=3)
+    assert got["total"] == len(want), (got["total"], sorted(want))
+    assert [d.person.name for d in got["rows"]] == sorted(want)[:3]
+    everyone = expected_not_come(hb, limit=50)
+    assert sorted(d.person.name for d in everyone["rows"]) == sorted(want)
+
+
+def test_the_roll_merged_per_posyandu_pages_exactly_as_the_sorted_roll(tree, monkeypatch):
+    """The clerk's list pages through the first names of each Posyandu merged (services.people.MERGE_ROWS):
+    the same people in the same order, page by page, as sorting the whole kelurahan — the left, the deleted and
+    the people of another kelurahan left out alike."""
+    from posyandu.services import people
+
+    a1, a2, b1 = tree.posyandu["A1"], tree.posyandu["A2"], tree.posyandu["B1"]
+    today = date.today()
+    for i in range(23):
+        pos = (a1, a2)[i % 2]
+        person(pos, f"{'Sama Nama' if i % 5 == 0 else 'Orang'} {(i * 7) % 23:02d}", "L", date(2001, 1, 1 + i % 28),
+               **({"left_on": today - timedelta(days=1)} if i == 3 else {}),
+               **({"left_on": today + timedelta(days=5)} if i == 4 else {}),
+               **({"deleted_at": datetime(2025, 1, 1)} if i == 6 else {}))
+    person(b1, "Orang Kelurahan Lain", "L", date(2001, 1, 1))
+    db.session.commit()
+    clerk = tree.users["clerk_a"]
+    merged = [people.search_page(clerk, "", page, 4) for page in range(1, 9)]
+    monkeypatch.setattr(people, "MERGE_ROWS", 0)
+    sorted_ = [people.search_page(clerk, "", page, 4) for page in range(1, 9)]
+    assert [([p.id for p in m.rows], m.more) for m in merged] == [([p.id for p in s.rows], s.more) for s in sorted_]
+    names = [p.name for m in merged for p in m.rows]
+    assert len(names) == 2 + 2 + 23 - 2 and names == sorted(names)  # the tree's mothers and children, 21 of ours
+    assert "Orang Kelurahan Lain" not in names and merged[-1].more is False

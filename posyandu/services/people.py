@@ -1,9 +1,10 @@
 """Registering, changing and removing sasaran. Takes the acting user explicitly; never reads request."""
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
@@ -230,16 +231,49 @@ def search_page(user: User, text: str, page: int, per_page: int, posyandu_id: in
         if is_digits(text):
             conds.append(Person.nik.like(f"{text}%"))
         q = q.outerjoin(_MOTHER, Person.mother_id == _MOTHER.id).where(or_(*conds))
-    ids = q.order_by(Person.name, Person.id).offset((page - 1) * per_page).limit(per_page + 1).subquery()
+    merged = _roll_page_by_posyandu(user, page, per_page) if not text and posyandu_id is None else None
+    ids, params = merged or (q.order_by(Person.name, Person.id).offset((page - 1) * per_page)
+                             .limit(per_page + 1).subquery(), {})
     mother = _MOTHER
     rows = db.session.execute(
         select(Person, mother.posyandu_id.in_(scope.posyandu_ids(user)))
         .join(ids, ids.c.id == Person.id).outerjoin(mother, Person.mother_id == mother.id)
         .options(contains_eager(Person.mother.of_type(mother)), joinedload(Person.posyandu, innerjoin=True),
                  selectinload(Person.pregnancies))
-        .order_by(Person.name, Person.id)).all()
+        .order_by(Person.name, Person.id), params).all()
     visible = {p.mother_id for p, seen in rows[:per_page] if p.mother_id and seen}
     return Page([p for p, _ in rows[:per_page]], len(rows) > per_page, visible)
+
+
+# Up to this many rows read for one page of the roll by merging each Posyandu's names (see below); past it (a
+# deep page of a district) the plain sort is as cheap.
+MERGE_ROWS = 4000
+
+
+def _roll_page_by_posyandu(user: User, page: int, per_page: int):
+    """The ids of one page of today's roll in scope, by name, as the first rows of each Posyandu's name index
+    merged (a UNION ALL of one short ordered read per Posyandu): the clerk's first page reads ~26 index rows per
+    Posyandu instead of sorting the kelurahan's ~18 000 people at 150 000 children. None when too many rows would
+    be merged; the caller sorts as before."""
+    pids = list(db.session.scalars(scope.posyandu_ids(user)))
+    if not pids or len(pids) * (page * per_page + 1) > MERGE_ROWS:
+        return None
+    params = {f"pid_{i}": pid for i, pid in enumerate(pids)}
+    params["today"] = date.today()
+    return _merged_roll(len(pids), page, per_page), params
+
+
+@lru_cache(maxsize=256)
+def _merged_roll(n: int, page: int, per_page: int):
+    """The statement of `_roll_page_by_posyandu` for n Posyandu (:pid_0 … and :today), built once: making it
+    afresh cost a tenth of the page."""
+    window = page * per_page + 1
+    parts = [select(Person.id, Person.name).where(Person.posyandu_id == bindparam(f"pid_{i}"),
+                                                  Person.deleted_at.is_(None), on_roll(bindparam("today")))
+             .order_by(Person.name, Person.id).limit(window).subquery() for i in range(n)]
+    merged = union_all(*[select(part.c.id, part.c.name) for part in parts]).subquery()
+    return (select(merged.c.id).order_by(merged.c.name, merged.c.id).offset((page - 1) * per_page)
+            .limit(per_page + 1).subquery())
 
 
 def _escape_like(text: str) -> str:

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from ..domain import counselling, findings, immunisation, kms, rules, screening, supplements
@@ -105,18 +105,20 @@ def expected_not_come(hb: HariBuka, limit: int) -> dict:
     """Balita and ibu hamil of the Posyandu not yet queued today: a count and the first few, with their dues."""
     five_years_ago = hb.held_on - timedelta(days=rules.WHO_2006_LAST_DAY)
     queued = select(Visit.person_id).where(Visit.hari_buka_id == hb.id)
-    pregnant = select(Pregnancy.person_id).where(Pregnancy.deleted_at.is_(None), Pregnancy.ended_on.is_(None),
-                                                 Pregnancy.hpht <= hb.held_on,
-                                                 Pregnancy.hpht >= hb.held_on - timedelta(weeks=44))
+    # Asked per woman of the Posyandu (her pregnancies by person_id), not as a list of the district's open
+    # pregnancies: ~15 000 at 150 000 children, each read from the table on SQLite for every page.
+    pregnant = exists().where(Pregnancy.person_id == Person.id, Pregnancy.deleted_at.is_(None),
+                              Pregnancy.ended_on.is_(None), Pregnancy.hpht <= hb.held_on,
+                              Pregnancy.hpht >= hb.held_on - timedelta(weeks=44))
     cond = and_(Person.posyandu_id == hb.posyandu_id, on_roll(hb.held_on), Person.id.not_in(queued),
-                (Person.birth_date > five_years_ago) | Person.id.in_(pregnant))
-    # The first few and how many in all from one pass over the Posyandu's people (a count of its own read them
-    # all a second time: 30 of the page's 55 ms of SQL at 150 000 children on PostgreSQL).
-    rows = db.session.execute(select(Person, func.count().over()).where(cond)
-                              .options(selectinload(Person.pregnancies))
-                              .order_by(Person.name, Person.id).limit(limit)).all()
-    persons = [p for p, _total in rows]
-    return {"total": rows[0][1] if rows else 0, "rows": _dues(persons, hb.held_on)}
+                (Person.birth_date > five_years_ago) | pregnant)
+    # Two small reads instead of one wide one: the count from the roll index alone (no person row read), the
+    # first few by walking the Posyandu's name index until `limit` match. One pass with a window count read and
+    # sorted every matching person's whole row (meja 1's 53 ms of CPU at 150 000 children on SQLite).
+    total = db.session.scalar(select(func.count()).select_from(Person).where(cond))
+    persons = list(db.session.scalars(select(Person).where(cond).options(selectinload(Person.pregnancies))
+                                      .order_by(Person.name, Person.id).limit(limit))) if total else []
+    return {"total": total, "rows": _dues(persons, hb.held_on)}
 
 
 def measurement(visit: Visit) -> Measurement | None:
