@@ -5,7 +5,8 @@
 Builds the demo district on a SQLite file under /tmp (seed_demo), serves it with waitress on a free local port,
 registers a laptop for the demo Posyandu with the most sasaran, and drives a laptop app (its own SQLite file)
 through posyandu.sync: the first pull, an idle sync, then a session day on the laptop — 70 % of the balita
-weighed, measured and given vitamin A where due, every ibu hamil weighed — pushed, and the pull that follows.
+weighed, measured and given vitamin A where due, every ibu hamil weighed, ten home visits closing open tasks,
+two pregnancies registered — pushed, and the pull that follows.
 Prints bytes on the wire (gzip bodies as sent and received), round trips and seconds for each.
 """
 import argparse
@@ -119,6 +120,11 @@ def main():
             pos_id = pos.id
             ketua = db.session.scalar(select(User).where(User.posyandu_id == pos_id, User.role == "ketua")) or \
                 db.session.scalar(select(User).where(User.posyandu_id == pos_id))
+            if ketua is None:  # a Posyandu without its own accounts in the demo: a local one records the visits
+                ketua = User(username="bench_kader", display_name="Bench", role="kader", posyandu_id=pos_id,
+                             district_id=db.session.scalar(select(User.district_id).limit(1)), password_hash="-")
+                db.session.add(ketua)
+                db.session.flush()
             hb = session_day.open_session(ketua, pos, today)
             people = db.session.scalars(select(Person).where(Person.posyandu_id == pos_id,
                                                              Person.deleted_at.is_(None), Person.left_on.is_(None)))
@@ -145,7 +151,20 @@ def main():
                                                                 None)], done=False)
                 came += 1
             db.session.commit()
-        print(f"session day on the laptop: {came} visits")
+            # the rest of a month on the laptop: home visits closing the open tasks, pregnancies registered
+            from posyandu.services import home_visits
+            from posyandu.services import people as people_service
+
+            tasks = home_visits.open_tasks(pos_id, today)[:10]
+            for t in tasks:
+                home_visits.record(ketua, db.session.get(Person, t.person_id),
+                                   {"visited_on": today, "task_key": t.key, "findings": "dikunjungi, sehat"})
+            women = [p for p in db.session.scalars(select(Person).where(
+                Person.posyandu_id == pos_id, Person.sex == "P", Person.deleted_at.is_(None)))
+                if group_of(p, today) == "dewasa" and (today - p.birth_date).days < 40 * 365][:2]
+            for p in women:
+                people_service.add_pregnancy(ketua, p, {"hpht": date.fromordinal(today.toordinal() - 45)})
+        print(f"session day on the laptop: {came} visits; {len(tasks)} home visits, {len(women)} pregnancies")
         measure("push of the session day", laptop.push)
         measure("pull after it (server's versions)", laptop.pull)
         measure("idle sync again", lambda t, r: (laptop.push(t, r), laptop.pull(t, r)))
