@@ -171,6 +171,8 @@ def test_a_person_who_moved_in_arrives_with_her_history(app, tree, pair):
     db.session.commit()
     identity.decide(tree.users["clerk_a"], tr, True)
     tr_uuid = tr.uuid
+    a2.notes = "hujan"  # the old Posyandu's hari buka changes again before the laptop pulls: still numbered for A1
+    db.session.commit()
     sync()
 
     def history():

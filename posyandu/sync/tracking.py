@@ -9,7 +9,7 @@ pending in `sync_state` with a fresh change id, and keeps the first old value of
 import uuid as uuidlib
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import case, event, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -188,7 +188,13 @@ def _number(session):
     ins = _insert(session)(SyncRow.__table__)
     conn.execute(ins.on_conflict_do_update(index_elements=["entity", "uuid"],
                                            set_={"seq": ins.excluded.seq, "posyandu_id": ins.excluded.posyandu_id,
-                                                 "also_posyandu_id": ins.excluded.also_posyandu_id,
+                                                 # a hari buka keeps the Posyandu of a visitor it was numbered
+                                                 # for (her laptop may not have pulled it yet)
+                                                 "also_posyandu_id": case(
+                                                     (ins.excluded.entity == "hari_buka", func.coalesce(
+                                                         ins.excluded.also_posyandu_id,
+                                                         SyncRow.__table__.c.also_posyandu_id)),
+                                                     else_=ins.excluded.also_posyandu_id),
                                                  "origin_device_id": ins.excluded.origin_device_id}),
                  rows)
 
