@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from posyandu import create_app
 from posyandu.domain.reports import shift_month
 from posyandu.extensions import db
-from posyandu.models import (Commitment, HariBuka, HomeVisit, Kader, KaderSigner, Measurement, Person,
-                             PersonTransfer, Posyandu, PosyanduMonth, Pregnancy, ServiceRecord, User, Visit)
+from posyandu.models import (Commitment, District, HariBuka, HomeVisit, Kader, KaderSigner, KbmTable, Measurement,
+                             Person, PersonTransfer, Posyandu, PosyanduMonth, Pregnancy, ServiceRecord, User, Visit)
 from posyandu.services import commitments, identity, months
 from posyandu.services import session_day as sd
 from posyandu.services.accounts import hash_password
 from posyandu.services.month_lock import MonthClosed
-from posyandu.sync import devices, laptop
+from posyandu.sync import laptop
 from posyandu.sync.protocol import HEADER, PROTOCOL, Refused
 from tests.conftest import base_config
 from tests.sync_helpers import enrolled
@@ -87,8 +87,17 @@ def test_offline_records_reach_the_district(app, tree, pair):
     satu = _one(Kader, name="Kader Satu")
     template = commitments.ensure_template(None, tree.districts["D"].id, date.today().year)
     db.session.add(KaderSigner(kader_id=satu.id, pin_hash=hash_password("258036")))
+    db.session.add(KbmTable(district_id=tree.districts["D"].id, name="KBM Kota D", valid_from=date(2026, 1, 1),
+                            grams={"1": 800, "2": 900}))
+    tree.districts["D"].place_name = "Tepian"
     db.session.commit()
     sync()
+
+    def settings():
+        district = _one(District, name="Kota D")
+        kbm = sd.current_kbm(date.today(), district.id)
+        return district.place, kbm.name, kbm.grams
+    assert on(lap, settings) == ("Tepian", "KBM Kota D", {"1": 800, "2": 900})  # N/T/O/B as on the district
 
     def offline():
         ketua = _one(User, username="ketua_a1")
@@ -219,4 +228,3 @@ def test_a_laptop_never_merges_nor_approves(app, tree, pair):
                             moved_on=date.today())
         return identity.may_decide(clerk, tr)
     assert on(lap, try_it) is False
-    assert devices is not None
