@@ -156,6 +156,7 @@ def _register_hooks(app: Flask) -> None:
     app.jinja_env.globals.update(labels=labels, age_text=labels.age_text, group_of=group_of,
                                  nav_items=lambda user: items_for(user, app.view_functions), may_open=may_open)
     app.jinja_env.filters["masked_nik"] = labels.masked_nik
+    app.jinja_env.filters.update(dateformat=labels.dateformat, decimalformat=labels.decimalformat)
     app.jinja_env.filters["initial"] = initial
     app.jinja_env.filters["pct"] = fmt_pct  # 52.5 → "52,5%", the one way percentages are printed
 

@@ -14,6 +14,40 @@ from .domain.measure_input import parse_decimal
 from .domain.nik import kk_problem, nik_problem, normalise
 from .parsing import is_digits, parse_int
 
+
+def _quick_html_params() -> None:
+    """WTForms writes each attribute through `Markup("{k}=\"{v}\"").format(...)`: markupsafe's escaping
+    formatter costs tens of microseconds per attribute (the fifteen CSRF fields of meja 1 were a third of its
+    time). The same attributes, written the same way: the key escaped, the value escaped with `"` as `&quot;`,
+    True as a bare attribute, False left out (tests/test_page_queries.py compares the two)."""
+    import wtforms.widgets
+    from markupsafe import Markup, escape
+    from wtforms.widgets import core
+
+    original = core.html_params
+    if getattr(original, "posyandu_quick", False):
+        return
+
+    def html_params(**kwargs):
+        params = []
+        for k, v in sorted(kwargs.items()):
+            k = core.clean_key(k)
+            if v is True:
+                params.append(str(escape(k)))
+            elif v is not False:
+                params.append(f'{escape(k)}="{str(escape(v)).replace(chr(34), "&quot;")}"')
+        return Markup(" ".join(params))
+
+    html_params.posyandu_quick = True
+    html_params.original = original
+    core.html_params = wtforms.widgets.html_params = html_params
+    for cls in vars(core).values():
+        if isinstance(cls, type) and cls.__dict__.get("html_params") is not None:
+            cls.html_params = staticmethod(html_params)
+
+
+_quick_html_params()
+
 # Every date any form takes lies in this range (year 1 or 9999 is a slip of the keyboard, not a date);
 # fields with a narrower meaning (a hari buka, a visit, a birth) check their own range on top.
 EARLIEST_DATE = date(1900, 1, 1)

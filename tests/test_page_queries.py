@@ -167,3 +167,36 @@ def test_the_roll_merged_per_posyandu_pages_exactly_as_the_sorted_roll(tree, mon
     names = [p.name for m in merged for p in m.rows]
     assert len(names) == 2 + 2 + 23 - 2 and names == sorted(names)  # the tree's mothers and children, 21 of ours
     assert "Orang Kelurahan Lain" not in names and merged[-1].more is False
+
+
+def test_remembered_date_and_number_filters_follow_the_locale_and_match_flask_babel(app):
+    from decimal import Decimal
+
+    from flask_babel import format_date, format_decimal
+
+    tpl = "{{ d|dateformat('d MMM y') }} {{ d|dateformat }} {{ n|decimalformat }} {{ m|decimalformat }}"
+    d, n, m = date(2026, 8, 17), 12.35, Decimal("7.50")
+    with app.test_request_context("/"):
+        for locale in ("id", "en", "id"):
+            with force_locale(locale):
+                want = f"{format_date(d, 'd MMM y')} {format_date(d)} {format_decimal(n)} {format_decimal(m)}"
+                assert render_template_string(tpl, d=d, n=n, m=m) == want
+                assert render_template_string(tpl, d=d, n=n, m=m) == want  # from memory the second time
+        with force_locale("en"):
+            assert render_template_string("{{ d|dateformat('MMMM') }}", d=d) == "August"
+        with force_locale("id"):
+            assert render_template_string("{{ d|dateformat('MMMM') }}", d=d) == "Agustus"
+
+
+def test_form_attributes_are_written_exactly_as_wtforms_writes_them():
+    from markupsafe import Markup
+    from wtforms.widgets import core
+
+    import posyandu.forms  # noqa: F401  (installs the quicker writer)
+
+    quick, original = core.html_params, core.html_params.original
+    assert quick is not original and core.Input.html_params is quick and core.Button.html_params is quick
+    for kw in (dict(name="a", id="b", class_="x y"), dict(checked=True, readonly=False, value='kata "hai" & <b>'),
+               dict(value=Markup('<i>"q"</i>'), data_x_y=3, aria_label="l", for_="z"),
+               dict(value=None, x=0, y=1.5), {'a"b': "c", "step": "any"}):
+        assert quick(**kw) == original(**kw) and type(quick(**kw)) is Markup, kw
