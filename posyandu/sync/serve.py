@@ -3,7 +3,7 @@ the reference data (org tree, accounts, kader) when it changed (docs/sync.md).""
 import hashlib
 import json
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import inspect, or_, select, union_all
 
 from ..extensions import db
 from ..models import (CommitmentTemplate, District, Kader, KaderRole, KaderSigner, KbmTable, Kecamatan, Kelurahan,
@@ -106,11 +106,16 @@ def pull(device, since: int, limit: int, ref_digest: str | None) -> dict:
     """A page of the scope's records above `since`; `seq` is the cursor to send next time."""
     top = db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0
     scope = list(db.session.scalars(devices.posyandu_ids(device)))
-    rows = db.session.execute(select(SyncRow.entity, SyncRow.uuid, SyncRow.seq).where(
-        or_(SyncRow.posyandu_id.in_(scope), SyncRow.also_posyandu_id.in_(scope)), SyncRow.seq > since,
-        SyncRow.seq <= top,
-        or_(SyncRow.origin_device_id.is_(None), SyncRow.origin_device_id != device.id))
-        .order_by(SyncRow.seq).limit(limit + 1)).all()
+    common = (SyncRow.seq > since, SyncRow.seq <= top,
+              or_(SyncRow.origin_device_id.is_(None), SyncRow.origin_device_id != device.id))
+    cols = (SyncRow.entity, SyncRow.uuid, SyncRow.seq)
+    # Two index range scans, each on its (Posyandu, seq) index, merged: an OR of the two would make PostgreSQL
+    # walk the seq index and filter (0.8 ms → 120 ms a first page at 630 000 rows).
+    own = select(*cols).where(SyncRow.posyandu_id.in_(scope), *common).order_by(SyncRow.seq).limit(limit + 1)
+    theirs = select(*cols).where(SyncRow.also_posyandu_id.in_(scope), SyncRow.posyandu_id.not_in(scope),
+                                 *common).order_by(SyncRow.seq).limit(limit + 1)
+    both = union_all(select(own.subquery()), select(theirs.subquery())).subquery()
+    rows = db.session.execute(select(both).order_by(both.c.seq).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     by_entity: dict[str, list] = {}
