@@ -202,3 +202,22 @@ def test_settings_months_and_pins_come_down_and_an_idle_pull_stays_tiny(app, tre
     after = _pull(app, cred, first["seq"], first["ref"])
     assert after["reference"]["month"] == []  # open again: the laptop opens it too
     assert db.session.query(SyncReceipt).count() == 0
+
+
+def test_records_of_another_posyandu_are_out_of_scope(app, tree):
+    from posyandu.models import Kader
+
+    _, cred = enrolled(app, tree.posyandu["A1"].id)
+    template = commitments.ensure_template(None, tree.districts["D"].id, date.today().year)
+    db.session.commit()
+    other_mother, other_child = tree.people["mother_A2"], tree.people["child_A2"]
+    satu = db.session.scalar(select(Kader).where(Kader.name == "Kader Satu"))
+    changes = [
+        _change("pregnancy", {"person": other_mother.uuid, "hpht": date.today().isoformat()}),
+        _change("home_visit", {"posyandu": tree.posyandu["A2"].uuid, "person": other_child.uuid,
+                               "visited_on": date.today().isoformat()}),
+        _signed(tree, template, satu, posyandu=tree.posyandu["A2"].uuid),
+    ]
+    assert [(r["status"], r["code"]) for r in push(app, cred, changes)["results"]] == [
+        ("refused", "out_of_scope")] * 3
+    assert db.session.query(HomeVisit).count() == 0 and db.session.query(Commitment).count() == 0
