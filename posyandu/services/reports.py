@@ -221,6 +221,30 @@ def _falling(pos: Select, month: date, wide: bool):
             .group_by(h.c.person_id).subquery("f"))
 
 
+def _falling_by_probe(pos: Select, month: date) -> Select:
+    """_falling on SQLite: per child of S with a valid TB/U this month, her three newest valid TB/U z-scores of
+    the window, each a step on the person-date index, instead of a window sorting three months of the area's
+    measurements (the same children: tests compare both)."""
+    start, first, last = dom.shift_month(month, -2), dom.month_start(month), dom.month_end(month)
+
+    def valid(m, since: date):
+        return (m.person_id == Person.id, m.measured_on >= since, m.measured_on <= last, m.flagged.is_(False),
+                m.lhaz.is_not(None))
+
+    def nth(k: int):
+        m = aliased(Measurement)
+        return (select(m.lhaz).where(*valid(m, start)).order_by(m.measured_on.desc(), m.id.desc())
+                .limit(1).offset(k).scalar_subquery())
+
+    now = aliased(Measurement)
+    z = (select(Person.id.label("person_id"), nth(0).label("l0"), nth(1).label("l1"), nth(2).label("l2"))
+         .where(balita_filter(pos, last), exists().where(*valid(now, first)))
+         .group_by(Person.id).subquery("z"))  # grouped: computed once, not once per use of each column
+    return (select(z.c.person_id.label("person_id"))
+            .where(z.c.l2 > z.c.l1, z.c.l1 > z.c.l0, z.c.l2 - z.c.l0 >= dom.FALLING_LHAZ, z.c.l0 >= dom.STUNTED)
+            .subquery("f"))
+
+
 # How child_month reads the month's weighings, per backend: SQLite probes the person-date index per child,
 # PostgreSQL takes each child's newest (and newest valid) row with DISTINCT ON (hash joins; its sorts fit
 # work_mem, see report_reading). "window" is the generic path the others are tested against.
@@ -246,7 +270,7 @@ def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False
         q = q.add_columns(w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
                           w.c.new_stunting).outerjoin(w, w.c.person_id == Person.id)
     if risk:
-        f = _falling(pos, month, wide)
+        f = _falling_by_probe(pos, month) if method == "probe" else _falling(pos, month, wide)
         q = q.add_columns(f.c.person_id.label("falling")).outerjoin(f, f.c.person_id == Person.id)
     else:
         q = q.add_columns(literal(None).label("falling"))
