@@ -2,13 +2,13 @@
 
 A unit of work (DESIGN §6): these functions flush and raise, the caller — a request, the CLI, a sync batch —
 commits, so a sync batch can apply each change in a savepoint and still commit once."""
-from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain import assessment, growth, kms, rules
+from ..domain import growth_assessment, rules
+from ..domain.errors import Invalid
 from ..domain.lifecycle import age_in_months
 from ..extensions import db
 from ..models import (Duty, HariBuka, KbmTable, Kecamatan, Kelurahan, Measurement, Person, Posyandu,
@@ -115,16 +115,10 @@ def add_kbm_version(actor: User, name: str, valid_from: date, grams: dict) -> Kb
     return version
 
 
-@dataclass
-class Assessment:
-    """What meja 2 computed from the values: z-scores and codes, and what the kader must check."""
-
-    values: dict
-    computed: dict = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+Assessment = growth_assessment.Assessment
 
 
-class NotApplicable(ValueError):
+class NotApplicable(Invalid):
     """Measurements given that do not apply to the person's group and age (domain.rules.measures_for)."""
 
     def __init__(self, fields: list[str]):
@@ -132,54 +126,38 @@ class NotApplicable(ValueError):
         self.fields = fields
 
 
-def _as_lying(length, position):
-    if length is None:
-        return None
-    return length + rules.LYING_STANDING_CM if position == "h" else length
+def _weighing(m: Measurement) -> growth_assessment.PastWeighing:
+    return growth_assessment.PastWeighing(m.measured_on, m.weight_kg, m.length_cm, m.position, m.ntob)
+
+
+def history(person: Person, on: date, exclude_visit_id: int | None = None,
+            with_lhaz: bool = True) -> growth_assessment.History:
+    """The person's recent measurements the assessment of a measurement on `on` needs (see History);
+    with_lhaz=False skips the previous length-for-age z (no length was measured, so no new stunting to judge)."""
+    weighed = select(Measurement).where(Measurement.person_id == person.id, Measurement.weight_kg.is_not(None))
+    if growth_assessment.is_adult(person.birth_date, on):
+        prev = db.session.scalar(weighed.where(Measurement.measured_on < on)
+                                 .order_by(Measurement.measured_on.desc()).limit(1))
+        return growth_assessment.History(weighings=(_weighing(prev),) if prev else ())
+    weighed = weighed.where(Measurement.measured_on <= on)
+    if exclude_visit_id:
+        weighed = weighed.where((Measurement.visit_id.is_(None)) | (Measurement.visit_id != exclude_visit_id))
+    recent = db.session.scalars(weighed.order_by(Measurement.measured_on.desc()).limit(3))
+    prev_lhaz = db.session.scalar(
+        select(Measurement.lhaz).where(Measurement.person_id == person.id, Measurement.measured_on < on,
+                                       Measurement.lhaz.is_not(None), Measurement.flagged.is_(False))
+        .order_by(Measurement.measured_on.desc()).limit(1)) if with_lhaz else None
+    return growth_assessment.History(weighings=tuple(_weighing(m) for m in recent), previous_lhaz=prev_lhaz)
 
 
 def assess(person: Person, on: date, values: dict, exclude_visit_id: int | None = None) -> Assessment:
-    """Compute z-scores, N/T/O/B, 2T, BGM and new stunting for a child; list implausible values."""
-    result = Assessment(values=values)
-    age_days = (on - person.birth_date).days
-    if age_days >= 19 * 365.25:
-        result.computed = {"age_days": age_days}
-        prev = db.session.scalar(select(Measurement).where(
-            Measurement.person_id == person.id, Measurement.measured_on < on, Measurement.weight_kg.is_not(None))
-            .order_by(Measurement.measured_on.desc()).limit(1))
-        result.problems = assessment.implausible_adult(
-            values.get("weight_kg"), values.get("length_cm"), prev.weight_kg if prev else None,
-            (on - prev.measured_on).days if prev else None)
-        return result
-    z = growth.score(person.sex, age_days, values.get("weight_kg"), values.get("length_cm"), values.get("position"),
-                     values.get("head_cm"), values.get("muac_cm"), values.get("oedema", False))
-    comp = {"age_days": age_days, **{k: z.get(k) for k in ("waz", "lhaz", "whz", "baz", "hcz", "acz")}}
-    result.problems += [f"{k}_flag" for k in ("waz", "lhaz", "whz", "baz", "hcz", "acz") if z.get(f"{k}_flag")]
-    earlier = select(Measurement).where(Measurement.person_id == person.id, Measurement.measured_on <= on,
-                                        Measurement.weight_kg.is_not(None))
-    if exclude_visit_id:
-        earlier = earlier.where((Measurement.visit_id.is_(None)) | (Measurement.visit_id != exclude_visit_id))
-    recent = list(db.session.scalars(earlier.order_by(Measurement.measured_on.desc()).limit(3)))
-    prev = next((m for m in recent if m.measured_on < on), None)
-    if prev is not None:
-        result.problems += kms.implausible_change(
-            prev.measured_on, prev.weight_kg, _as_lying(prev.length_cm, prev.position), on,
-            values.get("weight_kg"), _as_lying(values.get("length_cm"), values.get("position")))
-    if age_days < rules.WHO_2006_LAST_DAY and values.get("weight_kg") is not None:
-        kbm = current_kbm(on, district_of_posyandu(person.posyandu_id))
-        history = [kms.Weighing(m.measured_on, m.weight_kg, m.ntob) for m in recent]
-        months = rules.months_from_days(age_days)
-        code = kms.ntob(history, on, values["weight_kg"], months, kbm.grams if kbm else kms.KBM_KMS_2010)
-        comp.update(ntob=code, two_t=kms.is_two_t(history, on, code), bgm=kms.is_bgm(comp["waz"]),
-                    kbm_table_id=kbm.id if kbm else None)
-    if comp.get("lhaz") is not None:
-        prev_lhaz = db.session.scalar(
-            select(Measurement.lhaz).where(Measurement.person_id == person.id, Measurement.measured_on < on,
-                                           Measurement.lhaz.is_not(None), Measurement.flagged.is_(False))
-            .order_by(Measurement.measured_on.desc()).limit(1))
-        comp["new_stunting"] = kms.is_new_stunting(prev_lhaz, comp["lhaz"])
-    result.computed = comp
-    return result
+    """Assess a measurement from the person's history and the district's KBM version (the pure computation is
+    domain.growth_assessment.assess: a form and a pushed measurement get the same numbers)."""
+    kbm = (current_kbm(on, district_of_posyandu(person.posyandu_id))
+           if growth_assessment.uses_kbm(person.birth_date, on, values) else None)
+    return growth_assessment.assess(person.sex, person.birth_date, on, values,
+                                    history(person, on, exclude_visit_id, values.get("length_cm") is not None),
+                                    kbm_grams=kbm.grams if kbm else None, kbm_table_id=kbm.id if kbm else None)
 
 
 MEASURE_FIELDS = ("weight_kg", "length_cm", "position", "head_cm", "muac_cm", "oedema", "waist_cm", "systolic",
