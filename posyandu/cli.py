@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from .database import analyze, private_file, writing
+from .database import analyze, private_file, unit_of_work, writing
 from .extensions import db
 
 
@@ -35,7 +35,7 @@ def create_admin(username, display_name, district, kind, installation):
     password = getpass.getpass("Password (at least 10 characters): ")
     if len(password) < 10 or password != getpass.getpass("Repeat password: "):
         raise click.ClickException("Passwords differ or are shorter than 10 characters.")
-    with writing():
+    with writing(), unit_of_work():  # the district and its admin: both or neither
         if installation:
             _create_installation_admin(username, display_name, password)
         else:

@@ -20,9 +20,39 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 _WRITING = contextvars.ContextVar("posyandu_writing", default=None)  # None: as the request's method says
+_UNIT = contextvars.ContextVar("posyandu_unit_of_work", default=0)  # how deep in units of work we are
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 ATTEMPTS = 4
+
+
+@contextmanager
+def unit_of_work(session=None):
+    """One use case, one transaction: commit when the block ends, roll back everything if anything in it raises
+    (a domain error after a flush leaves nothing behind). Services only flush; requests, CLI commands and the
+    sync use this. Inside another unit of work it is a savepoint of the outer one: a sync batch applies each
+    change in its own, so one refused change leaves the others, and the outer one commits them all once."""
+    if session is None:
+        from .extensions import db
+
+        session = db.session
+    if _UNIT.get():
+        token = _UNIT.set(_UNIT.get() + 1)
+        try:
+            with session.begin_nested():
+                yield session
+        finally:
+            _UNIT.reset(token)
+        return
+    token = _UNIT.set(1)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _UNIT.reset(token)
 
 
 @contextmanager

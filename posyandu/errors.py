@@ -3,6 +3,7 @@ from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
+from .domain.errors import DomainError
 from .extensions import db
 from .services.idempotency import KeyConflict, KeyInvalid
 from .services.month_lock import MonthClosed
@@ -34,6 +35,7 @@ def register_error_handlers(app: Flask) -> None:
     def _server_error(e):
         db.session.rollback()  # the failed transaction must not leak into rendering the page
         return error_response(500)
+    app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(MonthClosed, _month_closed)
     app.register_error_handler(KeyInvalid, lambda e: error_response(400))
     app.register_error_handler(KeyConflict, lambda e: error_response(
@@ -41,6 +43,12 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(
         CSRFError, lambda e: error_response(400, _l("Formulir kedaluwarsa; muat ulang halaman dan coba lagi."))
     )
+
+
+def _domain_error(e: DomainError):
+    """A service refused and no route turned it into a form error: nothing was kept, say so with its 4xx."""
+    db.session.rollback()
+    return error_response(e.status)
 
 
 def _month_closed(e: MonthClosed):

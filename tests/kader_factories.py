@@ -3,6 +3,7 @@
 Made on first use and kept on the tree, so the IDOR enumeration in test_scope can name them by Posyandu key."""
 from datetime import date, timedelta
 
+from posyandu.database import unit_of_work
 from posyandu.domain.commitment import dump_strokes
 from posyandu.extensions import db
 from posyandu.models import Kader, KaderRole, KaderSigner
@@ -53,8 +54,9 @@ def commitment_of(t, key: str):
         admin = next(u for u in t.users.values() if u.district_id == district_id and u.role == "district_admin")
         template = commitments.ensure_template(admin, district_id, date.today().year)
         with_pin(k)
-        cache[("commitment", key)] = commitments.sign(admin, k, t.posyandu[key].id, template, "drawn", STROKES,
-                                                      pin=PIN)
+        with unit_of_work():  # the factory is the caller: it owns the transaction (services only flush)
+            cache[("commitment", key)] = commitments.sign(admin, k, t.posyandu[key].id, template, "drawn",
+                                                          STROKES, pin=PIN)
     return cache[("commitment", key)]
 
 

@@ -6,13 +6,14 @@ draws the same on a page (SVG) and in the PDF. Coordinates are in pad units: 0â€
 import hashlib
 import json
 import unicodedata
+from .errors import Invalid
 
 PAD_W, PAD_H = 1200, 400
 MAX_STROKES = 60
 MAX_POINTS = 4000
 
 
-class SignatureError(ValueError):
+class SignatureError(Invalid):
     """The posted signature is not a plausible drawing."""
 
 

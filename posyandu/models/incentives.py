@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.errors import Locked
 from ..extensions import db
 from .base import FieldRecord
 from .kader import Kader
@@ -17,7 +18,7 @@ from .places import District, Kelurahan
 BATCH_STATES = ("draft", "approved", "paid")
 
 
-class LockedBatch(Exception):
+class LockedBatch(Locked):
     """A paid (or approved) incentive batch was about to change."""
 
 

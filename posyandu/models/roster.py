@@ -4,13 +4,14 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.errors import Locked
 from ..extensions import db
 from .base import FieldRecord
 from .kader import Kader
 from .places import District, Kelurahan, Posyandu
 
 
-class ImmutableRecord(Exception):
+class ImmutableRecord(Locked):
     """A signed or issued record was about to change."""
 
 

@@ -193,5 +193,5 @@ def save_user(actor: User | None, user: User, data: dict, password: str | None) 
     if not user.active and user.id is not None:
         revoke_all(user)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from ..domain.errors import Invalid
 from ..extensions import db
 from ..models import Certificate, District, Kader, Kelurahan, User
 from ..models.roster import PROVISIONAL
@@ -21,7 +22,7 @@ TYPES_FILE = Path(__file__).resolve().parents[1] / "data" / "certificate_types.j
 STRATUM_NAMES = {"purwa": "Purwa", "madya": "Madya", "utama": "Utama"}
 
 
-class CertificateError(ValueError):
+class CertificateError(Invalid):
     """The certificate cannot be issued or revoked as asked."""
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.commitment import SignatureError, canonical_text, dump_strokes, parse_strokes, text_hash
+from ..domain.errors import Invalid
 from ..extensions import db
 from ..models import Commitment, CommitmentTemplate, Kader, KaderRole, Kelurahan, Posyandu, User
 from ..models.base import utcnow
@@ -25,7 +26,7 @@ DEFAULT_BODY = """Saya yang bertanda tangan di bawah ini, sebagai kader Posyandu
 Sebagai imbalan atas pelaksanaan komitmen ini, saya menerima insentif kader sesuai ketentuan yang berlaku. Saya memahami bahwa insentif dapat dikurangi apabila komitmen ini tidak dipenuhi."""
 
 
-class CommitmentError(ValueError):
+class CommitmentError(Invalid):
     """Signing is not possible: no template, already signed, the signature is not a drawing, a typed name that is
     not the signer's (typed_name), no ketua on record (no_ketua), the ketua's own commitment (own), no lurah name."""
 
@@ -52,7 +53,7 @@ def new_version(actor: User, district_id: int, year: int, title: str, body: str)
     t = CommitmentTemplate(district_id=district_id, year=year, version=(last.version + 1) if last else 1,
                            title=canonical_text(title), body=body, body_sha256=text_hash(body))
     db.session.add(t)
-    db.session.commit()
+    db.session.flush()
     return t
 
 
@@ -99,12 +100,12 @@ def sign(actor: User, kader: Kader, posyandu_id: int, template: CommitmentTempla
                    title=template.title, text=template.body, text_sha256=text_hash(template.body),
                    signer_name=kader.name, signature_kind=kind, signature=signature, signed_at=utcnow(),
                    recorded_by_id=actor.id, signer_method=method)
-    db.session.add(c)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a double post: the twin was first
-        db.session.rollback()
-        raise CommitmentError("already")
+    try:  # in a savepoint: a double post whose twin was first undoes only this attempt
+        with db.session.begin_nested():
+            db.session.add(c)
+            db.session.flush()
+    except IntegrityError:
+        raise CommitmentError("already") from None
     return c
 
 
@@ -157,7 +158,7 @@ def countersign(actor: User, c: Commitment, kind: str, drawn: str | None = None,
     with db.session.no_autoflush:
         for k, v in values.items():
             setattr(c, k, v)
-    db.session.commit()
+    db.session.flush()
     return c
 
 

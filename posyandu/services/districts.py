@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from ..domain import competence
 from ..domain import kode_wilayah as kw
+from ..domain.errors import Conflict
 from ..extensions import db
 from ..models import District, Kecamatan, Kelurahan, Posyandu, User
 from . import idempotency, places
@@ -13,7 +14,7 @@ from .accounts import save_user
 from .audit import acting
 
 
-class Taken(ValueError):
+class Taken(Conflict, ValueError):
     """A name, code or username already in use; args[0] names the field."""
 
 
@@ -75,8 +76,7 @@ def create_district(actor: User, data: dict, admin: dict, password: str,
 def add_admin(actor: User, district: District, admin: dict, password: str) -> User:
     """Another district admin (the first, or one more when the first has left)."""
     if db.session.scalar(select(User.id).where(User.username == admin["username"])) is not None:
-        db.session.rollback()
-        raise Taken("username")
+        raise Taken("username")  # the caller's unit of work drops whatever this use case flushed
     return save_user(actor, User(district_id=district.id), {**admin, "role": "district_admin", "active": True},
                      password)
 
@@ -96,7 +96,7 @@ def save_settings(actor: User, district: District, data: dict) -> District:
     acting(db.session, actor)
     for k, v in data.items():
         setattr(district, k, v)
-    db.session.commit()
+    db.session.flush()
     return district
 
 
@@ -155,5 +155,5 @@ def import_apply(actor: User, district: District, text: str) -> dict:
                 obj.kecamatan_id = kec.id
             db.session.add(obj)
         done[s.action] += 1
-    db.session.commit()
+    db.session.flush()
     return done

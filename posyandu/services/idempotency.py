@@ -6,17 +6,18 @@ poster may not see. A key longer than its column or holding control characters (
 """
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.errors import Conflict, Invalid
 from ..extensions import db
 from ..models import IdempotencyKey
 
 MAX_KEY = 64  # IdempotencyKey.key
 
 
-class KeyInvalid(ValueError):
+class KeyInvalid(Invalid):
     """Not a key a form of ours could have sent (too long, too short, NUL bytes, other characters)."""
 
 
-class KeyConflict(ValueError):
+class KeyConflict(Conflict, ValueError):
     """The key was already used by another account or for another kind of record."""
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import and_, func, or_, select
 
+from ..domain.errors import Conflict, DomainError
 from ..domain.identity import TRANSFER_APPROVED, TRANSFER_REJECTED, TRANSFER_REQUESTED
 from ..extensions import db
 from ..models import (AuditLog, HomeVisit, Measurement, Person, PersonTransfer, Pregnancy, ScreeningRecord,
@@ -20,7 +21,7 @@ DECIDERS = ("ketua", "kelurahan_clerk", "district_admin")
 MERGERS = ("kelurahan_clerk", "district_admin")
 
 
-class TransferProblem(Exception):
+class TransferProblem(DomainError):
     """A transfer that cannot be asked or decided; the message code says why."""
 
     def __init__(self, code: str):
@@ -67,7 +68,7 @@ def request_transfer(actor: User, nik: str, to_posyandu_id: int, moved_on: date,
     db.session.flush()
     if may_decide(actor, transfer):
         _approve(actor, transfer)
-    db.session.commit()
+    db.session.flush()
     return transfer
 
 
@@ -80,7 +81,7 @@ def decide(actor: User, transfer: PersonTransfer, approve: bool) -> None:
         _approve(actor, transfer)
     else:
         transfer.status, transfer.decided_by_id, transfer.decided_at = TRANSFER_REJECTED, actor.id, utcnow()
-    db.session.commit()
+    db.session.flush()
 
 
 def _approve(actor: User, transfer: PersonTransfer) -> None:
@@ -107,7 +108,7 @@ def open_requests_count(user: User) -> int:
 
 # --- merging ----------------------------------------------------------------------------------------------------
 
-class MergeConflict(Exception):
+class MergeConflict(Conflict):
     """Both records visited the same hari buka: the two visits must be put right first."""
 
 
@@ -152,4 +153,4 @@ def merge(actor: User, keep: Person, other: Person) -> None:
             setattr(keep, k, getattr(other, k))
     db.session.add(AuditLog(actor_id=actor.id, action="merge", entity="person", entity_id=keep.id,
                             changes={"merged_from": [None, other.id]}))
-    db.session.commit()
+    db.session.flush()

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from ..domain import incentives as dom
+from ..domain.errors import Invalid
 from ..extensions import db
 from ..models import (IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, Kader, KaderRole, Kecamatan,
                       Kelurahan, Posyandu, PosyanduMonth, User)
@@ -43,7 +44,7 @@ ROLE_NAMES = {"kader": "Kader", "ketua": "Ketua", "sekretaris": "Sekretaris", "b
               "bidang_trantibumlinmas": "Ketua bidang trantibumlinmas", "bidang_sosial": "Ketua bidang sosial"}
 
 
-class IncentiveError(ValueError):
+class IncentiveError(Invalid):
     """The step is not allowed now (the code says why: state, role, same_person, no_policy, in_use, empty …)."""
 
 

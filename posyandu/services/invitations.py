@@ -44,7 +44,7 @@ def create(actor: User, user: User) -> str:
     token = secrets.token_urlsafe(32)
     db.session.add(Invitation(user_id=user.id, token_hash=digest(token), created_by_id=actor.id, created_at=now,
                               expires_at=now + timedelta(days=DAYS)))
-    db.session.commit()
+    db.session.flush()
     return token
 
 
@@ -82,12 +82,11 @@ def accept(invitation: Invitation, password: str) -> User:
     done = db.session.execute(update(Invitation).where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
                               .values(used_at=now).execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        db.session.rollback()
-        raise ValueError("used")
+        raise ValueError("used")  # the caller's unit of work rolls back
     db.session.add(AuditLog(at=now, actor_id=user.id, action="update", entity="invitation", entity_id=invitation.id,
                             changes={"used_at": [None, now.isoformat()]}))
     db.session.refresh(invitation)
     user.password_hash = hash_password(password)
     revoke_all(user)
-    db.session.commit()
+    db.session.flush()
     return user

@@ -11,16 +11,18 @@ from datetime import date
 from sqlalchemy import and_, event, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from ..domain.errors import Locked
 from ..domain.reports import month_start
 from ..models import Duty, HariBuka, HomeVisit, Measurement, Person, PosyanduMonth, ScreeningRecord, ServiceRecord, Visit
 
 
-class MonthClosed(Exception):
+class MonthClosed(Locked):
     """A record of an approved (frozen) Posyandu-month was about to change."""
 
     def __init__(self, posyandu_id: int, month: date):
         super().__init__(f"posyandu {posyandu_id} month {month:%Y-%m} is approved and frozen")
         self.posyandu_id, self.month = posyandu_id, month
+        self.code = "month_closed"
 
 
 def _hari_buka(session, hari_buka_id):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import months as dom
+from ..domain.errors import Invalid
 from ..domain.reports import month_start, shift_month
 from ..extensions import db
 from ..models import HariBuka, Kelurahan, MonthEvent, Posyandu, PosyanduMonth, User
@@ -23,7 +24,7 @@ from .audit import acting
 TIMEZONE = "Asia/Makassar"  # overridden by the app's BABEL_DEFAULT_TIMEZONE (see local_date)
 
 
-class MonthError(ValueError):
+class MonthError(Invalid):
     """A step that does not apply: the code says why (state, role, previous_open, future, reason)."""
 
 

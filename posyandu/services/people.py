@@ -8,6 +8,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
+from ..domain.errors import Conflict
 from ..domain.identity import TRANSFER_APPROVED
 from ..domain.lifecycle import group_for, hpl_from_hpht, pregnancy_is_active
 from ..extensions import db
@@ -24,7 +25,7 @@ PERSON_FIELDS = (
 )
 
 
-class NikTaken(Exception):
+class NikTaken(Conflict):
     """The NIK already belongs to a live person somewhere in the installation."""
 
 
@@ -90,24 +91,23 @@ def register(actor: User, data: dict, pregnancy: dict | None, key: str | None) -
     if earlier is not None:
         return Registered(db.session.get(Person, earlier.entity_id), repeated=True)
     acting(db.session, actor)
-    person = Person(**{k: data.get(k) for k in PERSON_FIELDS})
-    db.session.add(person)
-    if pregnancy and pregnancy.get("hpht"):
-        person.pregnancies.append(_pregnancy(pregnancy))
-    row = idempotency.claim(key, actor.id, "person")
-    try:
-        db.session.flush()
-        if row is not None:
-            row.entity_id = person.id
-        twin = idempotency.commit_once(key, user_id=actor.id, entity="person")
+    try:  # in a savepoint: a twin that won the race undoes only this attempt, not the caller's unit of work
+        with db.session.begin_nested():
+            person = Person(**{k: data.get(k) for k in PERSON_FIELDS})
+            db.session.add(person)
+            if pregnancy and pregnancy.get("hpht"):
+                person.pregnancies.append(_pregnancy(pregnancy))
+            row = idempotency.claim(key, actor.id, "person")
+            db.session.flush()
+            if row is not None:
+                row.entity_id = person.id
+                db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         twin = idempotency.seen(key, user_id=actor.id, entity="person")
         if twin is None:
             if live_with_nik(data.get("nik")) is not None:
                 raise NikTaken() from None
             raise
-    if twin is not None:
         return Registered(db.session.get(Person, twin.entity_id), repeated=True)
     return Registered(person)
 
@@ -121,18 +121,18 @@ def update(actor: User, person: Person, data: dict) -> Person:
     """Change a person's fields; the audit trail keeps the old values. A change of Posyandu is a transfer dated
     today (approved at once: only a user who sees both Posyandu can choose the new one). Raises NikTaken."""
     acting(db.session, actor)
-    moved_from = person.posyandu_id
-    for k in PERSON_FIELDS:
-        if k in data:
-            setattr(person, k, data[k])
-    if person.posyandu_id != moved_from:
-        db.session.add(PersonTransfer(person_id=person.id, from_posyandu_id=moved_from,
-                                      to_posyandu_id=person.posyandu_id, moved_on=date.today(),
-                                      status=TRANSFER_APPROVED, decided_by_id=actor.id, decided_at=utcnow()))
-    try:
-        db.session.commit()
+    try:  # in a savepoint, so a NIK taken meanwhile undoes only this change and can be told apart
+        with db.session.begin_nested():
+            moved_from = person.posyandu_id
+            for k in PERSON_FIELDS:
+                if k in data:
+                    setattr(person, k, data[k])
+            if person.posyandu_id != moved_from:
+                db.session.add(PersonTransfer(person_id=person.id, from_posyandu_id=moved_from,
+                                              to_posyandu_id=person.posyandu_id, moved_on=date.today(),
+                                              status=TRANSFER_APPROVED, decided_by_id=actor.id, decided_at=utcnow()))
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         if live_with_nik(data.get("nik"), exclude_id=person.id) is not None:
             raise NikTaken() from None
         raise
@@ -144,7 +144,7 @@ def leave(actor: User, person: Person, reason: str, on: date, note: str | None) 
     that month on leave them out, earlier months still count them."""
     acting(db.session, actor)
     person.left_on, person.left_reason, person.left_note = on, reason, note
-    db.session.commit()
+    db.session.flush()
 
 
 def rejoin(actor: User, person: Person) -> None:
@@ -152,11 +152,11 @@ def rejoin(actor: User, person: Person) -> None:
     if live_with_nik(person.nik, exclude_id=person.id) is not None:
         raise NikTaken()
     acting(db.session, actor)
-    person.left_on = person.left_reason = person.left_note = None
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            person.left_on = person.left_reason = person.left_note = None
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise NikTaken() from None
 
 
@@ -164,21 +164,21 @@ def soft_delete(actor: User, person: Person) -> None:
     """Hide a person from lists; the record and its history stay."""
     acting(db.session, actor)
     person.deleted_at = utcnow()
-    db.session.commit()
+    db.session.flush()
 
 
 def add_pregnancy(actor: User, person: Person, data: dict) -> Pregnancy:
     acting(db.session, actor)
     preg = _pregnancy(data)
     person.pregnancies.append(preg)
-    db.session.commit()
+    db.session.flush()
     return preg
 
 
 def end_pregnancy(actor: User, preg: Pregnancy, ended_on: date, outcome: str) -> None:
     acting(db.session, actor)
     preg.ended_on, preg.outcome = ended_on, outcome
-    db.session.commit()
+    db.session.flush()
 
 
 def active_pregnancy(person: Person, on: date) -> Pregnancy | None:

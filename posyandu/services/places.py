@@ -14,7 +14,7 @@ def save(actor: User, obj, data: dict):
     for k, v in data.items():
         setattr(obj, k, v)
     db.session.add(obj)
-    db.session.commit()
+    db.session.flush()
     return obj
 
 
@@ -45,7 +45,7 @@ def assign_position(actor: User, posyandu_id: int, kader: Kader, position: str, 
         current.end_date = start if current.start_date >= start else date.fromordinal(start.toordinal() - 1)
     role = KaderRole(kader=kader, posyandu_id=posyandu_id, role=position, start_date=start)
     db.session.add(role)
-    db.session.commit()
+    db.session.flush()
     return role
 
 
@@ -55,5 +55,5 @@ def add_kader(actor: User, posyandu_id: int, data: dict, start: date) -> Kader:
     kader = Kader(**data)
     kader.roles.append(KaderRole(posyandu_id=posyandu_id, role="kader", start_date=start))
     db.session.add(kader)
-    db.session.commit()
+    db.session.flush()
     return kader

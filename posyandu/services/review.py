@@ -1,6 +1,7 @@
 """Verification by the kelurahan/desa, validation by the district, and sending back with a reason: one workflow
 for a kader record and for a Posyandu as an institution (both carry review_status, verified/validated by and at,
 and return_reason)."""
+from ..domain.errors import Invalid
 from ..extensions import db
 from ..models.base import utcnow
 from .audit import acting
@@ -8,7 +9,7 @@ from .audit import acting
 RETURNERS = ("kelurahan_clerk", "district_admin")
 
 
-class ReviewError(ValueError):
+class ReviewError(Invalid):
     """The step does not apply: reason (a send-back without one), state, or role."""
 
 

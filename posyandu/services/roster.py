@@ -94,7 +94,7 @@ def update(actor: User, kader: Kader, data: dict) -> bool:
     if changed and kader.review_status != "baru":
         kader.review_status = "baru"
         kader.verified_at = kader.verified_by_id = kader.validated_at = kader.validated_by_id = None
-    db.session.commit()
+    db.session.flush()
     return changed
 
 
@@ -103,7 +103,7 @@ def add_role(actor: User, kader: Kader, posyandu_id: int, role: str, start: date
     acting(db.session, actor)
     r = KaderRole(kader_id=kader.id, posyandu_id=posyandu_id, role=role, start_date=start)
     db.session.add(r)
-    db.session.commit()
+    db.session.flush()
     return r
 
 
@@ -111,7 +111,7 @@ def end_role(actor: User, role: KaderRole, on: date) -> None:
     """End a role on a date (kept for the history)."""
     acting(db.session, actor)
     role.end_date = max(on, role.start_date)
-    db.session.commit()
+    db.session.flush()
 
 
 # --- competence -------------------------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def record_assessments(actor: User, kader: Kader, codes: list[str], on: date, as
     for code in codes:
         db.session.add(KaderAssessment(kader_id=kader.id, skill_code=code, assessed_on=on, assessor=assessor,
                                        passed=passed, catalogue_version=cat.version))
-    db.session.commit()
+    db.session.flush()
     return len(codes)
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import or_, select
 
+from ..domain.errors import Invalid
 from ..extensions import db
 from ..models import Kader, KaderRole, KaderSigner, User
 from ..models.base import utcnow
@@ -21,7 +22,7 @@ LINK = ("district_admin", "kelurahan_clerk")
 ACCOUNT_ROLES = ("kader", "ketua")  # the accounts a kader may have
 
 
-class IdentityError(ValueError):
+class IdentityError(Invalid):
     """The signer is not identified (the code says why: pin_needed, no_pin, wrong_pin, throttled, pin_format,
     taken, role …); `retry_after` in seconds when throttled."""
 

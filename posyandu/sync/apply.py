@@ -6,6 +6,8 @@ import json
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import unit_of_work
+from ..domain.errors import DomainError
 from ..extensions import db
 from ..domain.commitment import SignatureError, canonical_text, dump_strokes, parse_strokes, text_hash
 from ..domain.identity import TRANSFER_REQUESTED
@@ -382,7 +384,8 @@ def _well_formed(ch) -> bool:
 
 
 def apply_changes(device, changes: list) -> list[dict]:
-    """Apply a batch; one answer per change, in the order sent. The caller commits, then `with_sequence`."""
+    """Apply a batch; one answer per change, in the order sent. Run inside the caller's unit of work (each change
+    is a savepoint of it: a refused change leaves nothing, the others stay), then `with_sequence`."""
     b = Batch(device)
     db.session.info[ORIGIN] = (device.id, set())  # cleared when the transaction ends
     answers: dict[int, dict] = {}
@@ -412,7 +415,7 @@ def _one(b: Batch, ch) -> dict:
     touched = dict(db.session.info.get(TOUCHED, {}))
     b.flag, b.altered = None, False
     try:
-        with db.session.begin_nested():
+        with unit_of_work():
             server_uuid = APPLY[ch["entity"]](b, ch)
             db.session.flush()
             db.session.add(SyncReceipt(change_id=ch["id"], device_id=b.device.id, entity=ch["entity"],
@@ -435,6 +438,9 @@ def _one(b: Batch, ch) -> dict:
         db.session.info[TOUCHED] = touched
         return {**answer, "status": "conflict", "code": "signed_differs",
                 "message": "a signed record cannot change; the server keeps the signed version"}
+    except DomainError as e:  # a service's rule refused it, as it would have refused the form
+        db.session.info[TOUCHED] = touched
+        return {**answer, "status": "refused", "code": "invalid", "message": f"refused: {e.code}"[:200]}
     except IntegrityError:
         db.session.info[TOUCHED] = touched
         return {**answer, "status": "refused", "code": "invalid", "message": "conflicts with a record the "

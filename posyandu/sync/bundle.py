@@ -10,6 +10,7 @@ import json
 
 from sqlalchemy import select
 
+from ..database import unit_of_work
 from ..extensions import db
 from ..models import Device, SyncState
 from . import apply
@@ -34,7 +35,7 @@ def export(credential: str) -> tuple[bytes, int]:
 
 
 def import_(raw: bytes) -> list[dict]:
-    """Check and apply a bundle on the district (the caller commits per batch); the answers, per change."""
+    """Check and apply a bundle on the district (one unit of work per batch); the answers, per change."""
     try:
         doc = json.loads(gzip.decompress(raw))
     except (OSError, ValueError, EOFError):
@@ -58,8 +59,8 @@ def import_(raw: bytes) -> list[dict]:
     answers = []
     changes = doc["changes"]
     for i in range(0, len(changes), MAX_CHANGES):
-        batch = apply.apply_changes(device, changes[i:i + MAX_CHANGES])
-        db.session.commit()
+        with unit_of_work():
+            batch = apply.apply_changes(device, changes[i:i + MAX_CHANGES])
         answers += apply.with_sequence(batch)
         db.session.commit()
     return answers

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...database import unit_of_work
 from ...extensions import db
 from ...models import Kader, KaderSigner, Kelurahan, Posyandu, Puskesmas, User
 from ...roles import role_required
@@ -60,9 +61,11 @@ def edit_user(user_id: int | None = None):
                 data[k] = data[k] or None
             if user.id == current_user.id:
                 data["active"], data["role"] = True, user.role  # an admin cannot lock herself out
-            accounts.save_user(current_user, user, data, form.password.data)
-            if not user_id and not form.password.data:  # she sets her own password from a one-time link
-                return invited_page(user, invitations.create(current_user, user), url_for("accounts.list_users"))
+            with unit_of_work():  # the account and its invitation link: both or neither
+                accounts.save_user(current_user, user, data, form.password.data)
+                token = invitations.create(current_user, user) if not user_id and not form.password.data else None
+            if token:  # she sets her own password from a one-time link
+                return invited_page(user, token, url_for("accounts.list_users"))
             flash(_("Akun %(u)s disimpan.", u=user.username), "success")
             return redirect(url_for("accounts.list_users"), 303)
     status = 422 if form.is_submitted() else 200
@@ -79,4 +82,6 @@ def invite_user(user_id: int):
         abort(404)
     if not CsrfForm().validate_on_submit():
         abort(400)
-    return invited_page(user, invitations.create(current_user, user), url_for("accounts.edit_user", user_id=user.id))
+    with unit_of_work():
+        token = invitations.create(current_user, user)
+    return invited_page(user, token, url_for("accounts.edit_user", user_id=user.id))

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ...database import unit_of_work
 from ...extensions import db
 from ...forms import MIN_PASSWORD
 from ...services import accounts, invitations
@@ -142,7 +143,8 @@ def accept_invitation():
     form = InvitationForm()
     if form.validate_on_submit():
         try:
-            user = invitations.accept(invitation, form.new.data)
+            with unit_of_work():
+                user = invitations.accept(invitation, form.new.data)
         except ValueError as err:
             session.pop(INVITATION_KEY, None)
             return _invitation_gone(str(err))

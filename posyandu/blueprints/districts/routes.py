@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ...domain import competence
+from ...database import unit_of_work
 from ...extensions import db
 from ...models import District
 from ...roles import role_required
@@ -62,16 +63,18 @@ def installation_new():
     form = NewDistrictForm()
     if form.validate_on_submit():
         try:
-            d, user = districts.create_district(
-                current_user, {"name": form.name.data, "kind": form.kind.data, "code": form.code.data or None},
-                {"username": form.username.data, "display_name": form.display_name.data}, form.password.data,
-                key=form.idempotency_key.data)
+            with unit_of_work():  # the district, its first admin and her invitation: all or nothing
+                d, user = districts.create_district(
+                    current_user, {"name": form.name.data, "kind": form.kind.data, "code": form.code.data or None},
+                    {"username": form.username.data, "display_name": form.display_name.data}, form.password.data,
+                    key=form.idempotency_key.data)
+                token = None if invitations.has_password(user) else invitations.create(current_user, user)
         except districts.Taken as err:
             _taken(form, err)
         else:
             back = url_for("districts.installation_district", district_id=d.id)
-            if not invitations.has_password(user):
-                return invited_page(user, invitations.create(current_user, user), back)
+            if token:
+                return invited_page(user, token, back)
             flash(_("%(d)s dibuat. Berikan nama pengguna %(u)s dan kata sandi awalnya kepada admin secara langsung; "
                     "ia menggantinya setelah masuk.", d=d.name, u=user.username), "success")
             return redirect(back, 303)
@@ -87,8 +90,9 @@ def installation_district(district_id: int):
     form = DistrictForm(obj=d)
     if form.validate_on_submit():
         try:
-            districts.save_district(current_user, d, {"name": form.name.data, "kind": form.kind.data,
-                                                      "code": form.code.data or None})
+            with unit_of_work():
+                districts.save_district(current_user, d, {"name": form.name.data, "kind": form.kind.data,
+                                                          "code": form.code.data or None})
         except districts.Taken as err:
             _taken(form, err)
         else:
@@ -108,14 +112,17 @@ def installation_admin_new(district_id: int):
     form = AdminForm()
     if form.validate_on_submit():
         try:
-            user = districts.add_admin(current_user, d, {"username": form.username.data,
-                                                         "display_name": form.display_name.data}, form.password.data)
+            with unit_of_work():
+                user = districts.add_admin(current_user, d, {"username": form.username.data,
+                                                             "display_name": form.display_name.data},
+                                           form.password.data)
+                token = None if invitations.has_password(user) else invitations.create(current_user, user)
         except districts.Taken as err:
             _taken(form, err)
         else:
             back = url_for("districts.installation_district", district_id=d.id)
-            if not invitations.has_password(user):
-                return invited_page(user, invitations.create(current_user, user), back)
+            if token:
+                return invited_page(user, token, back)
             flash(_("Admin %(u)s dibuat.", u=user.username), "success")
             return redirect(back, 303)
     row = next(r for r in districts.district_rows() if r["district"].id == d.id)
@@ -172,15 +179,18 @@ def settings():
                 form.stratum_rule.errors.append(_("Aturan strata tidak dapat dibaca: %(e)s", e=str(err)[:200]))
         texts = _cert_texts(form)
         if not any(f.errors for f in form):
-            districts.save_settings(current_user, d, {
-                "government_name": form.government_name.data or None, "place_name": form.place_name.data or None,
-                "trained_target_pct": form.trained_target_pct.data, "stratum_rule": rule,
-                "timely_days": d.timely_days if form.timely_days.data is None else form.timely_days.data,
-                "month_verify": bool(form.month_verify.data), "certificate_texts": certificates.own_texts(texts)})
-            if form.commitment_body.data:
-                commitments.publish_if_changed(current_user, d.id, date.today().year,
-                                               form.commitment_title.data or commitments.DEFAULT_TITLE,
-                                               form.commitment_body.data)
+            with unit_of_work():  # the settings and the commitment text: both saved, or neither
+                districts.save_settings(current_user, d, {
+                    "government_name": form.government_name.data or None,
+                    "place_name": form.place_name.data or None,
+                    "trained_target_pct": form.trained_target_pct.data, "stratum_rule": rule,
+                    "timely_days": d.timely_days if form.timely_days.data is None else form.timely_days.data,
+                    "month_verify": bool(form.month_verify.data),
+                    "certificate_texts": certificates.own_texts(texts)})
+                if form.commitment_body.data:
+                    commitments.publish_if_changed(current_user, d.id, date.today().year,
+                                                   form.commitment_title.data or commitments.DEFAULT_TITLE,
+                                                   form.commitment_body.data)
             flash(_("Tersimpan."), "success")
             return redirect(url_for("districts.settings"), 303)
     return render("districts/settings.html", d=d, form=form, cert_types=certificates.types_of(d),
@@ -236,7 +246,8 @@ def import_places_apply():
     if not form.validate_on_submit():
         abort(400)
     try:
-        done = districts.import_apply(current_user, current_user.district, form.content.data or "")
+        with unit_of_work():
+            done = districts.import_apply(current_user, current_user.district, form.content.data or "")
     except ValueError:
         flash(_("Ada baris yang salah; perbaiki berkasnya lalu unggah lagi."), "error")
         return redirect(url_for("districts.import_places"), 303)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ... import labels
 from ...domain import competence
 from ...domain.commitment import svg_path
+from ...database import unit_of_work
 from ...extensions import db
 from ...models import Certificate, Commitment, Kader, KaderRole, Kelurahan, User
 from ...pdf.certificates import certificates_pdf, qr_svg_path
@@ -222,7 +223,8 @@ def edit_kader(kader_id: int):
     if form.validate_on_submit():
         data = {f: getattr(form, f).data for f in roster.KADER_FIELDS}
         data["education"] = data["education"] or None
-        roster.update(current_user, kader, data)
+        with unit_of_work():
+            roster.update(current_user, kader, data)
         flash(_("Perubahan disimpan."), "success")
         return redirect(url_for("kader.view_kader", kader_id=kader.id), 303)
     status = 422 if form.is_submitted() else 200
@@ -237,7 +239,8 @@ def add_role(kader_id: int):
     form = RoleForm()
     _role_choices(form)
     if form.validate_on_submit():
-        roster.add_role(current_user, kader, form.posyandu_id.data, form.role.data, form.start_date.data)
+        with unit_of_work():
+            roster.add_role(current_user, kader, form.posyandu_id.data, form.role.data, form.start_date.data)
         flash(_("Peran ditambahkan."), "success")
     else:
         flash(_("Peran tidak tersimpan: periksa isian."), "error")
@@ -255,7 +258,8 @@ def end_role(kader_id: int):
     if role is None or role.kader_id != kader.id or role.posyandu_id not in {p.id for p in scope.visible_posyandu(current_user)}:
         abort(404)
     if form.validate_on_submit():
-        roster.end_role(current_user, role, form.end_date.data)
+        with unit_of_work():
+            roster.end_role(current_user, role, form.end_date.data)
         flash(_("Peran diakhiri."), "success")
     return redirect(url_for("kader.view_kader", kader_id=kader.id), 303)
 
@@ -268,8 +272,9 @@ def add_assessment(kader_id: int):
     form = AssessmentForm()
     form.skills.choices = [(s.code, s.code) for s in competence.catalogue().skills]
     if form.validate_on_submit():
-        n = roster.record_assessments(current_user, kader, form.skills.data, form.assessed_on.data,
-                                      form.assessor.data, form.passed.data == "1")
+        with unit_of_work():
+            n = roster.record_assessments(current_user, kader, form.skills.data, form.assessed_on.data,
+                                          form.assessor.data, form.passed.data == "1")
         flash(_("%(n)s penilaian dicatat.", n=n), "success")
         return redirect(url_for("kader.view_kader", kader_id=kader.id) + "#kompetensi", 303)
     return render("kader/assessment.html", status=422, form=form, kader=kader)
@@ -343,8 +348,9 @@ def commitment_templates():
         form.title.data = latest.title if latest else commitments.DEFAULT_TITLE
         form.body.data = latest.body if latest else commitments.DEFAULT_BODY.format(year=date.today().year)
     elif form.validate_on_submit():
-        t = commitments.new_version(current_user, current_user.district_id, form.year.data, form.title.data,
-                                    form.body.data)
+        with unit_of_work():
+            t = commitments.new_version(current_user, current_user.district_id, form.year.data, form.title.data,
+                                        form.body.data)
         flash(_("Naskah versi %(v)s tahun %(y)s diterbitkan.", v=t.version, y=t.year), "success")
         return redirect(url_for("kader.commitment_templates"), 303)
     status = 422 if form.is_submitted() else 200
@@ -389,8 +395,10 @@ def sign_commitment(kader_id: int):
     if form.validate_on_submit():
         kind = "drawn" if form.signature.data else "typed"
         try:
-            c = commitments.sign(current_user, kader, form.posyandu_id.data, template, kind, form.signature.data,
-                                 form.typed_name.data, form.text_sha256.data, pin=form.pin.data)
+            with unit_of_work():
+                c = commitments.sign(current_user, kader, form.posyandu_id.data, template, kind,
+                                     form.signature.data, form.typed_name.data, form.text_sha256.data,
+                                     pin=form.pin.data)
             flash(_("Komitmen %(name)s ditandatangani.", name=kader.name), "success")
             return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
         except commitments.CommitmentError as e:
@@ -478,8 +486,9 @@ def countersign_commitment(commitment_id: int):
     if form.validate_on_submit():
         kind = "drawn" if form.signature.data else "typed"
         try:
-            commitments.countersign(current_user, c, kind, form.signature.data, form.typed_name.data,
-                                    pin=form.pin.data, name=form.name.data, title=form.title.data)
+            with unit_of_work():
+                commitments.countersign(current_user, c, kind, form.signature.data, form.typed_name.data,
+                                        pin=form.pin.data, name=form.name.data, title=form.title.data)
             flash(_("Komitmen ditandatangani oleh %(name)s.", name=c.countersigner_name), "success")
             return redirect(url_for("kader.view_commitment", commitment_id=c.id), 303)
         except commitments.CommitmentError as e:

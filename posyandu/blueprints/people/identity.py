@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...database import unit_of_work
 from ...models import Person, PersonTransfer
 from ...roles import role_required
 from ...services import identity, people, scope
@@ -22,7 +23,8 @@ def leave_person(person_id: int):
         if form.left_on.data < person.birth_date:
             form.left_on.errors.append(_("Tanggal tidak boleh sebelum tanggal lahir."))
         else:
-            people.leave(current_user, person, form.reason.data, form.left_on.data, form.note.data)
+            with unit_of_work():
+                people.leave(current_user, person, form.reason.data, form.left_on.data, form.note.data)
             flash(_("%(name)s keluar dari daftar.", name=person.name), "success")
             return redirect(url_for("people.view_person", person_id=person.id), 303)
     return render("people/leave.html", status=422, person=person, leave_form=form)
@@ -34,7 +36,8 @@ def rejoin_person(person_id: int):
     person = get_or_404(Person, person_id)
     if DeleteForm().validate_on_submit() and person.left_on is not None:
         try:
-            people.rejoin(current_user, person)
+            with unit_of_work():
+                people.rejoin(current_user, person)
             flash(_("%(name)s kembali ke daftar.", name=person.name), "success")
         except people.NikTaken:
             flash(_("NIK ini sudah terdaftar pada orang lain yang masih aktif."), "error")
@@ -56,8 +59,9 @@ def request_transfer():
         return render("people/transfer_request.html", "people/_transfer_request_form.html", form=form)
     if form.validate_on_submit():
         try:
-            t = identity.request_transfer(current_user, form.nik.data, form.posyandu_id.data, form.moved_on.data,
-                                          form.note.data)
+            with unit_of_work():
+                t = identity.request_transfer(current_user, form.nik.data, form.posyandu_id.data,
+                                              form.moved_on.data, form.note.data)
         except identity.TransferProblem as e:
             form.nik.errors.append(_("Tidak ada orang aktif dengan NIK ini.") if e.code == "no_person"
                                    else _("Orang ini sudah terdaftar di Posyandu ini."))
@@ -81,7 +85,8 @@ def _decide(transfer_id: int, approve: bool):
     if not identity.may_decide(current_user, t):
         abort(403)
     if DeleteForm().validate_on_submit():
-        identity.decide(current_user, t, approve)
+        with unit_of_work():
+            identity.decide(current_user, t, approve)
         flash(_("Pindah disetujui.") if approve else _("Permintaan pindah ditolak."), "success")
     return redirect(url_for("people.transfers"), 303)
 
@@ -111,7 +116,8 @@ def merge_person(person_id: int):
     if form.validate_on_submit():
         other = get_or_404(Person, form.other_id.data)
         try:
-            identity.merge(current_user, person, other)
+            with unit_of_work():
+                identity.merge(current_user, person, other)
         except identity.MergeConflict:
             form.other_id.errors.append(_("Keduanya tercatat pada hari buka yang sama; perbaiki kunjungannya dahulu."))
         else:

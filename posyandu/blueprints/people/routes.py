@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ...database import unit_of_work
 from ...domain.identity import nik_disagrees
 from ...extensions import db
 from ...models import AuditLog, HariBuka, Person, Posyandu, Pregnancy, User
@@ -103,7 +104,8 @@ def register_person():
             if not duplicates and not mismatch:
                 pregnancy = {"hpht": form.hpht.data, "gravida": form.gravida.data}
                 try:
-                    result = people.register(current_user, data, pregnancy, form.idempotency_key.data)
+                    with unit_of_work():
+                        result = people.register(current_user, data, pregnancy, form.idempotency_key.data)
                 except people.NikTaken:  # a concurrent request registered it first
                     _nik_taken(form)
                     duplicates = people.likely_duplicates(current_user, data)
@@ -134,8 +136,8 @@ def _after_register(person: Person, antri: str | None):
     hb_id = parse_id(antri)
     hb = get_in_scope(current_user, HariBuka, hb_id) if hb_id else None
     if hb is not None and hb.closed_at is None:
-        session_day.add_to_queue(current_user, hb, person)
-        db.session.commit()
+        with unit_of_work():
+            session_day.add_to_queue(current_user, hb, person)
         return redirect(url_for("sessions.meja", hb_id=hb.id, meja=1), 303)
     return redirect(url_for("people.view_person", person_id=person.id), 303)
 
@@ -181,7 +183,8 @@ def edit_person(person_id: int):
                 _nik_taken(form)
             elif not mismatch:
                 try:
-                    people.update(current_user, person, data)
+                    with unit_of_work():
+                        people.update(current_user, person, data)
                 except people.NikTaken:
                     _nik_taken(form)
                 else:
@@ -197,7 +200,8 @@ def delete_person(person_id: int):
     """Remove a person from the lists (a soft delete: the record and history stay)."""
     person = get_or_404(Person, person_id)
     if DeleteForm().validate_on_submit():
-        people.soft_delete(current_user, person)
+        with unit_of_work():
+            people.soft_delete(current_user, person)
         flash(_("%(name)s dihapus dari daftar.", name=person.name), "success")
         return redirect(url_for("people.list_people"), 303)
     return redirect(url_for("people.view_person", person_id=person.id), 303)
@@ -211,7 +215,9 @@ def add_pregnancy(person_id: int):
     if person.sex != "P":
         form.hpht.errors = [_("Kehamilan hanya untuk perempuan.")]
     elif form.validate_on_submit():
-        people.add_pregnancy(current_user, person, {k: getattr(form, k).data for k in ("hpht", "gravida", "para", "abortus")})
+        with unit_of_work():
+            people.add_pregnancy(current_user, person,
+                                 {k: getattr(form, k).data for k in ("hpht", "gravida", "para", "abortus")})
         flash(_("Kehamilan dicatat."), "success")
         return redirect(url_for("people.view_person", person_id=person.id), 303)
     return render("people/pregnancy.html", status=422, form=form, person=person)
@@ -226,6 +232,7 @@ def end_pregnancy(person_id: int, pregnancy_id: int):
         abort(404)
     outcome = request.form.get("outcome")
     if DeleteForm().validate_on_submit() and outcome in ("lahir_hidup", "lahir_mati", "keguguran"):
-        people.end_pregnancy(current_user, preg, date.today(), outcome)
+        with unit_of_work():
+            people.end_pregnancy(current_user, preg, date.today(), outcome)
         flash(_("Kehamilan ditutup."), "success")
     return redirect(url_for("people.view_person", person_id=person.id), 303)

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ...database import unit_of_work
 from ...extensions import db
 from ...models import Kader, Kecamatan, Kelurahan, Person, Posyandu, Puskesmas
 from ...roles import role_required
@@ -73,7 +74,8 @@ def _edit_place(kind: str, obj_id: int | None):
             data["district_id"] = current_user.district_id
         if "puskesmas_id" in data:
             data["puskesmas_id"] = data["puskesmas_id"] or None
-        places.save(current_user, obj, data)
+        with unit_of_work():
+            places.save(current_user, obj, data)
         flash(_("Tersimpan."), "success")
         return redirect(url_for("places.index"), 303)
     status = 422 if form.is_submitted() else 200
@@ -133,7 +135,8 @@ def edit_posyandu(posyandu_id: int | None = None):
             data["schedule_week"] = data["schedule_weekday"] = None
         else:
             data["schedule_day"] = None
-        places.save(current_user, pos, data)
+        with unit_of_work():
+            places.save(current_user, pos, data)
         flash(_("Tersimpan."), "success")
         return redirect(url_for("places.view_posyandu", posyandu_id=pos.id), 303)
     status = 422 if form.is_submitted() else 200
@@ -147,8 +150,9 @@ def add_kader(posyandu_id: int):
     pos = get_or_404(Posyandu, posyandu_id)
     form = KaderForm()
     if form.validate_on_submit():
-        places.add_kader(current_user, pos.id, {f.name: f.data for f in form if f.name != "csrf_token"},
-                         form.joined_on.data or date.today())
+        with unit_of_work():
+            places.add_kader(current_user, pos.id, {f.name: f.data for f in form if f.name != "csrf_token"},
+                             form.joined_on.data or date.today())
         flash(_("Kader ditambahkan."), "success")
         return redirect(url_for("places.view_posyandu", posyandu_id=pos.id), 303)
     return render("places/kader_form.html", form=form, pos=pos, status=422)
@@ -163,8 +167,9 @@ def assign_position(posyandu_id: int):
     kader = places.kader_of(pos.id, date.today())
     form.kader_id.choices = [(k.id, k.name) for k in kader]
     if form.validate_on_submit():
-        places.assign_position(current_user, pos.id, db.session.get(Kader, form.kader_id.data), form.position.data,
-                               form.start_date.data)
+        with unit_of_work():
+            places.assign_position(current_user, pos.id, db.session.get(Kader, form.kader_id.data),
+                                   form.position.data, form.start_date.data)
         flash(_("Pengurus disimpan."), "success")
         return redirect(url_for("places.view_posyandu", posyandu_id=pos.id), 303)
     if not kader:

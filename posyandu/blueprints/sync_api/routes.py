@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 
+from ...database import unit_of_work
 from ...extensions import db
 from ...services import throttle
 from ...models import SyncCounter
@@ -97,8 +98,8 @@ def push():
         raise Refused(400, "bad_request", "changes must be a list")
     if len(changes) > MAX_CHANGES:
         raise Refused(413, "too_large", f"at most {MAX_CHANGES} changes in one push", max=MAX_CHANGES)
-    answers = apply.apply_changes(dev, changes)
-    db.session.commit()
+    with unit_of_work():
+        answers = apply.apply_changes(dev, changes)
     answer = {"results": apply.with_sequence(answers), "seq": server_seq()}
     db.session.commit()
     return jsonify(answer)
