@@ -52,14 +52,14 @@ def update(actor: User, asset: Asset, data: dict) -> None:
     for k in FIELDS:
         if k in data:
             setattr(asset, k, data[k])
-    db.session.commit()
+    db.session.flush()
 
 
 def retire(actor: User, asset: Asset, on: date, reason: str) -> None:
     """Take an item off the register (handed back, written off, lost) with a date and reason; it stays in history."""
     acting(db.session, actor)
     asset.retired_on, asset.retired_reason = on, reason
-    db.session.commit()
+    db.session.flush()
 
 
 def scale_warnings(posyandu_id: int, on: date) -> list[Asset]:

@@ -29,7 +29,7 @@ def set_rates(actor: User, income: int, jkk_bp: int, jkm: int) -> None:
     acting(db.session, actor)
     d = db.session.get(District, actor.district_id)
     d.bpjs_income, d.bpjs_jkk_bp, d.bpjs_jkm = income, jkk_bp, jkm
-    db.session.commit()
+    db.session.flush()
 
 
 @dataclass

@@ -54,7 +54,11 @@ def claim(key: str | None, user_id: int | None, entity: str) -> IdempotencyKey |
 
 
 def commit_once(key: str | None, *, user_id: int | None, entity: str) -> IdempotencyKey | None:
-    """Commit; if a twin request committed the same key first, roll back and return its row."""
+    """Commit; if a twin request committed the same key first, roll back and return its row.
+
+    A commit inside a service, left for the create forms not yet moved to the caller's unit of work (assets,
+    certificates, incentives, home visits): people.register shows the way — claim the key and flush in a
+    savepoint, so a twin that won the race undoes only this attempt."""
     try:
         db.session.commit()
         return None

@@ -41,7 +41,7 @@ def set_fields(actor: User, pos: Posyandu, fields) -> bool:
     if value == (pos.spm_fields or ""):
         return False
     pos.spm_fields = value  # a verified institution goes back to be verified (_registration_changed)
-    db.session.commit()
+    db.session.flush()
     return True
 
 
@@ -112,7 +112,7 @@ def set_target(actor: User, target: date | None) -> None:
     acting(db.session, actor)
     district = db.session.get(District, actor.district_id)
     district.registration_target = target
-    db.session.commit()
+    db.session.flush()
 
 
 CSV_HEADER = ["Kecamatan", "Kelurahan/Desa", "Posyandu", "Nomor registrasi", "Nomor SK", "Tanggal SK",

@@ -38,4 +38,4 @@ def step(actor, record, action: str, reason: str | None = None) -> None:
         record.review_status, record.validated_at, record.validated_by_id = "tervalidasi", now, actor.id
     else:
         raise ReviewError("role")
-    db.session.commit()
+    db.session.flush()

@@ -86,7 +86,7 @@ def _store_pin(actor: User, kader: Kader, pin: str, by_herself: bool) -> None:
     row.pin_self_set = by_herself
     db.session.flush()
     throttle.clear(f"pin:{kader.id}")
-    db.session.commit()
+    db.session.flush()
 
 
 def account_choices(kader: Kader, posyandu_ids: set[int]) -> list[User]:
@@ -112,7 +112,7 @@ def link_account(actor: User, kader: Kader, user: User | None) -> None:
         raise IdentityError("taken")
     acting(db.session, actor)
     _row(kader).user_id = user.id if user else None
-    db.session.commit()
+    db.session.flush()
 
 
 def pin_rule() -> throttle.Rule:
@@ -137,6 +137,8 @@ def identify(actor: User, kader: Kader, pin: str | None) -> str:
     if not verdict.allowed:
         raise IdentityError("throttled", verdict.retry_after)
     if len(pin) > 32 or not check_password(row.pin_hash, pin):
+        # The one deliberate commit inside a use case: the wrong PIN's count must outlive the refusal (the
+        # caller's unit of work rolls back), or guessing would cost nothing. Nothing else is written before it.
         db.session.commit()
         raise IdentityError("wrong_pin")
     throttle.clear(key)

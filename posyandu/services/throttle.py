@@ -55,7 +55,10 @@ def _wait_sql(rule: Rule, failures):
 
 def attempt(key: str, rule: Rule, now: float | None = None, commit: bool = True) -> Verdict:
     """Count an attempt on `key` if one is allowed now, else say how long to wait. The count is committed at once
-    unless `commit` is false (then the caller commits it, with a failure, or drops it with a success)."""
+    unless `commit` is false (then the caller commits it, with a failure, or drops it with a success).
+
+    A deliberate commit inside a service (outside the caller's unit of work): a failed login or enrolment must be
+    counted even though the use case then refuses and rolls back."""
     now = time.time() if now is None else now
     key = key[:200]
     t = Throttle.__table__

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wtforms import IntegerField
 
 from ...domain.incentives import rupiah
+from ...database import unit_of_work
 from ...extensions import db
 from ...forms import BaseForm, in_range, present
 from ...models import District, Kelurahan
@@ -71,7 +72,8 @@ def set_rates():
     """The district's declared income, JKK rate and JKM amount."""
     form = RatesForm()
     if form.validate_on_submit():
-        bpjs.set_rates(current_user, form.income.data, form.jkk_bp.data, form.jkm.data)
+        with unit_of_work():
+            bpjs.set_rates(current_user, form.income.data, form.jkk_bp.data, form.jkm.data)
         flash(_("Tarif iuran disimpan."), "success")
     else:
         flash(_("Tarif tidak valid."), "error")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ... import labels
+from ...database import unit_of_work
 from ...extensions import db
 from ...domain import institution as dom
 from ...models import Kelurahan, Posyandu, User
@@ -50,7 +51,9 @@ def set_fields(posyandu_id: int):
     pos = get_or_404(Posyandu, posyandu_id)
     form = SpmForm()
     if form.validate_on_submit():
-        if institution.set_fields(current_user, pos, form.fields.data or []):
+        with unit_of_work():
+            changed = institution.set_fields(current_user, pos, form.fields.data or [])
+        if changed:
             flash(_("Bidang SPM disimpan."), "success")
     else:
         flash(_("Bidang SPM tidak dikenal."), "error")
@@ -66,7 +69,8 @@ def review(posyandu_id: int):
     action = request.form.get("action", "")
     if form.validate_on_submit():
         try:
-            review_step(current_user, pos, action, form.reason.data)
+            with unit_of_work():
+                review_step(current_user, pos, action, form.reason.data)
             flash({"verify": _("Lembaga Posyandu diverifikasi."), "validate": _("Lembaga Posyandu divalidasi."),
                    "return": _("Lembaga Posyandu dikembalikan.")}[action], "success")
         except ReviewError as e:
@@ -120,7 +124,8 @@ def set_target():
     """The district's date by which every Posyandu should be registered."""
     form = TargetForm()
     if form.validate_on_submit():
-        institution.set_target(current_user, form.target.data)
+        with unit_of_work():
+            institution.set_target(current_user, form.target.data)
         flash(_("Target disimpan."), "success")
     else:
         flash(_("Tanggal tidak valid."), "error")

@@ -150,7 +150,8 @@ def link_account(kader_id: int):
     if form.validate_on_submit():
         user = db.session.get(User, form.user_id.data) if form.user_id.data else None
         try:
-            signers.link_account(current_user, kader, user)
+            with unit_of_work():
+                signers.link_account(current_user, kader, user)
             flash(_("Akun kader disimpan."), "success")
         except signers.IdentityError:
             flash(_("Akun ini tidak dapat dihubungkan dengan kader ini."), "error")
@@ -167,7 +168,8 @@ def set_pin(kader_id: int):
     form = PinForm()
     if form.validate_on_submit():
         try:
-            signers.set_pin(current_user, kader, form.pin.data)
+            with unit_of_work():
+                signers.set_pin(current_user, kader, form.pin.data)
             flash(_("PIN kader disimpan. Sampaikan PIN hanya kepada kader ini."), "success")
         except signers.IdentityError as e:
             flash(_pin_error(str(e)), "error")
@@ -190,7 +192,8 @@ def change_own_pin(kader_id: int):
         status = 422
         if form.validate_on_submit():
             try:
-                signers.change_own_pin(current_user, kader, form.current.data, form.pin.data)
+                with unit_of_work():
+                    signers.change_own_pin(current_user, kader, form.current.data, form.pin.data)
                 flash(_("PIN %(name)s diganti. Hanya dia yang mengetahuinya.", name=kader.name), "success")
                 return redirect(url_for("kader.view_kader", kader_id=kader.id) + "#tanda-tangan", 303)
             except signers.IdentityError as e:
@@ -289,7 +292,8 @@ def review_kader(kader_id: int):
     action = request.form.get("action")
     if form.validate_on_submit():
         try:
-            review_step(current_user, kader, action, form.reason.data)
+            with unit_of_work():
+                review_step(current_user, kader, action, form.reason.data)
             flash({"verify": _("Data kader diverifikasi."), "validate": _("Data kader divalidasi."),
                    "return": _("Data kader dikembalikan.")}[action], "success")
         except ReviewError as e:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ... import labels
+from ...database import unit_of_work
 from ...domain import assets as dom
 from ...models import Asset, Posyandu
 from ...roles import role_required
@@ -63,7 +64,8 @@ def edit_asset(asset_id: int):
     asset = get_or_404(Asset, asset_id)
     form = AssetEditForm(obj=asset)
     if form.validate_on_submit():
-        assets.update(current_user, asset, _data(form))
+        with unit_of_work():
+            assets.update(current_user, asset, _data(form))
         flash(_("Tersimpan."), "success")
         return redirect(url_for("kit.register", posyandu_id=asset.posyandu_id), 303)
     retire_form = RetireForm()
@@ -79,7 +81,8 @@ def retire_asset(asset_id: int):
     asset = get_or_404(Asset, asset_id)
     form = RetireForm()
     if asset.retired_on is None and form.validate_on_submit():
-        assets.retire(current_user, asset, form.retired_on.data, form.retired_reason.data)
+        with unit_of_work():
+            assets.retire(current_user, asset, form.retired_on.data, form.retired_reason.data)
         flash(_("Barang dikeluarkan dari inventaris."), "success")
         return redirect(url_for("kit.register", posyandu_id=asset.posyandu_id), 303)
     return render("kit/edit.html", form=AssetEditForm(obj=asset), pos=asset.posyandu, asset=asset,
