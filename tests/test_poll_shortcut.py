@@ -29,11 +29,16 @@ class Watch:
     def __enter__(self):
         request_started.connect(self._started, self.app)
         event.listen(db.engine, "before_cursor_execute", self._sql)
+        # the shortcut sends its two statements to the driver itself (no engine events): count them there
+        shortcut = self.app.wsgi_app
+        self._compile = shortcut._sql
+        shortcut._sql = lambda statement, values: (self.sql.append(str(statement)), self._compile(statement, values))[1]
         return self
 
     def __exit__(self, *exc):
         request_started.disconnect(self._started, self.app)
         event.remove(db.engine, "before_cursor_execute", self._sql)
+        del self.app.wsgi_app._sql
 
 
 def _poll(c, hb, v):
