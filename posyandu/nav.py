@@ -21,11 +21,41 @@ NAV = [
     ("accounts.list_users", _l("Akun"), ("district_admin",)),
     ("reference.kbm", _l("Referensi"), ("district_admin",)),
     ("devices.index", _l("Laptop"), ("district_admin",)),
+    ("sync_pages.cases", _l("Konflik sinkron"), ("district_admin", "kelurahan_clerk")),
+    ("sync_pages.laptop", _l("Sinkronkan"), ALL),
     ("districts.settings", _l("Pengaturan"), ("district_admin",)),
     ("districts.installation", _l("Kabupaten/kota"), ("installation_admin",)),
 ]
 
 
+def _sync_entry(endpoint: str, label, user):
+    """The sync entries: the laptop's *Sinkronkan* only where a device credential is (a laptop), the conflict
+    cases only on the district server, with how many are open."""
+    from flask import current_app
+
+    laptop = bool(current_app.config.get("SYNC_LAPTOP"))
+    if endpoint == "sync_pages.laptop":
+        return label if laptop else None
+    if laptop:
+        return None
+    from .sync import cases
+
+    n = cases.open_count(user)
+    return f"{label} ({n})" if n else label
+
+
+SYNC = ("sync_pages.cases", "sync_pages.laptop")
+
+
 def items_for(user, view_functions) -> list[tuple[str, str]]:
     """The nav entries this user sees."""
-    return [(ep, label) for ep, label, roles in NAV if user.role in roles and ep in view_functions]
+    out = []
+    for ep, label, roles in NAV:
+        if user.role not in roles or ep not in view_functions:
+            continue
+        if ep in SYNC:
+            label = _sync_entry(ep, label, user)
+            if label is None:
+                continue
+        out.append((ep, label))
+    return out

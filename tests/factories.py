@@ -120,3 +120,21 @@ def device_of(t: Tree, key: str):
         t.devices[key], _code = devices.register(None, f"Laptop {key}", t.posyandu[key].id)
         db.session.commit()
     return t.devices[key]
+
+
+def sync_case_of(t: Tree, key: str):
+    """An open edited_on_both case of Posyandu `key`'s child, as a laptop's push leaves it (made on first use)."""
+    from posyandu.models import SyncCase
+
+    if not hasattr(t, "sync_cases"):
+        t.sync_cases = {}
+    if key not in t.sync_cases:
+        child = t.people[f"child_{key}"]
+        case = SyncCase(kind="edited_on_both", device_id=device_of(t, key).id, person_id=child.id,
+                        posyandu_id=child.posyandu_id, change_id=f"change-{key}", laptop_uuid=child.uuid,
+                        fields=["phone"], server={"phone": None}, laptop={"name": child.name, "phone": "0812"},
+                        base={"phone": None})
+        db.session.add(case)
+        db.session.commit()
+        t.sync_cases[key] = case
+    return t.sync_cases[key]

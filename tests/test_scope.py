@@ -28,6 +28,7 @@ ID_PARAMS = {
     "district_id": lambda t, key: t.posyandu[key].kelurahan.kecamatan.district_id,
     "asset_id": lambda t, key: factories.asset_of(t, key).id,
     "device_id": lambda t, key: factories.device_of(t, key).id,
+    "case_id": lambda t, key: factories.sync_case_of(t, key).id,
     "user_id": lambda t, key: next(u.id for u in t.users.values()
                                    if u.district_id == t.posyandu[key].kelurahan.kecamatan.district_id),
 }

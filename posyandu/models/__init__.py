@@ -12,7 +12,7 @@ from .months import MonthEvent, PosyanduMonth, PosyanduMonthSection
 from .people import Person, PersonTransfer, Pregnancy
 from .places import District, Kecamatan, Kelurahan, Posyandu, Puskesmas
 from .roster import Certificate, Commitment, CommitmentTemplate, ImmutableRecord, KaderAssessment
-from .sync import Device, SyncCounter, SyncMeta, SyncReceipt, SyncRow, SyncState
+from .sync import Device, SyncCase, SyncCounter, SyncMeta, SyncReceipt, SyncRow, SyncState
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
@@ -20,6 +20,6 @@ __all__ = [
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "KaderSigner", "Person", "PersonTransfer", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",
-    "Device", "SyncCounter", "SyncMeta", "SyncReceipt", "SyncRow", "SyncState", "Duty", "HariBuka", "KbmTable", "ScreeningRecord", "ServiceRecord", "Visit",
+    "Device", "SyncCase", "SyncCounter", "SyncMeta", "SyncReceipt", "SyncRow", "SyncState", "Duty", "HariBuka", "KbmTable", "ScreeningRecord", "ServiceRecord", "Visit",
     "BATCH_STATES", "IncentiveBatch", "IncentiveLine", "IncentivePolicy", "IncentivePreparer", "LockedBatch",
 ]

@@ -106,3 +106,39 @@ class SyncMeta(db.Model):
     __tablename__ = "sync_meta"
     key: Mapped[str] = mapped_column(String(30), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class SyncCase(Audited, db.Model):
+    """On the district: a pushed change the server flagged for a person to look at instead of choosing alone —
+    a person's field edited on the laptop and here since the laptop last saw it (`edited_on_both`: nothing of
+    the change was applied), or a new person whose NIK the server already held (`same_nik`: the laptop adopted
+    the server's record). It keeps both sides' values until the kelurahan or district decides (docs/sync.md)."""
+
+    __tablename__ = "sync_case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # edited_on_both | same_nik
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | resolved
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)  # the server's person
+    posyandu_id: Mapped[int] = mapped_column(ForeignKey("posyandu.id"))  # the laptop's Posyandu (scope)
+    change_id: Mapped[str] = mapped_column(String(36))
+    laptop_uuid: Mapped[str] = mapped_column(String(36))  # the record's UUID as the laptop sent it
+    base_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    fields: Mapped[list] = mapped_column(JSON)  # the fields to decide
+    server: Mapped[dict] = mapped_column(JSON)  # field → the server's value when flagged
+    laptop: Mapped[dict] = mapped_column(JSON)  # field → the laptop's value (its whole record)
+    base: Mapped[dict | None] = mapped_column(JSON)  # field → the value both sides started from
+    device_time: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)  # the laptop sent it again
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolved_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))  # one_person | two_people
+    resolution: Mapped[dict | None] = mapped_column(JSON)  # field → {"chose": server|laptop|typed, "value": …}
+    other_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))  # two_people: the new record
+
+    device: Mapped[Device] = relationship()
+    posyandu: Mapped[Posyandu] = relationship()
+    resolver = relationship("User", foreign_keys=[resolved_by_id])
+
+    __table_args__ = (Index("ix_sync_case_status_posyandu", "status", "posyandu_id"),)

@@ -20,7 +20,7 @@ from ..services.audit import acting
 from ..services.month_lock import MonthClosed
 from ..services.people import _pregnancy as new_pregnancy
 from ..services.people import live_with_nik
-from . import devices, records
+from . import cases, devices, records
 from .tracking import ORIGIN, TOUCHED
 
 
@@ -430,6 +430,8 @@ def _one(b: Batch, ch) -> dict:
                            f"must reopen the month to correct it"}
     except ChangeConflict as e:
         db.session.info[TOUCHED] = touched
+        if e.code == "edited_on_both":  # kept on the district for the kelurahan to decide (sync/cases.py)
+            cases.flag_edited_on_both(b.device, ch, e.extra.get("fields") or [])
         return {**answer, "status": "conflict", "code": e.code, "message": e.message, **e.extra}
     except ChangeRefused as e:
         db.session.info[TOUCHED] = touched
@@ -455,6 +457,8 @@ def _one(b: Batch, ch) -> dict:
         db.session.info[ORIGIN][1].add((ch["entity"], server_uuid))  # record it still needs)
     if b.flag:
         answer["code"] = b.flag
+        if b.flag == "same_nik":
+            cases.flag_same_nik(b.device, ch, server_uuid)
     return {**answer, "status": "applied", "entity": ch["entity"], "uuid": server_uuid}
 
 

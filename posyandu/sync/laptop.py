@@ -29,6 +29,7 @@ class Report:
     skipped_pending: int = 0
     waiting: list = field(default_factory=list)  # pulled records whose parent comes later in the pull
     skipped: int = 0
+    stage: str = "push"  # where a run is (or was cut): push, pull, done
 
 
 def meta(key: str, default: str | None = None) -> str | None:
@@ -380,11 +381,14 @@ def pull(transport, report: Report) -> None:
             return
 
 
-def run(transport) -> Report:
-    """Push, then pull (docs/sync.md); the last success is kept for the status."""
-    report = Report()
+def run(transport, report: Report | None = None) -> Report:
+    """Push, then pull (docs/sync.md); the last success is kept for the status. A caller that passes `report`
+    still has what was done when the run is cut (the laptop's Sinkronkan page says it)."""
+    report = Report() if report is None else report
     push(transport, report)
+    report.stage = "pull"
     pull(transport, report)
+    report.stage = "done"
     with writing():
         set_meta("last_success", utcnow().isoformat(timespec="seconds"))
         db.session.commit()

@@ -93,6 +93,12 @@ def _touch(session, touched: dict, obj) -> None:
             _put(touched, ("hari_buka", hb.uuid), hb.posyandu_id, also)
 
 
+def touch(session, obj) -> None:
+    """Server: number a synced record in this transaction even when none of its columns changed (a conflict
+    decided in favour of the server's values is still news for the laptop that holds the other values)."""
+    _touch(session, session.info.setdefault(TOUCHED, {}), obj)
+
+
 def _moved(session, touched: dict, person) -> None:
     """Server: a person moved to another Posyandu (a transfer approved, a merge): her whole history is numbered
     again so the new Posyandu's laptop pulls it (meja 3's growth line, the immunisation due list), and the old
