@@ -93,6 +93,23 @@ def test_resolving_writes_the_choice_audits_it_and_the_next_pull_brings_it(app, 
     assert {(a.entity, a.action) for a in audits} >= {("sync_case", "update"), ("person", "update")}
     pulled = api(app, "GET", f"/pull?since={since}", credential=cred)[1]["records"]
     assert [(r["uuid"], r["data"]["phone"], r["data"]["rt"]) for r in pulled] == [(child.uuid, "0833", "007")]
+    # on the laptop, the pulled record overwrites its copy and the record leaves the conflict state
+    from posyandu.models import SyncState
+    from posyandu.sync import laptop
+    from posyandu.sync.tracking import APPLYING
+
+    db.session.add(SyncState(entity="person", uuid=child.uuid, state="conflict", change_id=change["id"],
+                             code="edited_on_both"))
+    db.session.commit()
+    app.config["SYNC_LAPTOP"] = True
+    report = laptop.Report()
+    db.session.info[APPLYING] = True
+    laptop._apply_page(pulled, report, *laptop._prefetch(pulled))
+    db.session.commit()
+    db.session.info.pop(APPLYING)
+    app.config["SYNC_LAPTOP"] = False
+    state = db.session.scalar(select(SyncState).where(SyncState.uuid == child.uuid))
+    assert (report.pulled, state.state, state.code) == (1, "synced", None)
     assert "Tidak ada konflik yang menunggu" in c.get("/konflik-sinkron/").get_data(as_text=True)
     assert c.post(f"/konflik-sinkron/{case.id}", {"choice-phone": "server", "choice-rt": "server",
                                                   "action": "one_person"}).status_code == 303
@@ -131,7 +148,8 @@ def test_same_nik_shows_both_and_confirms_one_person(app, tree, login):
     assert (case.kind, case.fields, case.laptop_uuid) == ("same_nik", ["name", "birth_date"], two["uuid"])
     c = login("clerk_a")
     page = c.get(f"/konflik-sinkron/{case.id}").get_data(as_text=True)
-    assert "Siti Aminah" in page and "Siti Rahma" in page and "Laptop 2" in page and "Ibu A1" in page
+    assert "Siti Aminah" in page and "Siti Rahma" in page and "Ibu A1" in page
+    assert "dikirim dari Laptop 1" in page and "dikirim dari Laptop 2" in page
     assert c.post(f"/konflik-sinkron/{case.id}", {"choice-name": "laptop", "choice-birth_date": "server",
                                                   "action": "one_person"}).status_code == 303
     person = db.session.scalar(select(Person).where(Person.uuid == one["uuid"]))

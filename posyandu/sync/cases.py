@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import nik as nik_rules
 from ..extensions import db
-from ..models import Person, Posyandu, SyncCase, User
+from ..models import Device, Person, Posyandu, SyncCase, SyncReceipt, User
 from ..models.base import new_uuid, utcnow
 from ..services import scope
 from ..services.audit import acting
@@ -128,23 +128,29 @@ class Side:
     nik: str | None
     mother: str | None
     posyandu: str | None
-    where: str  # who registered it where
+    where: str  # who registered it: an account's name, or a laptop's
+    by_device: bool  # registered on a laptop (pushed), not in the browser
 
 
 def sides(case: SyncCase) -> tuple[Side, Side]:
     """The server's record and the laptop's registration, side by side."""
     person = person_of(case)
     by = db.session.get(User, person.created_by_id) if person.created_by_id else None
+    pushed_by = None
+    if by is None:  # a person a laptop pushed has no author account: the receipt names the laptop
+        pushed_by = db.session.scalar(select(Device.name).join(SyncReceipt, SyncReceipt.device_id == Device.id)
+                                      .where(SyncReceipt.entity == "person", SyncReceipt.record_uuid == person.uuid)
+                                      .order_by(SyncReceipt.id).limit(1))
     mother = db.session.get(Person, person.mother_id) if person.mother_id else None
     server = Side(person.name, _iso(person.birth_date), person.sex, person.nik, mother.name if mother else None,
                   person.posyandu.name if person.posyandu else None,
-                  by.display_name if by is not None else "")
+                  by.display_name if by is not None else (pushed_by or ""), pushed_by is not None)
     lap = case.laptop
     lmother = db.session.scalar(select(Person.name).where(Person.uuid == lap.get("mother"))) \
         if lap.get("mother") else None
     lpos = db.session.scalar(select(Posyandu.name).where(Posyandu.uuid == lap.get("posyandu")))
     laptop = Side(lap.get("name"), lap.get("birth_date"), lap.get("sex"), lap.get("nik"), lmother, lpos,
-                  case.device.name)
+                  case.device.name, True)
     return server, laptop
 
 

@@ -115,3 +115,53 @@ def test_the_laptop_page_tells_a_failed_sync(live_server, new_page, shot, tmp_pa
     finally:
         app.config["SYNC_CREDENTIAL_FILE"] = saved["SYNC_CREDENTIAL_FILE"]
         app.config["SYNC_LAPTOP"] = saved["SYNC_LAPTOP"]
+
+
+def push_same_nik(live_server):
+    """Two laptops of the ketua's Posyandu register one NIK for two girls born a day apart: (case id, names)."""
+    def go():
+        from posyandu.sync import devices
+
+        app = live_server[0].flask_app
+        ketua = db.session.scalar(select(User).where(User.username == "ketua"))
+        mother = db.session.scalar(select(Person).where(Person.posyandu_id == ketua.posyandu_id,
+                                                        Person.sex == "P", Person.mother_id.is_(None),
+                                                        Person.deleted_at.is_(None)).order_by(Person.id).limit(1))
+        creds = []
+        for n in (1, 2):
+            dev, code = devices.register(None, f"Laptop Meja {n}", ketua.posyandu_id)
+            db.session.commit()
+            creds.append(api(app, "POST", "/enrol", {"code": code, "label": "e2e"})[1]["credential"])
+        posyandu = mother.posyandu.uuid
+        answers = []
+        for cred, name, born in ((creds[0], "Nur Aisyah", "2025-03-14"), (creds[1], "Nur Azizah", "2025-03-15")):
+            change = {"id": str(uuid.uuid4()), "entity": "person", "uuid": str(uuid.uuid4()), "base": 0,
+                      "data": {"posyandu": posyandu, "name": name, "sex": "P", "nik": "6474015403250009",
+                               "birth_date": born, "mother": mother.uuid}}
+            answers.append(api(app, "POST", "/push", {"changes": [change]}, credential=cred)[1]["results"][0])
+        assert answers[1]["code"] == "same_nik", answers
+        return db.session.scalar(select(SyncCase.id).where(SyncCase.kind == "same_nik", SyncCase.status == "open"))
+    return in_app(live_server, go)
+
+
+def test_the_clerk_keeps_two_people_apart(live_server, new_page, shot):
+    case_id = push_same_nik(live_server)
+    page = new_page("laptop")
+    log_in(page, "kelurahan")
+    page.goto(f"/konflik-sinkron/{case_id}")
+    expect(page.locator("#side-1")).to_contain_text("Nur Aisyah")
+    expect(page.locator("#side-2")).to_contain_text("Nur Azizah")
+    expect(page.locator("#side-2")).to_contain_text("Laptop Meja 2")
+    shot(page, "sync-case-same-nik", "laptop")
+    page.set_viewport_size({"width": 360, "height": 740})
+    shot(page, "sync-case-same-nik", "phone")
+    page.locator("#apart-form input[value=laptop]").check()
+    page.locator("#new-nik").fill("6474015503250001")
+    page.get_by_role("button", name="Simpan: dua orang berbeda").click()
+    expect(page.locator(".flash.success")).to_contain_text("dua orang")
+    assert page.problems == []
+
+    def niks():
+        return dict(db.session.execute(select(Person.name, Person.nik).where(Person.name.in_(("Nur Aisyah",
+                                                                                              "Nur Azizah")))).all())
+    assert in_app(live_server, niks) == {"Nur Aisyah": "6474015403250009", "Nur Azizah": "6474015503250001"}
