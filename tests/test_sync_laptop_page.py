@@ -31,6 +31,8 @@ def _local_edits(tree):
                              change_id="c-1", code="month_closed",
                              message="the report of 2026-10 is approved and its data locked; the kelurahan/desa "
                                      "must reopen the month to correct it"))
+    db.session.add(SyncState(entity="commitment", uuid="c0ffee00-0000-4000-8000-000000000001", state="conflict",
+                             change_id="c-2", code="already_signed", message="signed elsewhere first"))
     db.session.commit()
 
 
@@ -51,7 +53,8 @@ def test_the_page_counts_what_waits_and_says_why_a_record_was_refused(laptop_app
     assert "http://127.0.0.1:9" in page and "Laptop Mawar" in page
     assert "belum pernah" in page  # never synced
     assert '<dd id="pending">2: Sasaran 2</dd>' in page
-    assert '<dd id="problems-count">1 / 0</dd>' in page
+    assert '<dd id="problems-count">1 / 1</dd>' in page
+    assert "already_signed" in page and "sudah ditandatangani di tempat lain lebih dulu" in page
     assert "month_closed" in page and "Laporan bulan 2026-10 sudah disetujui" in page
     assert "Minta kelurahan/desa membuka kembali" in page and "Anak A1" in page
 
