@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..database import writing
+from ..database import unit_of_work, writing
 from ..extensions import db
 from .protocol import Refused
 
@@ -23,12 +23,11 @@ def device_add(posyandu_id, kelurahan_id, name):
 
     if (posyandu_id is None) == (kelurahan_id is None):
         raise click.UsageError("give exactly one of --posyandu and --kelurahan")
-    with writing():
-        try:
+    try:
+        with writing(), unit_of_work():
             dev, code = devices.register(None, name, posyandu_id, kelurahan_id)
-        except ValueError as e:
-            raise click.ClickException(str(e)) from None
-        db.session.commit()
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
     click.echo(f"Device {dev.uuid} '{dev.name}' registered; the code is valid for {devices.CODE_HOURS} hours:")
     click.echo(code)
 

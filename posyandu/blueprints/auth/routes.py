@@ -163,7 +163,7 @@ def set_language():
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
         if current_user.is_authenticated:
-            acting(db.session, current_user)
-            current_user.locale = lang
-            db.session.commit()
+            with unit_of_work():
+                acting(db.session, current_user)
+                current_user.locale = lang
     return redirect(_safe_next(request.form.get("next")), 303)

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from ...domain import months as dom
 from ...domain.reports import month_start, months_back, parse_month, shift_month
-from ...extensions import db
+from ...database import unit_of_work
 from ...forms import CsrfForm
 from ...models import Posyandu
 from ...models.base import utcnow
@@ -103,14 +103,13 @@ def step(posyandu_id: int, month: str):
     if action not in months.allowed(current_user, pm, pos, month_d):
         abort(403)
     try:
-        if action == "reopen":
-            months.reopen(current_user, pos, month_d, reason)
-        else:
-            STEPS[action](current_user, pos, month_d)
+        with unit_of_work():
+            if action == "reopen":
+                months.reopen(current_user, pos, month_d, reason)
+            else:
+                STEPS[action](current_user, pos, month_d)
     except months.MonthError as e:
-        db.session.rollback()
         return _review(pos, month_d, error=_error_text(str(e), month_d), reason=reason, status=422)
-    db.session.commit()
     flash(str(DONE[action]), "success")
     return back
 

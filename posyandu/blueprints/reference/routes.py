@@ -3,6 +3,7 @@ from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ...database import unit_of_work
 from ...extensions import db
 from ...models import KbmTable
 from ...roles import role_required
@@ -27,8 +28,8 @@ def kbm():
                                        .order_by(KbmTable.valid_from.desc(), KbmTable.id.desc())))
     form = KbmForm()
     if form.validate_on_submit():
-        session_day.add_kbm_version(current_user, form.name.data, form.valid_from.data, form.parsed)
-        db.session.commit()
+        with unit_of_work():
+            session_day.add_kbm_version(current_user, form.name.data, form.valid_from.data, form.parsed)
         flash(_("Versi KBM baru disimpan."), "success")
         return redirect(url_for("reference.kbm"), 303)
     if not form.is_submitted() and versions:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from ...database import unit_of_work
 from ...extensions import db
 from ...domain.rules import LYING_STANDING_DAY
 from ...forms import CsrfForm
@@ -76,8 +77,8 @@ def open_session():
     if not form.validate_on_submit():
         rows, more = session_views.recent_sessions(current_user, 1, 20)
         return render("sessions/index.html", form=form, rows=rows, more=more, page=1, can_open=True, status=422)
-    hb = session_day.open_session(current_user, get_or_404(Posyandu, form.posyandu_id.data), form.held_on.data)
-    db.session.commit()
+    with unit_of_work():
+        hb = session_day.open_session(current_user, get_or_404(Posyandu, form.posyandu_id.data), form.held_on.data)
     return redirect(url_for("sessions.view_session", hb_id=hb.id), 303)
 
 
@@ -100,8 +101,8 @@ def save_duties(hb_id: int):
     for duty in hb.duties:
         meja = int_arg(f"meja-{duty.kader_id}", source=request.form)
         assignments[duty.kader_id] = (meja if meja in MEJA else None, request.form.get(f"hadir-{duty.kader_id}") == "y")
-    session_day.set_duties(current_user, hb, assignments)
-    db.session.commit()
+    with unit_of_work():
+        session_day.set_duties(current_user, hb, assignments)
     flash(_("Petugas disimpan."), "success")
     return redirect(url_for("sessions.view_session", hb_id=hb.id), 303)
 
@@ -113,11 +114,11 @@ def close_session(hb_id: int):
     hb = _session(hb_id)
     if CsrfForm().validate_on_submit():
         if request.form.get("reopen") == "y":
-            session_day.reopen_session(current_user, hb)
-            db.session.commit()
+            with unit_of_work():
+                session_day.reopen_session(current_user, hb)
         else:
-            session_day.close_session(current_user, hb)
-            db.session.commit()
+            with unit_of_work():
+                session_day.close_session(current_user, hb)
     return redirect(url_for("sessions.view_session", hb_id=hb.id), 303)
 
 
@@ -163,8 +164,8 @@ def enqueue(hb_id: int):
     if not form.validate_on_submit():
         abort(422)
     person = get_or_404(Person, form.person_id.data)
-    visit = session_day.add_to_queue(current_user, hb, person)
-    db.session.commit()
+    with unit_of_work():
+        visit = session_day.add_to_queue(current_user, hb, person)
     flash(_("%(name)s: nomor antrian %(n)s.", name=person.name, n=visit.queue_number), "success")
     return redirect(url_for("sessions.meja", hb_id=hb.id, meja=1, lanjut=visit.id), 303)
 
@@ -224,8 +225,8 @@ def _meja2(hb, visit):
         else:
             name = visit.person.name  # read before the commit expires it
             try:
-                result = session_day.save_measurement(current_user, visit, values, form.confirm.data)
-                db.session.commit()
+                with unit_of_work():
+                    result = session_day.save_measurement(current_user, visit, values, form.confirm.data)
             except session_day.NotApplicable as e:
                 refused = e.fields
             else:
@@ -240,8 +241,8 @@ def _meja2(hb, visit):
 def _meja3(hb, visit):
     if request.method == "POST":
         if CsrfForm().validate_on_submit():
-            session_day.advance(current_user, visit, 3)
-            db.session.commit()
+            with unit_of_work():
+                session_day.advance(current_user, visit, 3)
         return _back(hb, 3, visit)
     return render("sessions/meja3.html", hb=hb, visit=visit, **session_views.results_context(visit))
 
@@ -252,8 +253,8 @@ def _meja4(hb, visit):
     if form.validate_on_submit():
         allowed = {t.code for t in ctx["all_topics"]}
         topics = [t for t in request.form.getlist("topic") if t in allowed]
-        session_day.record_counselling(current_user, visit, topics, form.notes.data)
-        db.session.commit()
+        with unit_of_work():
+            session_day.record_counselling(current_user, visit, topics, form.notes.data)
         flash(_("Penyuluhan %(name)s dicatat.", name=visit.person.name), "success")
         return _back(hb, 4, visit)
     if request.method == "GET":
@@ -275,8 +276,8 @@ def _meja5(hb, visit):
                 form.referral_reason.errors = [_("Tulis alasan rujukan.")]
                 return render("sessions/meja5.html", status=422, hb=hb, visit=visit, form=form, **ctx)
             items.append(("rujukan", "", reason))
-        session_day.record_services(current_user, visit, items, done=True)
-        db.session.commit()
+        with unit_of_work():
+            session_day.record_services(current_user, visit, items, done=True)
         flash(_("Pelayanan %(name)s dicatat.", name=visit.person.name), "success")
         return _back(hb, 5, visit)
     status = 422 if form.is_submitted() else 200
@@ -298,9 +299,9 @@ def screening(hb_id: int, visit_id: int, code: str):
         answers = {question.id: request.form.get(question.id, "") for question in q.questions}
         result = session_views.score_screening(q, answers)
         if result is not None and not result.missing:
-            session_day.record_screening(current_user, visit, q.code, q.version, answers, result.score,
-                                         result.band, result.refer)
-            db.session.commit()
+            with unit_of_work():
+                session_day.record_screening(current_user, visit, q.code, q.version, answers, result.score,
+                                             result.band, result.refer)
             flash(_("Skrining disimpan: %(label)s", label=result.label), "success")
             return redirect(url_for("sessions.work", hb_id=hb.id, visit_id=visit.id, meja=5), 303)
         missing = result.missing if result else [qq.id for qq in q.questions]
@@ -322,8 +323,8 @@ def past_immunisation(person_id: int):
             flash(_("Laporan bulan itu sudah disetujui dan datanya dikunci; imunisasi tidak dapat ditambahkan ke "
                     "bulan itu."), "error")
         else:
-            session_day.record_past_immunisation(current_user, person, form.code.data, form.given_on.data)
-            db.session.commit()
+            with unit_of_work():
+                session_day.record_past_immunisation(current_user, person, form.code.data, form.given_on.data)
             flash(_("Imunisasi dicatat."), "success")
     return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/")
                     else url_for("people.view_person", person_id=person.id), 303)
