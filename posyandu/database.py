@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 _WRITING = contextvars.ContextVar("posyandu_writing", default=None)  # None: as the request's method says
-_UNIT = contextvars.ContextVar("posyandu_unit_of_work", default=0)  # how deep in units of work we are
+_UNIT = "posyandu_unit_of_work"  # session.info key: how deep in units of work the session is
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 ATTEMPTS = 4
@@ -36,23 +36,21 @@ def unit_of_work(session=None):
         from .extensions import db
 
         session = db.session
-    if _UNIT.get():
-        token = _UNIT.set(_UNIT.get() + 1)
-        try:
+    depth = session.info.get(_UNIT, 0)  # per session: a job run inside a request has its own, and commits
+    session.info[_UNIT] = depth + 1
+    try:
+        if depth:
             with session.begin_nested():
                 yield session
-        finally:
-            _UNIT.reset(token)
-        return
-    token = _UNIT.set(1)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+            return
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
     finally:
-        _UNIT.reset(token)
+        session.info[_UNIT] = depth
 
 
 @contextmanager
