@@ -119,3 +119,18 @@ def test_a_cli_command_that_fails_leaves_nothing(app, monkeypatch):
     db.session.close()
     assert db.session.scalar(select(District).where(District.name == "Kabupaten Baru")) is None
     assert db.session.scalar(select(User).where(User.username == "baru")) is None
+
+
+def test_a_unit_of_work_on_another_session_commits_on_its_own(app, tree):
+    """Depth is counted per session: a job's own session inside a request's unit of work still commits (it is not
+    made a savepoint of a transaction it does not belong to)."""
+    from sqlalchemy.orm import Session
+
+    child_id = tree.people["child_A1"].id
+    db.session.commit()
+    with unit_of_work():
+        with Session(db.engine) as other:
+            with unit_of_work(other):
+                other.get(Person, child_id).left_reason = "pindah"
+    db.session.close()
+    assert db.session.get(Person, child_id).left_reason == "pindah"
