@@ -123,3 +123,11 @@ def test_the_status_part_alone_for_htmx_polls_while_a_run_goes(laptop_app, tree,
     assert 'hx-trigger="every 2s"' in part and "Menunggu giliran" in part and " disabled" in part
     full = c.get("/sinkronkan/").get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="3">' in full
+
+
+def test_a_failed_sync_run_from_the_command_line_shows_on_the_page_too(laptop_app, tree, login):
+    _local_edits(tree)
+    result = laptop_app.test_cli_runner().invoke(args=["sync", "run"])
+    assert result.exit_code != 0 and "sync NOT finished" in result.output
+    page = login("ketua_a1").get("/sinkronkan/").get_data(as_text=True)
+    assert "Sinkronisasi terakhir GAGAL" in page and "Belum terkirim: 2 perubahan menunggu" in page

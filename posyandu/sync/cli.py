@@ -70,11 +70,14 @@ def _transport():
 @sync.command("run")
 def sync_run():
     """Push what changed here, then pull the district's records of this laptop's scope; say what happened."""
-    from . import laptop
+    from . import laptop, runs
 
     transport = _transport()
     try:
-        report = laptop.run(transport)
+        try:  # kept as the laptop's last run, so its Sinkronkan page tells the same as this command
+            report = runs.run_now(transport)
+        except runs.SyncFailed as failed:
+            raise (failed.__cause__ or failed) from None
     except Refused as e:
         if e.code == "protocol_outdated":
             raise click.ClickException("the district server needs a newer version of this app: update it") from None
