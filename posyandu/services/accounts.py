@@ -56,6 +56,9 @@ def login(username: str, password: str, client: str, user_agent: str, cfg, known
           ) -> LoginResult:
     """Check a login; on success open a server-side session and return its token.
 
+    Login, logout and the session touch commit on their own, deliberately: they are the authentication session
+    itself (a failure must be counted, a logout must hold), never part of a use case a caller could roll back.
+
     Attempts are throttled with backoff, never locked: per account from this client (a few free tries), per client
     (a whole Posyandu may share one address), and per account from anywhere, except on a device where this account
     logged in before (`known_user_id`), so an attacker elsewhere cannot keep the real user out."""
@@ -167,7 +170,7 @@ def change_password(user: User, current: str, new: str, own_token: str | None, c
     acting(db.session, user)
     user.password_hash = hash_password(new)
     revoke_all(user, keep_token=own_token)
-    db.session.commit()
+    db.session.flush()
     return "ok"
 
 

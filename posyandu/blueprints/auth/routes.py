@@ -97,8 +97,9 @@ def change_password():
     """Change one's own password: the current one first; every other session of the account is logged out."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        result = accounts.change_password(current_user, form.current.data, form.new.data, session.get("auth"),
-                                          current_app.config)
+        with unit_of_work():  # a wrong current password was counted (and committed) by the throttle already
+            result = accounts.change_password(current_user, form.current.data, form.new.data,
+                                              session.get("auth"), current_app.config)
         if result == "ok":
             flash(_("Kata sandi diganti. Sesi di perangkat lain telah dikeluarkan."), "success")
             return redirect(url_for("main.index"), 303)
