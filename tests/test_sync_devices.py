@@ -125,3 +125,10 @@ def test_a_pull_writes_the_last_contact_only_when_it_is_stale(app, tree):
     assert utcnow() - device.last_seen_at < timedelta(minutes=1)  # the devices page shows the new contact
     assert not [a for a in db.session.scalars(select(AuditLog).where(AuditLog.entity == "device"))
                 if "last_seen_at" in a.changes]  # a contact is not an audited change of the device
+
+
+def test_an_office_enrols_many_laptops_from_one_address_but_guesses_are_throttled(app, tree):
+    for i in range(8):  # more than the free attempts: good codes are not guesses
+        enrolled(app, tree.posyandu["A1"].id, f"Laptop {i}")
+    statuses = [api(app, "POST", "/enrol", {"code": "WRONG-CODE-XX", "label": "x"})[0] for _ in range(7)]
+    assert statuses[:5] == [400] * 5 and statuses[-1] == 429

@@ -81,8 +81,7 @@ def test_the_same_field_edited_on_both_sides_is_a_conflict_other_fields_merge(ap
 def test_rows_written_around_the_orm_get_numbered(app, tree):
     from sqlalchemy import insert
 
-    from posyandu.models import SyncCounter
-    from posyandu.sync.tracking import number_unnumbered
+    from posyandu.sync.tracking import horizon, number_unnumbered
 
     db.session.execute(insert(Person.__table__), [{"uuid": str(uuid.uuid4()), "posyandu_id": tree.posyandu["A1"].id,
                                                    "name": "Bulk", "sex": "L", "birth_date": tree.people[
@@ -93,12 +92,12 @@ def test_rows_written_around_the_orm_get_numbered(app, tree):
     db.session.commit()
     bulk = db.session.scalar(select(Person).where(Person.name == "Bulk"))
     assert db.session.scalar(select(SyncRow.seq).where(SyncRow.uuid == bulk.uuid)) is None
-    before = db.session.get(SyncCounter, 1).value
+    before = horizon(db.session)
     assert number_unnumbered(db.session) == 1 and number_unnumbered(db.session) == 0
     db.session.commit()
     row = db.session.scalar(select(SyncRow).where(SyncRow.uuid == bulk.uuid))
     assert row.seq == before + 1 and row.posyandu_id == tree.posyandu["A1"].id
-    assert db.session.get(SyncCounter, 1).value == before + 1
+    assert horizon(db.session) == before + 1
 
 
 def test_a_page_is_applied_kind_by_kind_and_a_bad_record_is_skipped_alone(app, tree):
@@ -144,3 +143,48 @@ def test_a_record_the_laptop_adopts_under_the_servers_uuid_is_audited(app, tree)
     rows = db.session.scalars(select(AuditLog).where(AuditLog.entity == "hari_buka", AuditLog.entity_id == hb.id,
                                                      AuditLog.action == "update")).all()
     assert [r.changes["uuid"] for r in rows] == [[old, server]]
+
+
+def test_a_pull_never_reads_past_a_commit_still_in_flight(app, tree):
+    """PostgreSQL: writers take numbers without waiting for each other; a pull's horizon waits for the commits
+    that hold numbers, so none of them can land below a cursor a laptop already has."""
+    import threading
+
+    from sqlalchemy import text
+
+    from posyandu.sync import tracking
+
+    if app.backend != "postgresql":
+        return  # SQLite has one writer at a time: the counter row is the horizon
+    before = tracking.horizon(db.session)
+    db.session.commit()
+    writer, other = db.engine.connect(), db.engine.connect()
+    try:
+        w, o = writer.begin(), other.begin()
+        for conn in (writer, other):  # two writers at once: the second does not wait for the first
+            conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": tracking.SEQ_LOCK})
+        mine = writer.scalar(text("SELECT nextval('sync_seq')"))
+        theirs = other.scalar(text("SELECT nextval('sync_seq')"))
+        assert before < mine < theirs
+        o.commit()  # a later number commits first; the earlier one is still in flight
+        seen = []
+        reader = threading.Thread(target=lambda: seen.append(_horizon_in(app)))
+        reader.start()
+        reader.join(1.0)
+        assert seen == []  # the pull waits for the commit in flight instead of reading past it
+        w.commit()
+        reader.join(30)
+        assert seen == [theirs]
+    finally:
+        writer.close()
+        other.close()
+
+
+def _horizon_in(app):
+    from posyandu.sync import tracking
+
+    with app.app_context():
+        try:
+            return tracking.horizon(db.session)
+        finally:
+            db.session.remove()

@@ -99,7 +99,7 @@ def _person(b: Batch, ch: dict) -> str:
                           if k in current and current[k] != old and current[k] != data.get(k))
             if both:
                 raise ChangeConflict("edited_on_both", "the same field was changed on the laptop and the server",
-                                     fields=both)
+                                     fields=both, seq=seq)  # the server's version it conflicts with
         values = {k: v for k, v in values.items() if k in changed}
     for k, v in values.items():
         setattr(person, k, v)

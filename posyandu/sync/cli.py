@@ -90,6 +90,8 @@ def sync_run():
     click.echo(f"pushed: {pushed}")
     for entity, uuid, status, code, message in report.problems:
         click.echo(f"  {status} {code}: {entity} {uuid} {message or ''}".rstrip())
+    for entity, uuid, code, server_uuid in report.flags:
+        click.echo(f"  applied {code}: {entity} {uuid} is the district's {server_uuid} (flagged there for a look)")
     click.echo(f"pulled: {report.pulled} records" + (f", {report.skipped_pending} kept (changed here, not yet "
                                                        f"accepted)" if report.skipped_pending else ""))
     click.echo(f"bytes sent {transport.sent}, received {transport.received}, round trips {transport.round_trips}")
@@ -127,16 +129,46 @@ def sync_export(target):
                f"hears the district accepted them")
 
 
+@sync.command("export-pull")
+@click.option("--device", "device_uuid", required=True, help="The laptop's device UUID (the devices page shows it).")
+@click.option("--since", type=int, default=0, show_default=True,
+              help="The laptop's cursor (`sync status` on the laptop prints it); 0 sends its whole scope.")
+@click.argument("target", type=click.Path(dir_okay=False))
+def sync_export_pull(device_uuid, since, target):
+    """On the district server: write what a pull would bring one laptop (its scope above --since, and the answers
+    to the changes it sent) to a bundle FILE signed for that laptop; on the laptop, `sync import FILE` takes it."""
+    from ..database import private_file
+    from .bundle import export_pull
+
+    try:
+        raw, n, cursor = export_pull(device_uuid, since)
+    except Refused as e:
+        raise click.ClickException(f"refused: {e.code} {e.message}") from None
+    finally:
+        db.session.rollback()
+    private_file(target)
+    with open(target, "wb") as f:
+        f.write(raw)
+    click.echo(f"{n} records above {since} (up to {cursor}) written to {target} ({len(raw)} bytes)")
+
+
 @sync.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 def sync_import(source):
-    """On the district server: apply a laptop's bundle (made by `sync export`) as if it had been pushed."""
+    """Apply a bundle: on the district a laptop's changes (made by `sync export`) as if pushed; on an enrolled
+    laptop the district's records (made by `sync export-pull`) as if pulled."""
     from collections import Counter
 
-    from .bundle import import_
+    from .bundle import import_, kind_of
 
     with open(source, "rb") as f:
         raw = f.read()
+    try:
+        kind = kind_of(raw)
+    except Refused as e:
+        raise click.ClickException(f"refused: {e.code} {e.message}") from None
+    if kind == "pull":
+        return _import_pull(raw)
     with writing():
         try:
             answers = import_(raw)
@@ -147,3 +179,29 @@ def sync_import(source):
     for a in answers:
         if a["status"] in ("conflict", "refused"):
             click.echo(f"  {a['status']} {a.get('code')}: {a['id']} {a.get('message') or ''}".rstrip())
+
+
+def _import_pull(raw: bytes) -> None:
+    from . import laptop
+    from .bundle import import_pull
+    from .client import load_credential
+
+    cred = load_credential(current_app.config["SYNC_CREDENTIAL_FILE"])
+    if cred is None:
+        raise click.ClickException("a pull bundle is for an enrolled laptop; this one is not enrolled")
+    current_app.config["SYNC_LAPTOP"] = True
+    try:
+        report = import_pull(raw, cred["credential"])
+    except Refused as e:
+        raise click.ClickException(f"refused: {e.code} {e.message}") from None
+    finally:
+        db.session.rollback()
+    if report is None:
+        click.echo("bundle: nothing new (this laptop already holds all of it)")
+    else:
+        answered = ", ".join(f"{n} {status}" for status, n in sorted(report.pushed.items()))
+        click.echo(f"bundle: {report.pulled} records taken" + (f", {report.skipped_pending} kept (changed here, "
+                   f"not yet accepted)" if report.skipped_pending else "") + (f"; answers: {answered}" if answered
+                                                                              else ""))
+    st = laptop.status()
+    click.echo(f"{st['pending']} waiting, {st['conflict']} conflicts, {st['refused']} refused; cursor {st['cursor']}")

@@ -30,6 +30,7 @@ class Report:
     waiting: list = field(default_factory=list)  # pulled records whose parent comes later in the pull
     skipped: int = 0
     stage: str = "push"  # where a run is (or was cut): push, pull, done
+    flags: list = field(default_factory=list)  # (entity, uuid sent, code, server's uuid): applied, and flagged
 
 
 def meta(key: str, default: str | None = None) -> str | None:
@@ -98,14 +99,17 @@ def _record(results: list, by_id: dict, report: Report) -> None:
             same = (SyncState.id == state.id) & (SyncState.change_id == state.change_id)
             if status in ("applied", "duplicate"):
                 server_uuid = r.get("uuid") or state.uuid
+                if r.get("code"):  # applied, and flagged on the district for a look (same_nik)
+                    report.flags.append((state.entity, state.uuid, r["code"], server_uuid))
                 if server_uuid != state.uuid:
                     _adopt(state, server_uuid, r.get("code"))
                 db.session.execute(update(SyncState).where(same).values(
                     state="synced", base_seq=r.get("seq") or 0, changed=None, code=r.get("code"), message=None))
             else:
                 report.problems.append((state.entity, state.uuid, status, r.get("code"), r.get("message")))
+                conflict_seq = {"base_seq": r["seq"]} if status == "conflict" and r.get("seq") else {}
                 db.session.execute(update(SyncState).where(same).values(
-                    state=status if status in ("conflict", "refused") else "refused", code=r.get("code"),
+                    **conflict_seq, state=status if status in ("conflict", "refused") else "refused", code=r.get("code"),
                     message=(r.get("message") or "")[:300] or None))
         db.session.commit()
     finally:
@@ -285,6 +289,10 @@ def _stage(rec: dict, report: Report, last_try: bool, ids: Ids, states: dict | N
         setattr(obj, k, v)
     if state is None:
         db.session.add(SyncState(entity=entity, uuid=uuid, state="synced", change_id="", base_seq=rec["seq"]))
+    elif state.state == "conflict" and rec["seq"] <= state.base_seq:
+        # the version the change conflicted with: the district's value stands until the case is decided there,
+        # and the flag stays (a later version — the decision — clears it below)
+        state.changed = None
     else:
         state.state, state.base_seq, state.code, state.message = "synced", rec["seq"], None, None
     return obj
@@ -354,31 +362,37 @@ def pull(transport, report: Report) -> None:
     since = int(meta("pull_seq", "0"))
     while True:
         answer = transport.call("GET", f"/pull?since={since}&limit={PULL_LIMIT}&ref={meta('ref', '')}")
-        with writing():
-            db.session.info[APPLYING] = True
-            try:
-                held = thaw_months()
-                if "reference" in answer:
-                    apply_reference(answer["reference"])
-                    set_meta("ref", answer["ref"])
-                page = [r for r in answer.get("records", []) if r.get("entity") in records.SPEC]
-                _apply_page(page, report, *_prefetch(page))
-                if not answer.get("more"):  # what waited for a parent that came later: now, in one go
-                    waiting, report.waiting = report.waiting, []
-                    _apply_page(waiting, report, *_prefetch(waiting), last_try=True)
-                if "month" in answer.get("reference", {}):
-                    set_months(answer["reference"])
-                else:
-                    refreeze(held)
-                since = answer["seq"]
-                # The stored cursor never passes a record still waiting in memory: a run cut now pulls it again.
-                kept = min([r["seq"] - 1 for r in report.waiting] + [since])
-                set_meta("pull_seq", str(max(kept, int(meta("pull_seq", "0")))))
-                db.session.commit()
-            finally:
-                db.session.info.pop(APPLYING, None)
+        since = take_page(answer, report)
         if not answer.get("more"):
             return
+
+
+def take_page(answer: dict, report: Report) -> int:
+    """One pull page (from the wire or from a bundle) and the cursor it reaches, in one transaction; the cursor."""
+    with writing():
+        db.session.info[APPLYING] = True
+        try:
+            held = thaw_months()
+            if "reference" in answer:
+                apply_reference(answer["reference"])
+                set_meta("ref", answer["ref"])
+            page = [r for r in answer.get("records", []) if r.get("entity") in records.SPEC]
+            _apply_page(page, report, *_prefetch(page))
+            if not answer.get("more"):  # what waited for a parent that came later: now, in one go
+                waiting, report.waiting = report.waiting, []
+                _apply_page(waiting, report, *_prefetch(waiting), last_try=True)
+            if "month" in answer.get("reference", {}):
+                set_months(answer["reference"])
+            else:
+                refreeze(held)
+            since = answer["seq"]
+            # The stored cursor never passes a record still waiting in memory: a run cut now pulls it again.
+            kept = min([r["seq"] - 1 for r in report.waiting] + [since])
+            set_meta("pull_seq", str(max(kept, int(meta("pull_seq", "0")))))
+            db.session.commit()
+        finally:
+            db.session.info.pop(APPLYING, None)
+    return since
 
 
 def run(transport, report: Report | None = None) -> Report:

@@ -7,8 +7,8 @@ from sqlalchemy import inspect, or_, select, union_all
 
 from ..extensions import db
 from ..models import (CommitmentTemplate, District, Kader, KaderRole, KaderSigner, KbmTable, Kecamatan, Kelurahan,
-                      Posyandu, PosyanduMonth, Puskesmas, SyncCounter, SyncRow, User)
-from . import devices, records
+                      Posyandu, PosyanduMonth, Puskesmas, SyncRow, User)
+from . import devices, records, tracking
 
 TREE = (("district", District), ("kecamatan", Kecamatan), ("puskesmas", Puskesmas), ("kelurahan", Kelurahan),
         ("posyandu", Posyandu), ("kader", Kader), ("kader_role", KaderRole))
@@ -104,7 +104,7 @@ def digest(ref: dict) -> str:
 
 def pull(device, since: int, limit: int, ref_digest: str | None) -> dict:
     """A page of the scope's records above `since`; `seq` is the cursor to send next time."""
-    top = db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0
+    top = tracking.horizon(db.session)  # no commit still in flight holds a number up to here
     scope = list(db.session.scalars(devices.posyandu_ids(device)))
     common = (SyncRow.seq > since, SyncRow.seq <= top,
               or_(SyncRow.origin_device_id.is_(None), SyncRow.origin_device_id != device.id))

@@ -1,15 +1,18 @@
 """Who changed what, for the sync: flush and commit listeners.
 
 On the district server every committed change of a synced record gets the next numbers of the server sequence
-(`sync_row`), taken in `before_commit` so numbers follow commit order: on PostgreSQL the counter row stays
-locked from there to the commit, so no transaction commits a lower number after a pull has read a higher one
-(the "changed since" trap of CHT). On a laptop (`SYNC_LAPTOP`) every local change of a synced record marks it
+(`sync_row`), taken in `before_commit`. No transaction may commit a lower number after a pull has read a higher
+one (the "changed since" trap of CHT). On SQLite one counter row is the sequence (one writer at a time anyway).
+On PostgreSQL a SEQUENCE hands out the numbers under a *shared* advisory lock held to the end of the commit, so
+writers never wait for each other; a pull first takes that lock *exclusively* for an instant (`horizon`): every
+commit holding a number up to the sequence's value then has finished, so the pull reads only up to there
+(docs/sync.md, "The server sequence"). On a laptop (`SYNC_LAPTOP`) every local change of a synced record marks it
 pending in `sync_state` with a fresh change id, and keeps the first old value of each changed person field.
 """
 import uuid as uuidlib
 
 from flask import current_app, has_app_context
-from sqlalchemy import case, event, func, inspect, select, update
+from sqlalchemy import case, event, func, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -184,11 +187,9 @@ def _number(session):
     if not touched:
         return
     conn = session.connection()
-    n = len(touched)
-    conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value + n))
-    top = conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
+    numbers = _numbers(conn, len(touched))
     device_id, pushed = session.info.get(ORIGIN) or (None, set())
-    rows = [{"entity": e, "uuid": u, "posyandu_id": p, "also_posyandu_id": a, "seq": top - n + 1 + i,
+    rows = [{"entity": e, "uuid": u, "posyandu_id": p, "also_posyandu_id": a, "seq": numbers[i],
              "origin_device_id": device_id if (e, u) in pushed else None}
             for i, ((e, u), (p, a)) in enumerate(sorted(touched.items(), key=lambda kv: _ORDER[kv[0][0]]))]
     ins = _insert(session)(SyncRow.__table__)
@@ -206,6 +207,36 @@ def _number(session):
 
 
 _ORDER = {name: i for i, name in enumerate(ENTITIES)}
+SEQ_LOCK = 0x73796E63  # "sync": the advisory lock key of the server sequence on PostgreSQL
+
+
+def _numbers(conn, n: int) -> list[int]:
+    """The next n numbers of the server sequence, for a transaction about to commit."""
+    if conn.dialect.name == "postgresql":
+        # shared: other writers take it too and never wait; held until this commit has finished
+        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": SEQ_LOCK})
+        return list(conn.scalars(text("SELECT nextval('sync_seq') FROM generate_series(1, :n) AS g ORDER BY 1"),
+                                 {"n": n}))
+    conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value + n))
+    top = conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
+    return list(range(top - n + 1, top + 1))
+
+
+def horizon(session) -> int:
+    """The number up to which a pull may read: every transaction holding a number up to it has finished."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return conn.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0
+    # Exclusive for an instant: waits for the commits in flight (each holds the lock shared from taking its numbers
+    # to its end), then reads the sequence. Taken in a savepoint rolled back at once, so it is released even if a
+    # statement fails, and the rest of the pull holds nothing.
+    savepoint = session.begin_nested()
+    try:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEQ_LOCK})
+        return int(conn.scalar(text("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END "
+                                    "FROM sync_seq")))
+    finally:
+        savepoint.rollback()
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -234,9 +265,17 @@ _PLACED = {
 def number_unnumbered(session) -> int:
     """Give a server sequence number to every synced record that has none: rows written around the ORM (the
     demo seed's bulk inserts). The caller commits; returns how many were numbered."""
-    from sqlalchemy import text
-
     conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": SEQ_LOCK})
+        total = 0
+        for entity, (table, posyandu, join) in _PLACED.items():
+            total += conn.execute(text(
+                f"INSERT INTO sync_row (entity, uuid, seq, posyandu_id) "
+                f"SELECT '{entity}', u, nextval('sync_seq'), p FROM (SELECT {table}.uuid AS u, {posyandu} AS p "
+                f"FROM {table} {join} WHERE NOT EXISTS (SELECT 1 FROM sync_row s WHERE s.entity = '{entity}' "
+                f"AND s.uuid = {table}.uuid) ORDER BY {table}.id) AS unnumbered")).rowcount
+        return total
     conn.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value))  # lock it
     total = 0
     for entity, (table, posyandu, join) in _PLACED.items():

@@ -5,13 +5,11 @@ import json
 from datetime import timedelta
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import select
 
 from ...database import unit_of_work
 from ...extensions import db
 from ...services import throttle
-from ...models import SyncCounter
-from ...sync import apply, devices, serve
+from ...sync import apply, devices, serve, tracking
 from ...sync.protocol import HEADER, MAX_CHANGES, PROTOCOL, PULL_LIMIT, Refused, check_version
 from ...web import int_arg
 from . import bp
@@ -64,10 +62,12 @@ def device(seen_every=None):
 def enrol():
     """Exchange a one-time enrolment code for the device's credential and scope."""
     data = body()
-    verdict = throttle.attempt(f"enrol:{request.remote_addr or ''}", ENROL_RULE)
+    key = f"enrol:{request.remote_addr or ''}"
+    verdict = throttle.attempt(key, ENROL_RULE)
     if not verdict.allowed:
         raise Refused(429, "too_many_attempts", "wait before trying another code", retry_after=verdict.retry_after)
     dev, credential = devices.enrol(str(data.get("code") or ""), str(data.get("label") or "")[:100])
+    throttle.refund(key)  # a good code is not a guess: an office enrols all its laptops from one address
     scope = ({"kind": "posyandu", "id": dev.posyandu_id, "name": dev.posyandu.name} if dev.posyandu_id else
              {"kind": "kelurahan", "id": dev.kelurahan_id, "name": dev.kelurahan.name})
     answer = {"device": dev.uuid, "credential": credential, "name": dev.name, "scope": scope, "protocol": PROTOCOL}
@@ -86,7 +86,7 @@ def status():
 
 
 def server_seq() -> int:
-    return db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)) or 0
+    return tracking.horizon(db.session)
 
 
 @bp.route("/push", methods=["POST"])
