@@ -2,7 +2,7 @@
 at commit, instead of one counter row every commit updated (docs/sync.md, "The server sequence")
 
 Revision ID: a7c4e2b9d051
-Revises: a7c9e2b4d6f8
+Revises: 45c27b743e8c
 Create Date: 2026-12-03 06:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7c4e2b9d051'
-down_revision = 'a7c9e2b4d6f8'
+down_revision = '45c27b743e8c'
 branch_labels = None
 depends_on = None
 
