@@ -3,6 +3,7 @@
 Made on first use and kept on the tree, so the IDOR enumeration in test_scope can name them by Posyandu key."""
 from datetime import date
 
+from posyandu.database import unit_of_work
 from posyandu.domain.incentives import month_start
 from posyandu.extensions import db
 from posyandu.models import IncentiveBatch
@@ -80,7 +81,8 @@ def policy_of(t, key: str):
     admin = admin_of(t, key)
     cache = _cache(t)
     if ("policy", admin.district_id) not in cache:
-        cache[("policy", admin.district_id)] = incentives.save_policy(admin, policy_data())
+        with unit_of_work():
+            cache[("policy", admin.district_id)] = incentives.save_policy(admin, policy_data())
     return cache[("policy", admin.district_id)]
 
 
@@ -92,6 +94,7 @@ def batch_of(t, key: str):
     if batch is None:  # first use, or a route under test threw the draft away
         kader_factories.kader_of(t, key)
         policy_of(t, key)
-        batch = incentives.compute(admin_of(t, key), kel, last_month())
+        with unit_of_work():
+            batch = incentives.compute(admin_of(t, key), kel, last_month())
         cache[("batch", kel.id)] = batch.id
     return batch

@@ -68,6 +68,7 @@ def certificate_of(t, key: str):
         kel = t.posyandu[key].kelurahan
         admin = next(u for u in t.users.values()
                      if u.district_id == kel.kecamatan.district_id and u.role == "district_admin")
-        cache[("certificate", key)] = certificates.issue(admin, "piagam", kel, date.today(), "dr. Kepala Dinas",
-                                                         "Kepala Dinas Kesehatan", kader=k)
+        with unit_of_work():
+            cache[("certificate", key)] = certificates.issue(admin, "piagam", kel, date.today(), "dr. Kepala Dinas",
+                                                             "Kepala Dinas Kesehatan", kader=k)
     return cache[("certificate", key)]

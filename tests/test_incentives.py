@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from posyandu.database import unit_of_work
 from posyandu.extensions import db
 from posyandu.models import (AuditLog, Commitment, Duty, HariBuka, IncentiveBatch, IncentiveLine, Kader, KaderRole,
                              LockedBatch)
@@ -183,9 +184,10 @@ def test_the_preparer_cannot_approve_her_own_batch(app, tree, people):
 
 def _paid(tree):
     bontang(tree)
-    nov = svc.compute(tree.users["clerk_a"], tree.kelurahan["A"], NOV)
-    svc.approve(tree.users["admin_d"], nov)
-    svc.mark_paid(tree.users["clerk_a"], nov, date(2025, 12, 5), "TRF-1")
+    with unit_of_work():  # the services flush; the caller commits
+        nov = svc.compute(tree.users["clerk_a"], tree.kelurahan["A"], NOV)
+        svc.approve(tree.users["admin_d"], nov)
+        svc.mark_paid(tree.users["clerk_a"], nov, date(2025, 12, 5), "TRF-1")
     return nov
 
 

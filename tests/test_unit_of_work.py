@@ -134,3 +134,89 @@ def test_a_unit_of_work_on_another_session_commits_on_its_own(app, tree):
                 other.get(Person, child_id).left_reason = "pindah"
     db.session.close()
     assert db.session.get(Person, child_id).left_reason == "pindah"
+
+
+def _creates(tree):
+    """The create forms that used to commit inside their service (idempotency.commit_once), as calls."""
+    from posyandu.services import assets, certificates, home_visits
+
+    ketua, clerk = tree.users["ketua_a1"], tree.users["clerk_a"]
+    return {
+        "asset": lambda key=None: assets.add(ketua, tree.posyandu["A1"].id, {"kind": "baby_scale", "label": "TB-1",
+                                                                             "condition": "baik"}, key=key),
+        "certificate": lambda key=None: certificates.issue(clerk, "kelurahan_sehat", tree.kelurahan["A"],
+                                                           date.today(), "Lurah A", "Lurah", key=key),
+        "home_visit": lambda key=None: home_visits.record(ketua, tree.people["child_A1"],
+                                                          {"visited_on": date.today(), "findings": "Sehat"}, key=key),
+    }
+
+
+def _count(entity):
+    from posyandu.models import Asset, Certificate, HomeVisit
+
+    model = {"asset": Asset, "certificate": Certificate, "home_visit": HomeVisit}[entity]
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_create_forms_wait_for_the_callers_unit_of_work(app, tree):
+    """Issuing a certificate, adding an asset and recording a home visit in one use case that is refused afterwards
+    leave none of them (each used to commit on its own, so a later refusal could not undo it)."""
+    creates = _creates(tree)
+    before = {entity: _count(entity) for entity in creates}
+    with pytest.raises(Conflict):
+        with unit_of_work():
+            for create in creates.values():
+                create()
+            raise Conflict("a later step")
+    db.session.close()
+    assert {entity: _count(entity) for entity in creates} == before
+
+
+@pytest.mark.parametrize("entity", ["asset", "certificate", "home_visit"])
+def test_a_twin_that_won_the_race_undoes_only_this_attempt(app, tree, monkeypatch, entity):
+    """A double-posted create whose twin committed the same key between the check and the insert answers with the
+    twin's record, and what the use case did before it stays (the service's commit used to roll it all back)."""
+    from posyandu.services import idempotency
+
+    create = _creates(tree)[entity]
+    key = f"twin-{entity}-0001"
+    with unit_of_work():
+        first = create(key)  # the twin request, committed
+    first_id, child_id = first.id, tree.people["child_A1"].id
+    real, calls = idempotency.seen, []
+
+    def too_early(*args, **kwargs):  # the check ran before the twin committed
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(idempotency, "seen", too_early)
+    with unit_of_work():
+        people.leave(tree.users["admin_d"], tree.people["child_A1"], "pindah", date.today(), None)
+        again = create(key)
+    assert again.id == first_id and len(calls) == 2
+    db.session.close()
+    assert _count(entity) == 1
+    assert db.session.get(Person, child_id).left_on == date.today()
+
+
+def test_incentive_steps_wait_for_the_callers_unit_of_work(app, tree):
+    """Adjusting a line, recomputing and deleting a draft in a use case refused afterwards leave the batch as it
+    was (each step used to commit on its own)."""
+    from posyandu.models import IncentiveBatch, IncentiveLine
+    from posyandu.services import incentives
+
+    from . import incentive_factories
+
+    batch = incentive_factories.batch_of(tree, "A1")
+    batch_id, line_id = batch.id, batch.lines[0].id
+    clerk = tree.users["clerk_a"]
+    with pytest.raises(Conflict):
+        with unit_of_work():
+            incentives.adjust_line(clerk, batch.lines[0], 10_000, "Transport ke pelatihan")
+            incentives.recompute(clerk, batch)
+            incentives.delete_draft(clerk, batch)
+            raise Conflict("a later step")
+    db.session.close()
+    batch = db.session.get(IncentiveBatch, batch_id)
+    assert batch is not None and batch.status == "draft"
+    assert db.session.get(IncentiveLine, line_id).adjustment == 0

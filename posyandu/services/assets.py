@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import assets as dom
 from ..extensions import db
@@ -36,14 +37,15 @@ def add(actor: User, posyandu_id: int, data: dict, key: str | None = None) -> As
     if twin is not None:
         return db.session.get(Asset, twin.entity_id)
     acting(db.session, actor)
-    asset = Asset(posyandu_id=posyandu_id, **{k: data.get(k) for k in FIELDS})
-    db.session.add(asset)
-    db.session.flush()
-    claimed = idempotency.claim(key, actor.id, "asset")
-    if claimed is not None:
-        claimed.entity_id = asset.id
-    twin = idempotency.commit_once(key, user_id=actor.id, entity="asset")
-    return db.session.get(Asset, twin.entity_id) if twin is not None else asset
+    try:  # in a savepoint: a twin that won the race undoes only this attempt, not the caller's unit of work
+        with db.session.begin_nested():
+            asset = Asset(posyandu_id=posyandu_id, **{k: data.get(k) for k in FIELDS})
+            db.session.add(asset)
+            db.session.flush()
+            idempotency.claim_for(key, actor.id, "asset", asset.id)
+    except IntegrityError as e:
+        return db.session.get(Asset, idempotency.twin_of(e, key, user_id=actor.id, entity="asset"))
+    return asset
 
 
 def update(actor: User, asset: Asset, data: dict) -> None:

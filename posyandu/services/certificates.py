@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..domain.errors import Invalid
 from ..extensions import db
@@ -115,21 +116,23 @@ def issue(actor: User, type_code: str, kelurahan: Kelurahan, issued_on: date, is
     values = {"name": kader.name if kader else kelurahan.name, "stratum": STRATUM_NAMES.get(stratum or "", ""),
               "kelurahan": kelurahan.name, "district": district.name, "year": issued_on.year}
     acting(db.session, actor)
-    cert = Certificate(number=f"{PROVISIONAL}{secrets.token_hex(8)}", token=new_token(), type_code=type_code,
-                       kader_id=kader.id if kader else None, kelurahan_id=kelurahan.id,
-                       recipient_name=values["name"] if kader else f"Kelurahan {kelurahan.name}",
-                       title=t["title"], heading=t["heading"].format(**values), body=t["body"].format(**values),
-                       issued_on=issued_on, issuer_name=issuer_name, issuer_title=issuer_title,
-                       place=district.place)
-    db.session.add(cert)
-    db.session.flush()
-    # The number carries the id, so it is set after the insert; the model refuses any later change.
-    cert.number = f"{t['prefix']}/{district.code or district.id}/{issued_on.year}/{cert.id:06d}"
-    row = idempotency.claim(key, actor.id, "certificate")
-    if row is not None:
-        row.entity_id = cert.id
-    twin = idempotency.commit_once(key, user_id=actor.id, entity="certificate")
-    return db.session.get(Certificate, twin.entity_id) if twin else cert
+    try:  # in a savepoint: a twin that won the race undoes only this attempt, not the caller's unit of work
+        with db.session.begin_nested():
+            cert = Certificate(number=f"{PROVISIONAL}{secrets.token_hex(8)}", token=new_token(), type_code=type_code,
+                               kader_id=kader.id if kader else None, kelurahan_id=kelurahan.id,
+                               recipient_name=values["name"] if kader else f"Kelurahan {kelurahan.name}",
+                               title=t["title"], heading=t["heading"].format(**values),
+                               body=t["body"].format(**values), issued_on=issued_on, issuer_name=issuer_name,
+                               issuer_title=issuer_title, place=district.place)
+            db.session.add(cert)
+            db.session.flush()
+            # The number carries the id, so it is set after the insert; the model refuses any later change.
+            cert.number = f"{t['prefix']}/{district.code or district.id}/{issued_on.year}/{cert.id:06d}"
+            db.session.flush()
+            idempotency.claim_for(key, actor.id, "certificate", cert.id)
+    except IntegrityError as e:
+        return db.session.get(Certificate, idempotency.twin_of(e, key, user_id=actor.id, entity="certificate"))
+    return cert
 
 
 def revoke(actor: User, cert: Certificate, reason: str) -> None:
@@ -140,7 +143,7 @@ def revoke(actor: User, cert: Certificate, reason: str) -> None:
         raise CertificateError("reason")
     acting(db.session, actor)
     cert.revoked_at, cert.revoked_reason, cert.revoked_by_id = utcnow(), reason, actor.id
-    db.session.commit()
+    db.session.flush()
 
 
 def by_token(token: str) -> Certificate | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import findings, immunisation, rules
 from ..domain import reports as dom
@@ -251,17 +252,17 @@ def record(actor: User, person: Person, data: dict, key: str | None = None) -> H
         return db.session.get(HomeVisit, twin.entity_id)
     acting(db.session, actor)
     task_key = data.get("task_key") or None
-    visit = HomeVisit(posyandu_id=person.posyandu_id, person_id=person.id, kader_id=data.get("kader_id") or None,
-                      user_id=actor.id, visited_on=data["visited_on"], task_key=task_key,
-                      task_code=task_key.split(":", 1)[0] if task_key else None, findings=data.get("findings"),
-                      advice=data.get("advice"), referred=bool(data.get("referred")),
-                      referral_note=data.get("referral_note"), follow_up_on=data.get("follow_up_on"))
-    db.session.add(visit)
-    db.session.flush()
-    claimed = idempotency.claim(key, actor.id, "home_visit")
-    if claimed is not None:
-        claimed.entity_id = visit.id
-    twin = idempotency.commit_once(key, user_id=actor.id, entity="home_visit")
-    if twin is not None:
-        return db.session.get(HomeVisit, twin.entity_id)
+    try:  # in a savepoint: a twin that won the race undoes only this attempt, not the caller's unit of work
+        with db.session.begin_nested():
+            visit = HomeVisit(posyandu_id=person.posyandu_id, person_id=person.id,
+                              kader_id=data.get("kader_id") or None, user_id=actor.id, visited_on=data["visited_on"],
+                              task_key=task_key, task_code=task_key.split(":", 1)[0] if task_key else None,
+                              findings=data.get("findings"), advice=data.get("advice"),
+                              referred=bool(data.get("referred")), referral_note=data.get("referral_note"),
+                              follow_up_on=data.get("follow_up_on"))
+            db.session.add(visit)
+            db.session.flush()
+            idempotency.claim_for(key, actor.id, "home_visit", visit.id)
+    except IntegrityError as e:
+        return db.session.get(HomeVisit, idempotency.twin_of(e, key, user_id=actor.id, entity="home_visit"))
     return visit

@@ -53,18 +53,20 @@ def claim(key: str | None, user_id: int | None, entity: str) -> IdempotencyKey |
     return row
 
 
-def commit_once(key: str | None, *, user_id: int | None, entity: str) -> IdempotencyKey | None:
-    """Commit; if a twin request committed the same key first, roll back and return its row.
+def claim_for(key: str | None, user_id: int | None, entity: str, entity_id: int) -> None:
+    """Claim the key for a record just flushed, and flush the claim: call it inside the savepoint that created the
+    record, so a concurrent twin (the key's unique constraint) undoes only that savepoint (see twin_of)."""
+    row = claim(key, user_id, entity)
+    if row is not None:
+        row.entity_id = entity_id
+        db.session.flush()
 
-    A commit inside a service, left for the create forms not yet moved to the caller's unit of work (assets,
-    certificates, incentives, home visits): people.register shows the way — claim the key and flush in a
-    savepoint, so a twin that won the race undoes only this attempt."""
-    try:
-        db.session.commit()
-        return None
-    except IntegrityError:
-        db.session.rollback()
-        twin = seen(key, user_id=user_id, entity=entity)
-        if twin is None:
-            raise
-        return twin
+
+def twin_of(error: IntegrityError, key: str | None, *, user_id: int | None, entity: str) -> int:
+    """After a create's savepoint lost a race (IntegrityError): the id of the record a twin request with the same
+    key made — the answer to a repeated post. Without such a twin the error is raised again: the request's retry
+    (database.retry_races) then runs against what the other request committed."""
+    twin = seen(key, user_id=user_id, entity=entity)
+    if twin is None:
+        raise error
+    return twin.entity_id

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..domain import incentives as dom
@@ -96,17 +97,19 @@ def save_policy(actor: User, data: dict, policy: IncentivePolicy | None = None,
     if clash is not None and (policy is None or clash != policy.id):
         raise IncentiveError("same_month")
     acting(db.session, actor)
-    if policy is None:
-        policy = IncentivePolicy(district_id=actor.district_id)
-        db.session.add(policy)
-    for k in POLICY_FIELDS:
-        setattr(policy, k, data[k])
-    db.session.flush()
-    row = idempotency.claim(key, actor.id, "incentive_policy")
-    if row is not None:
-        row.entity_id = policy.id
-    twin = idempotency.commit_once(key, user_id=actor.id, entity="incentive_policy")
-    return db.session.get(IncentivePolicy, twin.entity_id) if twin else policy
+    try:  # in a savepoint: a twin that won the race undoes only this attempt, not the caller's unit of work
+        with db.session.begin_nested():
+            if policy is None:
+                policy = IncentivePolicy(district_id=actor.district_id)
+                db.session.add(policy)
+            for k in POLICY_FIELDS:
+                setattr(policy, k, data[k])
+            db.session.flush()
+            idempotency.claim_for(key, actor.id, "incentive_policy", policy.id)
+    except IntegrityError as e:
+        twin = idempotency.twin_of(e, key, user_id=actor.id, entity="incentive_policy")
+        return db.session.get(IncentivePolicy, twin)
+    return policy
 
 
 # --- inputs of the rule -----------------------------------------------------------------------------------------
@@ -300,17 +303,18 @@ def compute(actor: User, kelurahan: Kelurahan, month: date, pph21_bp: int | None
     if policy is None:
         raise IncentiveError("no_policy")
     acting(db.session, actor)
-    batch = IncentiveBatch(kelurahan_id=kelurahan.id, month=month, sequence=0, policy_id=policy.id,
-                           pph21_bp=policy.pph21_bp if pph21_bp is None else pph21_bp, status="draft")
-    db.session.add(batch)
-    db.session.flush()
-    _fill(actor, batch, policy, {}, home_visits)
-    row = idempotency.claim(key, actor.id, "incentive_batch")
-    if row is not None:
-        row.entity_id = batch.id
-    twin = idempotency.commit_once(key, user_id=actor.id, entity="incentive_batch")
-    if twin is not None:
-        return db.session.get(IncentiveBatch, twin.entity_id)
+    try:  # in a savepoint, as save_policy
+        with db.session.begin_nested():
+            batch = IncentiveBatch(kelurahan_id=kelurahan.id, month=month, sequence=0, policy_id=policy.id,
+                                   pph21_bp=policy.pph21_bp if pph21_bp is None else pph21_bp, status="draft")
+            db.session.add(batch)
+            db.session.flush()
+            _fill(actor, batch, policy, {}, home_visits)
+            db.session.flush()
+            idempotency.claim_for(key, actor.id, "incentive_batch", batch.id)
+    except IntegrityError as e:
+        twin = idempotency.twin_of(e, key, user_id=actor.id, entity="incentive_batch")
+        return db.session.get(IncentiveBatch, twin)
     return batch
 
 
@@ -357,7 +361,7 @@ def recompute(actor: User, batch: IncentiveBatch, home_visits=None) -> Incentive
     db.session.flush()
     db.session.expire(batch, ["lines"])
     _fill(actor, batch, policy, keep, home_visits)
-    db.session.commit()
+    db.session.flush()
     return batch
 
 
@@ -376,7 +380,7 @@ def adjust_line(actor: User, line: IncentiveLine, amount: int, reason: str) -> I
     for k, v in _line_values(new, line.bpjs_due).items():
         setattr(line, k, v)
     _prepared(actor, line.batch)
-    db.session.commit()
+    db.session.flush()
     return line
 
 
@@ -414,7 +418,7 @@ def approve(actor: User, batch: IncentiveBatch) -> None:
     batch.status, batch.approved_at, batch.approved_by_id = "approved", utcnow(), actor.id
     # Approved: whoever prepares it after a reopening is counted afresh.
     db.session.execute(delete(IncentivePreparer).where(IncentivePreparer.batch_id == batch.id))
-    db.session.commit()
+    db.session.flush()
 
 
 def reopen(actor: User, batch: IncentiveBatch) -> None:
@@ -424,7 +428,7 @@ def reopen(actor: User, batch: IncentiveBatch) -> None:
         raise IncentiveError("state")
     acting(db.session, actor)
     batch.status, batch.approved_at, batch.approved_by_id = "draft", None, None
-    db.session.commit()
+    db.session.flush()
 
 
 def mark_paid(actor: User, batch: IncentiveBatch, paid_on: date, reference: str) -> None:
@@ -435,7 +439,7 @@ def mark_paid(actor: User, batch: IncentiveBatch, paid_on: date, reference: str)
     acting(db.session, actor)
     batch.status, batch.paid_at, batch.paid_on, batch.paid_by_id = "paid", utcnow(), paid_on, actor.id
     batch.payment_reference = reference
-    db.session.commit()
+    db.session.flush()
 
 
 def correct(actor: User, batch: IncentiveBatch, key: str | None = None, home_visits=None) -> IncentiveBatch:
@@ -470,6 +474,15 @@ def correct(actor: User, batch: IncentiveBatch, key: str | None = None, home_vis
     if not changes:
         raise IncentiveError("no_difference")
     acting(db.session, actor)
+    try:  # in a savepoint, as save_policy
+        with db.session.begin_nested():
+            return _correction(actor, batch, regular, same, policy, changes, info, key)
+    except IntegrityError as e:
+        twin = idempotency.twin_of(e, key, user_id=actor.id, entity="incentive_batch")
+        return db.session.get(IncentiveBatch, twin)
+
+
+def _correction(actor, batch, regular, same, policy, changes, info, key) -> IncentiveBatch:
     adj = IncentiveBatch(kelurahan_id=batch.kelurahan_id, month=batch.month,
                          sequence=max(b.sequence for b in same) + 1, corrects_id=regular.id, policy_id=policy.id,
                          pph21_bp=regular.pph21_bp, status="draft", computed_at=utcnow(), prepared_by_id=actor.id,
@@ -486,11 +499,9 @@ def correct(actor: User, batch: IncentiveBatch, key: str | None = None, home_vis
             units=1, days_served=0, days_in_month=dim, base=0, prorated=d.gross, reductions=[], reductions_total=0,
             adjustment=0, gross=d.gross, pph21=d.pph21, bpjs_due=max(d.bpjs, 0), bpjs=d.bpjs, net=d.net,
             notes=[f"{note} atas batch #{regular.id}."]))
-    row = idempotency.claim(key, actor.id, "incentive_batch")
-    if row is not None:
-        row.entity_id = adj.id
-    twin = idempotency.commit_once(key, user_id=actor.id, entity="incentive_batch")
-    return db.session.get(IncentiveBatch, twin.entity_id) if twin else adj
+    db.session.flush()
+    idempotency.claim_for(key, actor.id, "incentive_batch", adj.id)
+    return adj
 
 
 def batch_totals(batch: IncentiveBatch) -> dict[str, int]:
@@ -509,7 +520,7 @@ def delete_draft(actor: User, batch: IncentiveBatch) -> None:
     db.session.execute(delete(IncentivePreparer).where(IncentivePreparer.batch_id == batch.id))
     db.session.flush()
     db.session.delete(batch)
-    db.session.commit()
+    db.session.flush()
 
 
 # --- documents --------------------------------------------------------------------------------------------------

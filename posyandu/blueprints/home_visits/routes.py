@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...database import unit_of_work
 from ...domain.identity import initial
 from ...extensions import db
 from ...models import Kader, KaderRole, Person, Posyandu
@@ -128,7 +129,8 @@ def record(person_id: int):
             form.visited_on.errors = [_("Laporan bulan itu sudah disetujui dan datanya dikunci. Pilih tanggal di "
                                         "bulan yang masih terbuka, atau minta kelurahan membuka kembali bulan itu.")]
         else:
-            svc.record(current_user, person, data, form.idempotency_key.data)
+            with unit_of_work():
+                svc.record(current_user, person, data, form.idempotency_key.data)
             flash(_("Kunjungan rumah dicatat."), "success")
             return redirect(url_for("home_visits.tasks", posyandu=person.posyandu_id), 303)
     status = 422 if request.method == "POST" else 200

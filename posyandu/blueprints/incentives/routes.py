@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...database import unit_of_work
 from ...domain import incentives as dom
 from ...extensions import db
 from ...forms import CsrfForm
@@ -76,7 +77,8 @@ def _save_policy(form: PolicyForm, policy: IncentivePolicy | None):
     if data is None:
         return ""
     try:
-        incentives.save_policy(current_user, data, policy, key=None if policy else form.idempotency_key.data)
+        with unit_of_work():
+            incentives.save_policy(current_user, data, policy, key=None if policy else form.idempotency_key.data)
     except incentives.IncentiveError as e:
         if str(e) == "same_month":
             form.valid_from.errors = [_errors()["same_month"]]
@@ -175,8 +177,9 @@ def compute():
     if form.validate_on_submit():
         kel = next(k for k in kels if k.id == form.kelurahan_id.data)
         try:
-            batch = incentives.compute(current_user, kel, form.month.data, form.pph21.value,
-                                       key=form.idempotency_key.data)
+            with unit_of_work():
+                batch = incentives.compute(current_user, kel, form.month.data, form.pph21.value,
+                                           key=form.idempotency_key.data)
             flash(_("Batch %(month)s dihitung: %(n)s kader.", month=dom.month_name(batch.month), n=len(batch.lines)),
                   "success")
             return redirect(url_for("incentives.view_batch", batch_id=batch.id), 303)
@@ -226,7 +229,8 @@ def _step(batch_id: int, action, done_message: str):
     if not CsrfForm().validate_on_submit():
         abort(400)
     try:
-        action(batch)
+        with unit_of_work():
+            action(batch)
         flash(done_message, "success")
     except incentives.IncentiveError as e:
         flash(_errors().get(str(e), _errors()["state"]), "error")
@@ -262,7 +266,8 @@ def delete_batch(batch_id: int):
     if not CsrfForm().validate_on_submit():
         abort(400)
     try:
-        incentives.delete_draft(current_user, batch)
+        with unit_of_work():
+            incentives.delete_draft(current_user, batch)
     except incentives.IncentiveError as e:
         flash(_errors().get(str(e), _errors()["state"]), "error")
         return redirect(url_for("incentives.view_batch", batch_id=batch_id), 303)
@@ -279,7 +284,8 @@ def mark_paid(batch_id: int):
     if not form.validate_on_submit():
         return _batch_page(batch, 422, form)
     try:
-        incentives.mark_paid(current_user, batch, form.paid_on.data, form.reference.data)
+        with unit_of_work():
+            incentives.mark_paid(current_user, batch, form.paid_on.data, form.reference.data)
         flash(_("Pembayaran dicatat; batch dikunci."), "success")
     except incentives.IncentiveError as e:
         flash(_errors().get(str(e), _errors()["state"]), "error")
@@ -295,7 +301,8 @@ def correct(batch_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        fix = incentives.correct(current_user, batch, key=form.idempotency_key.data)
+        with unit_of_work():
+            fix = incentives.correct(current_user, batch, key=form.idempotency_key.data)
     except incentives.IncentiveError as e:
         flash(_errors().get(str(e), _errors()["state"]), "error")
         return redirect(url_for("incentives.view_batch", batch_id=batch.id), 303)
@@ -318,7 +325,8 @@ def adjust_line(batch_id: int, line_id: int):
         form.reason.data = line.adjustment_reason or ""
     elif form.validate_on_submit():
         try:
-            incentives.adjust_line(current_user, line, form.amount.value, form.reason.data or "")
+            with unit_of_work():
+                incentives.adjust_line(current_user, line, form.amount.value, form.reason.data or "")
             flash(_("Baris %(name)s disesuaikan.", name=line.name), "success")
             return redirect(url_for("incentives.view_batch", batch_id=batch.id) + f"#baris-{line.id}", 303)
         except incentives.IncentiveError as e:

@@ -585,8 +585,9 @@ def _issue(form, kel: Kelurahan, kader: Kader | None, back: str):
         if stratum is None:
             flash(_("Kader ini belum memenuhi stratum mana pun; sertifikat stratum belum dapat diterbitkan."), "error")
             return redirect(back, 303)
-    cert = certificates.issue(current_user, form.type_code.data, kel, form.issued_on.data, form.issuer_name.data,
-                              form.issuer_title.data, kader=kader, stratum=stratum, key=form.idempotency_key.data)
+    with unit_of_work():
+        cert = certificates.issue(current_user, form.type_code.data, kel, form.issued_on.data, form.issuer_name.data,
+                                  form.issuer_title.data, kader=kader, stratum=stratum, key=form.idempotency_key.data)
     flash(_("Sertifikat %(n)s diterbitkan.", n=cert.number), "success")
     return redirect(back, 303)
 
@@ -632,7 +633,8 @@ def revoke_certificate(certificate_id: int):
     cert = get_or_404(Certificate, certificate_id)
     form = RevokeForm()
     if form.validate_on_submit() and cert.revoked_at is None:
-        certificates.revoke(current_user, cert, form.reason.data)
+        with unit_of_work():
+            certificates.revoke(current_user, cert, form.reason.data)
         flash(_("Sertifikat %(n)s dicabut.", n=cert.number), "success")
     elif cert.revoked_at is None:
         flash(_("Tulis alasan pencabutan."), "error")

@@ -51,7 +51,8 @@ def add_asset(posyandu_id: int):
     pos = get_or_404(Posyandu, posyandu_id)
     form = AssetForm()
     if form.validate_on_submit():
-        assets.add(current_user, pos.id, _data(form), key=form.idempotency_key.data)
+        with unit_of_work():
+            assets.add(current_user, pos.id, _data(form), key=form.idempotency_key.data)
         flash(_("Barang dicatat."), "success")
         return redirect(url_for("kit.register", posyandu_id=pos.id), 303)
     return render("kit/edit.html", form=form, pos=pos, asset=None, status=422 if form.is_submitted() else 200)
