@@ -8,11 +8,11 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import Join, event, select
 
 from posyandu.domain import reports as dom
 from posyandu.extensions import db
-from posyandu.models import Measurement, Posyandu
+from posyandu.models import Measurement, Person, Posyandu
 from posyandu.models.base import utcnow
 from posyandu.services import reports as svc
 
@@ -72,6 +72,24 @@ def test_child_month_probe_and_window_agree(tree, wide, risk):
     assert rows["probe"] == rows["window"]
     if "distinct" in rows:
         assert rows["distinct"] == rows["window"]
+
+
+def _joins(frm) -> tuple[str, int]:
+    """The table a FROM clause starts from and how many joins it chains (a join's left side is the chain so far)."""
+    n = 0
+    while isinstance(frm, Join):
+        n, frm = n + 1, frm.left
+    return frm.name, n
+
+
+@pytest.mark.parametrize("method", ["window", "distinct"])
+def test_child_month_joins_the_children_to_their_weighings_once(tree, method):
+    """Every child of S meets the month's weighings in one outer join: DISTINCT ON joins its newest, newest valid
+    and new-stunting rows to each other first (the month's weighed children, few in the current month), not
+    each to all of S (three joins per child made the current month's report slower than the window's)."""
+    c = svc.child_month(_district(tree), M, wide=True, method=method)
+    (frm,) = c.element.get_final_froms()
+    assert _joins(frm) == (Person.__tablename__, 1)
 
 
 def test_report_figures_on_the_varied_month_agree(tree):

@@ -147,7 +147,12 @@ def _weighed_by_distinct(q: Select, pos: Select, first: date, last: date, wide: 
     """child_month's weighing columns on PostgreSQL: each child's newest weighing of the month and her newest
     valid one, each a DISTINCT ON (person) over the month's rows in index order, and whether any valid one marks
     new stunting. The same rows as _month_weighings_window without its running count over a sorted window
-    (41 ms against 61–73 ms for a district month at 150 000 children)."""
+    (41 ms against 61–73 ms for a district month at 150 000 children).
+
+    The three are joined to each other first (the month's weighed children: every child of mv and ns is one of
+    ml), and the result once to the children of S: joined to S one by one, each child of the district went
+    through three hash joins, which made a month with few weighings yet (the current one) slower than the
+    window's single join."""
     def newest(name: str, *valid):
         return (select(Measurement.person_id, Measurement.ntob, Measurement.bgm, Measurement.two_t,
                        Measurement.flagged, Measurement.waz, Measurement.lhaz, Measurement.whz)
@@ -161,14 +166,16 @@ def _weighed_by_distinct(q: Select, pos: Select, first: date, last: date, wide: 
           .where(*_month_rows(pos, first, last, wide), Measurement.new_stunting.is_(True),
                  Measurement.flagged.is_(False))
           .group_by(Measurement.person_id).subquery("ns"))
-    weighed = ml.c.person_id.is_not(None)
-    return (q.add_columns(ml.c.person_id.label("weighed"), case((weighed, func.coalesce(ml.c.ntob, "O"))).label("ntob"),
-                          case((ml.c.bgm.is_(True), 1), (weighed, 0)).label("bgm"),
-                          case((ml.c.two_t.is_(True), 1), (weighed, 0)).label("two_t"),
-                          mv.c.waz.label("waz"), mv.c.lhaz.label("lhaz"), mv.c.whz.label("whz"),
-                          case((~weighed, None), (ns.c.person_id.is_not(None), 1), else_=0).label("new_stunting"))
-            .select_from(Person).outerjoin(ml, ml.c.person_id == Person.id)
-            .outerjoin(mv, mv.c.person_id == Person.id).outerjoin(ns, ns.c.person_id == Person.id))
+    w = (select(ml.c.person_id, func.coalesce(ml.c.ntob, "O").label("ntob"),
+                case((ml.c.bgm.is_(True), 1), else_=0).label("bgm"),
+                case((ml.c.two_t.is_(True), 1), else_=0).label("two_t"),
+                mv.c.waz, mv.c.lhaz, mv.c.whz,
+                case((ns.c.person_id.is_not(None), 1), else_=0).label("new_stunting"))
+         .outerjoin(mv, mv.c.person_id == ml.c.person_id).outerjoin(ns, ns.c.person_id == ml.c.person_id)
+         .subquery("w"))
+    return (q.add_columns(w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
+                          w.c.new_stunting)
+            .select_from(Person).outerjoin(w, w.c.person_id == Person.id))
 
 
 def _weighed_by_probe(q: Select, first: date, last: date) -> Select:
