@@ -89,17 +89,40 @@ def sign(actor: User, kader: Kader, posyandu_id: int, template: CommitmentTempla
     identified by her own account or her PIN (signers.IdentityError otherwise); a typed signature is her name."""
     if shown_sha256 is not None and shown_sha256 != template.body_sha256:
         raise CommitmentError("stale")  # a new version was published while she was reading
+    signature = check(kader, posyandu_id, template, kind, drawn, typed, date.today())
+    method = signers.identify(actor, kader, pin)
+    return add_signed(actor, kader, posyandu_id, template, kind, signature, method=method, recorded_by_id=actor.id)
+
+
+def check(kader: Kader, posyandu_id: int, template: CommitmentTemplate, kind: str, drawn: str | None,
+          typed: str | None, on: date) -> str:
+    """The rules of a signature wherever it was made (the form, a laptop's push): a drawing that parses or a typed
+    name that is the kader's, a kader who served the Posyandu on the day she signed (posyandu), not signed yet
+    this year (already). Returns the signature as stored; raises CommitmentError."""
     signature = _signature(kind, drawn, typed)
     if kind == "typed" and not signers.same_name(typed, kader.name):
         raise CommitmentError("typed_name")
+    if not db.session.scalar(select(KaderRole.id).where(
+            KaderRole.kader_id == kader.id, KaderRole.posyandu_id == posyandu_id, KaderRole.start_date <= on,
+            or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on)).limit(1)):
+        raise CommitmentError("posyandu")
     if commitment_of(kader.id, template.year) is not None:
         raise CommitmentError("already")
-    method = signers.identify(actor, kader, pin)
+    return signature
+
+
+def add_signed(actor: User | None, kader: Kader, posyandu_id: int, template: CommitmentTemplate, kind: str,
+               signature: str, *, method: str, recorded_by_id: int | None, signed_at=None,
+               uuid: str | None = None) -> Commitment:
+    """Write a signature `check` passed, the signer identified (by `method`); the sync passes the laptop's time and
+    UUID. A twin signed meanwhile (the unique kader and year) raises CommitmentError("already")."""
     acting(db.session, actor)
     c = Commitment(kader_id=kader.id, posyandu_id=posyandu_id, template_id=template.id, year=template.year,
                    title=template.title, text=template.body, text_sha256=text_hash(template.body),
-                   signer_name=kader.name, signature_kind=kind, signature=signature, signed_at=utcnow(),
-                   recorded_by_id=actor.id, signer_method=method)
+                   signer_name=kader.name, signature_kind=kind, signature=signature, signed_at=signed_at or utcnow(),
+                   recorded_by_id=recorded_by_id, signer_method=method)
+    if uuid:
+        c.uuid = uuid
     try:  # in a savepoint: a double post whose twin was first undoes only this attempt
         with db.session.begin_nested():
             db.session.add(c)

@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import findings, immunisation, rules
 from ..domain import reports as dom
+from ..domain.errors import Invalid
 from ..extensions import db
-from ..models import HariBuka, HomeVisit, Measurement, Person, Pregnancy, ScreeningRecord, ServiceRecord, User, Visit
-from . import idempotency
+from ..models import (HariBuka, HomeVisit, Kader, KaderRole, Measurement, Person, Pregnancy, ScreeningRecord,
+                      ServiceRecord, User, Visit)
+from . import idempotency, month_lock
 from .people import on_roll
 from .audit import acting
 
@@ -245,24 +247,76 @@ def recent_visits(posyandu_ids, limit: int = 20) -> list[HomeVisit]:
         .order_by(HomeVisit.visited_on.desc(), HomeVisit.id.desc()).limit(limit)))
 
 
-def record(actor: User, person: Person, data: dict, key: str | None = None) -> HomeVisit:
-    """Record a home visit; a task key in `data` closes that task. Posted twice, it is recorded once."""
-    twin = idempotency.seen(key, user_id=actor.id, entity="home_visit")
+class HomeVisitError(Invalid):
+    """A home visit the rules refuse, wherever it was entered (the form, a laptop's push); the code says which:
+    task (not one of TASK_CODES), date (none), born (before the person was born), follow_up (before the visit),
+    kader (she did not serve the person's Posyandu on the day of the visit)."""
+
+
+def kader_serves(kader_id: int, posyandu_id: int, on: date) -> bool:
+    """Whether the kader held a role at the Posyandu on that day (and is not deleted)."""
+    return db.session.scalar(select(KaderRole.id).join(Kader, Kader.id == KaderRole.kader_id).where(
+        KaderRole.kader_id == kader_id, KaderRole.posyandu_id == posyandu_id, KaderRole.start_date <= on,
+        or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on), Kader.deleted_at.is_(None)).limit(1)) is not None
+
+
+def check(person: Person, posyandu_id: int, data: dict) -> None:
+    """The rules of a home visit (raises HomeVisitError, or MonthClosed for a day of an approved month): the one
+    place they are kept, so the form and the sync refuse the same visits."""
+    task_key = data.get("task_key") or None
+    if task_key and task_key.split(":", 1)[0] not in TASK_CODES:
+        raise HomeVisitError("task")
+    on = data.get("visited_on")
+    if on is None:
+        raise HomeVisitError("date")
+    if person.birth_date is not None and on < person.birth_date:
+        raise HomeVisitError("born")
+    if data.get("follow_up_on") is not None and data["follow_up_on"] < on:
+        raise HomeVisitError("follow_up")
+    if data.get("kader_id") and not kader_serves(data["kader_id"], posyandu_id, on):
+        raise HomeVisitError("kader")
+    month_lock.assert_open(db.session, posyandu_id, on)
+
+
+def _values(data: dict) -> dict:
+    task_key = data.get("task_key") or None
+    return {"kader_id": data.get("kader_id") or None, "visited_on": data["visited_on"], "task_key": task_key,
+            "task_code": task_key.split(":", 1)[0] if task_key else None, "findings": data.get("findings"),
+            "advice": data.get("advice"), "referred": bool(data.get("referred")),
+            "referral_note": data.get("referral_note"), "follow_up_on": data.get("follow_up_on")}
+
+
+def record(actor: User | None, person: Person, data: dict, key: str | None = None, *, uuid: str | None = None,
+           user_id: int | None = None) -> HomeVisit:
+    """Record a home visit; a task key in `data` closes that task. Posted twice, it is recorded once. The sync
+    (actor None) passes the laptop's UUID and the account that recorded it there."""
+    twin = idempotency.seen(key, user_id=actor.id, entity="home_visit") if actor is not None else None
     if twin is not None:
         return db.session.get(HomeVisit, twin.entity_id)
+    check(person, person.posyandu_id, data)
     acting(db.session, actor)
-    task_key = data.get("task_key") or None
     try:  # in a savepoint: a twin that won the race undoes only this attempt, not the caller's unit of work
         with db.session.begin_nested():
             visit = HomeVisit(posyandu_id=person.posyandu_id, person_id=person.id,
-                              kader_id=data.get("kader_id") or None, user_id=actor.id, visited_on=data["visited_on"],
-                              task_key=task_key, task_code=task_key.split(":", 1)[0] if task_key else None,
-                              findings=data.get("findings"), advice=data.get("advice"),
-                              referred=bool(data.get("referred")), referral_note=data.get("referral_note"),
-                              follow_up_on=data.get("follow_up_on"))
+                              user_id=actor.id if actor is not None else user_id, **_values(data))
+            if uuid:
+                visit.uuid = uuid
             db.session.add(visit)
             db.session.flush()
-            idempotency.claim_for(key, actor.id, "home_visit", visit.id)
+            if actor is not None:
+                idempotency.claim_for(key, actor.id, "home_visit", visit.id)
     except IntegrityError as e:
-        return db.session.get(HomeVisit, idempotency.twin_of(e, key, user_id=actor.id, entity="home_visit"))
+        twin_id = idempotency.twin_of(e, key, user_id=actor.id if actor else None, entity="home_visit")
+        return db.session.get(HomeVisit, twin_id)
+    return visit
+
+
+def change(actor: User | None, visit: HomeVisit, data: dict) -> HomeVisit:
+    """Correct a recorded visit (a laptop's later version of it), under the same rules as recording one."""
+    check(visit.person, visit.posyandu_id, data)
+    acting(db.session, actor)
+    for k, v in _values(data).items():
+        if getattr(visit, k) != v:
+            setattr(visit, k, v)
+    db.session.flush()
     return visit

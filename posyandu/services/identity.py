@@ -47,11 +47,17 @@ def may_decide(user: User, transfer: PersonTransfer) -> bool:
 
 
 def request_transfer(actor: User, nik: str, to_posyandu_id: int, moved_on: date, note: str | None) -> PersonTransfer:
-    """The receiving Posyandu asks for the live person holding this NIK. A user who may decide for the sending
-    Posyandu too (a kelurahan clerk moving within the kelurahan) moves the person at once. An open request for the
-    same person and Posyandu is returned, not repeated."""
-    person = live_with_nik(nik)
-    if person is None:
+    """The receiving Posyandu asks for the live person holding this NIK (see ask_transfer)."""
+    return ask_transfer(actor, live_with_nik(nik), to_posyandu_id, moved_on, note)
+
+
+def ask_transfer(actor: User | None, person: Person | None, to_posyandu_id: int, moved_on: date, note: str | None,
+                 uuid: str | None = None) -> PersonTransfer:
+    """Ask for a person to move to the receiving Posyandu. A user who may decide for the sending Posyandu too (a
+    kelurahan clerk moving within the kelurahan) moves the person at once; a laptop's request (actor None, its
+    UUID) always waits for the server. An open request for the same person and Posyandu is returned, not
+    repeated. Raises TransferProblem: no_person (none, or deleted), same_posyandu."""
+    if person is None or person.deleted_at is not None:
         raise TransferProblem("no_person")
     if person.posyandu_id == to_posyandu_id:
         raise TransferProblem("same_posyandu")
@@ -64,9 +70,11 @@ def request_transfer(actor: User, nik: str, to_posyandu_id: int, moved_on: date,
     transfer = PersonTransfer(person_id=person.id, from_posyandu_id=person.posyandu_id,
                               to_posyandu_id=to_posyandu_id, moved_on=moved_on, note=note,
                               status=TRANSFER_REQUESTED)
+    if uuid:
+        transfer.uuid = uuid
     db.session.add(transfer)
     db.session.flush()
-    if may_decide(actor, transfer):
+    if actor is not None and may_decide(actor, transfer):
         _approve(actor, transfer)
     db.session.flush()
     return transfer

@@ -1,5 +1,7 @@
-"""The district applies a laptop's pushed changes: each in a savepoint, through the session-day services (so the
-closed-month lock and the growth assessment run as for a form), answered per record (docs/sync.md)."""
+"""The district applies a laptop's pushed changes: each in a savepoint, through the services the forms use (the
+session day, home visits, commitments, transfers: the closed-month lock, the growth assessment and every rule run
+as for a form, and cannot drift apart), answered per record (docs/sync.md); a service's domain error is the
+record's refusal."""
 import hashlib
 import json
 
@@ -11,11 +13,11 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..domain.commitment import SignatureError, canonical_text, dump_strokes, parse_strokes, text_hash
 from ..domain.identity import TRANSFER_REQUESTED
-from ..models import (Commitment, CommitmentTemplate, Duty, HariBuka, HomeVisit, Kader, KaderRole, Measurement,
+from ..models import (Commitment, CommitmentTemplate, Duty, HariBuka, HomeVisit, Kader, Measurement,
                       Person, PersonTransfer, Posyandu, Pregnancy, ScreeningRecord, ServiceRecord, SyncReceipt,
                       SyncRow, Visit)
 from ..models.roster import ImmutableRecord
-from ..services import home_visits, session_day, session_views, signers
+from ..services import commitments, home_visits, identity, session_day, session_views
 from ..services.audit import acting
 from ..services.month_lock import MonthClosed
 from ..services.people import _pregnancy as new_pregnancy
@@ -252,36 +254,31 @@ def _pregnancy(b: Batch, ch: dict) -> str:
 
 
 def _home_visit(b: Batch, ch: dict) -> str:
-    """As home_visits.record: the person's Posyandu, the task its key closes, the kader who went and the account
-    that recorded it (by username). The month lock refuses a visit dated in an approved month."""
+    """Through home_visits.record (a new one) or home_visits.change (a later version): the same rules as the form
+    (its task, its date, the kader serving the Posyandu that day, the closed-month lock). The kader who went and
+    the account that recorded it (by username) come with it."""
     data = ch["data"]
     values = records.parse("home_visit", data)
     person = b.ref(Person, data.get("person"))
     b.in_scope(person.posyandu_id)
     kader = b.find(Kader, data.get("kader"))
-    task_key = values.get("task_key") or None
-    if task_key and task_key.split(":", 1)[0] not in home_visits.TASK_CODES:
-        raise ChangeRefused("invalid", f"unknown task {task_key[:60]}")
-    if values.get("visited_on") is None:
-        raise ChangeRefused("invalid", "a home visit needs its date")
-    acting(db.session, None)
+    fields = {**{k: values.get(k) for k in ("visited_on", "task_key", "findings", "advice", "referred",
+                                              "referral_note", "follow_up_on")},
+              "kader_id": kader.id if kader else None}
     visit = b.find(HomeVisit, ch["uuid"])
     if visit is None:
-        visit = HomeVisit(uuid=ch["uuid"], posyandu_id=person.posyandu_id, person_id=person.id,
-                          user_id=records.user_id(data.get("user"), b.device.district_id))
-        db.session.add(visit)
-    b.in_scope(visit.posyandu_id)
-    visit.kader_id = kader.id if kader else None
-    visit.task_key, visit.task_code = task_key, task_key.split(":", 1)[0] if task_key else None
-    for k in ("visited_on", "findings", "advice", "referral_note", "follow_up_on", "deleted_at"):
-        if values.get(k) != getattr(visit, k):
-            setattr(visit, k, values.get(k))
-    visit.referred = bool(values.get("referred"))
+        visit = home_visits.record(None, person, fields, uuid=ch["uuid"],
+                                   user_id=records.user_id(data.get("user"), b.device.district_id))
+    else:
+        b.in_scope(visit.posyandu_id)
+        home_visits.change(None, visit, fields)
+    if values.get("deleted_at") != visit.deleted_at:
+        visit.deleted_at = values.get("deleted_at")
     return visit.uuid
 
 
 def _signature_of(kind: str | None, stored: str | None) -> str:
-    """The laptop's signature checked as the form checks it: a drawing that parses, or a typed name."""
+    """A countersignature checked as the form checks it: a drawing that parses, or a typed name."""
     try:
         if kind == "drawn":
             return dump_strokes(parse_strokes(stored))
@@ -295,8 +292,9 @@ def _signature_of(kind: str | None, stored: str | None) -> str:
 
 def _commitment(b: Batch, ch: dict) -> str:
     """A Komitmen Kinerja signed on the laptop (the kader identified there by her PIN or her account): kept with
-    the exact text it was signed on, which must be a version of the district's text with the hash it carries. A
-    countersignature is added once. A signed commitment never changes (models.roster)."""
+    the exact text it was signed on, which must be a version of the district's text with the hash it carries; the
+    signature passes commitments.check as the form's does (a drawing or her name, a kader serving the Posyandu
+    that day, once a year). A countersignature is added once. A signed commitment never changes (models.roster)."""
     data = ch["data"]
     values = records.parse("commitment", data)
     kader, posyandu = b.ref(Kader, data.get("kader")), b.ref(Posyandu, data.get("posyandu"))
@@ -308,26 +306,23 @@ def _commitment(b: Batch, ch: dict) -> str:
         raise ChangeRefused("invalid", "the signed text is not the district's text of that version")
     if values.get("signer_method") not in ("pin", "account"):
         raise ChangeRefused("invalid", "the signer was not identified by her PIN or her account")
-    if not db.session.scalar(select(KaderRole.id).where(KaderRole.kader_id == kader.id,
-                                                        KaderRole.posyandu_id == posyandu.id).limit(1)):
-        raise ChangeRefused("invalid", "the kader serves in no role at this Posyandu")
-    signature = _signature_of(values.get("signature_kind"), values.get("signature"))
-    if values.get("signature_kind") == "typed" and not signers.same_name(signature, kader.name):
-        raise ChangeRefused("invalid", "a typed signature must be the kader's name")
     c = b.find(Commitment, ch["uuid"])
     if c is None:
-        twin = db.session.scalar(select(Commitment).where(Commitment.kader_id == kader.id,
-                                                          Commitment.year == values["year"]))
-        if twin is not None:
+        kind, stored, signed_at = values.get("signature_kind"), values.get("signature"), values.get("signed_at")
+        if signed_at is None:
+            raise ChangeRefused("invalid", "a signed commitment needs the time it was signed")
+        try:
+            signature = commitments.check(kader, posyandu.id, template, kind, stored if kind == "drawn" else None,
+                                          stored if kind == "typed" else None, signed_at.date())
+            c = commitments.add_signed(None, kader, posyandu.id, template, kind, signature,
+                                       method=values["signer_method"], signed_at=signed_at, uuid=ch["uuid"],
+                                       recorded_by_id=records.user_id(data.get("recorded_by"), b.device.district_id))
+        except commitments.CommitmentError as e:
+            twin = commitments.commitment_of(kader.id, template.year) if e.code == "already" else None
+            if twin is None:
+                raise
             raise ChangeConflict("already_signed", "the kader's commitment of this year was signed elsewhere first",
-                                 uuid=twin.uuid)
-        acting(db.session, None)
-        c = Commitment(uuid=ch["uuid"], kader_id=kader.id, posyandu_id=posyandu.id, template_id=template.id,
-                       year=values["year"], title=template.title, text=template.body, text_sha256=text_hash(template.body),
-                       signer_name=kader.name, signature_kind=values["signature_kind"], signature=signature,
-                       signed_at=values["signed_at"], signer_method=values["signer_method"],
-                       recorded_by_id=records.user_id(data.get("recorded_by"), b.device.district_id))
-        db.session.add(c)
+                                 uuid=twin.uuid) from None
     if values.get("countersigned_at") and c.countersigned_at is None:
         counter = _signature_of(values.get("countersignature_kind"), values.get("countersignature"))
         by = records.user_id(data.get("countersigned_by"), b.device.district_id)  # before: one UPDATE sets all
@@ -342,29 +337,18 @@ def _commitment(b: Batch, ch: dict) -> str:
 
 
 def _transfer(b: Batch, ch: dict) -> str:
-    """A move asked for on the laptop (the receiving Posyandu is the laptop's): recorded as a request, as
-    identity.request_transfer does; an open request for the same person and Posyandu is that one. Approving
-    stays on the server (the sending Posyandu, the kelurahan or the district decide there)."""
+    """A move asked for on the laptop (the receiving Posyandu is the laptop's): through identity.ask_transfer, as a
+    request made in the browser (no_person, same_posyandu refused alike; an open request for the same person and
+    Posyandu is that one) — always `requested`: approving stays on the server (the sending Posyandu, the kelurahan
+    or the district decide there)."""
     data = ch["data"]
     values = records.parse("transfer", data)
     to = b.ref(Posyandu, data.get("to_posyandu"))
     b.in_scope(to.id)
     rec = b.find(PersonTransfer, ch["uuid"])
     if rec is None:
-        person = b.find(Person, data.get("person"))
-        if person is None or person.deleted_at is not None:
-            raise ChangeRefused("missing_reference", "unknown person")
-        if person.posyandu_id == to.id:
-            raise ChangeRefused("invalid", "the person is in this Posyandu already")
-        rec = db.session.scalar(select(PersonTransfer).where(
-            PersonTransfer.person_id == person.id, PersonTransfer.to_posyandu_id == to.id,
-            PersonTransfer.status == TRANSFER_REQUESTED))
-        if rec is None:
-            acting(db.session, None)
-            rec = PersonTransfer(uuid=ch["uuid"], person_id=person.id, from_posyandu_id=person.posyandu_id,
-                                 to_posyandu_id=to.id, moved_on=values["moved_on"], note=values.get("note"),
-                                 status=TRANSFER_REQUESTED)
-            db.session.add(rec)
+        rec = identity.ask_transfer(None, b.find(Person, data.get("person")), to.id, values["moved_on"],
+                                    values.get("note"), uuid=ch["uuid"])
     elif rec.status == TRANSFER_REQUESTED:
         acting(db.session, None)
         rec.moved_on, rec.note = values["moved_on"], values.get("note")
@@ -376,6 +360,11 @@ def _transfer(b: Batch, ch: dict) -> str:
 APPLY = {"person": _person, "pregnancy": _pregnancy, "hari_buka": _hari_buka, "duty": _duty, "visit": _visit,
          "measurement": _measurement, "service": _service, "screening": _screening, "home_visit": _home_visit,
          "commitment": _commitment, "transfer": _transfer}
+
+
+# A service's domain error (its code) answered with a code of docs/sync.md other than `invalid`: month_closed,
+# signed_differs and already_signed are caught above (they carry more than a code).
+REFUSALS = {"no_person": "missing_reference"}
 
 
 def _well_formed(ch) -> bool:
@@ -442,7 +431,8 @@ def _one(b: Batch, ch) -> dict:
                 "message": "a signed record cannot change; the server keeps the signed version"}
     except DomainError as e:  # a service's rule refused it, as it would have refused the form
         db.session.info[TOUCHED] = touched
-        return {**answer, "status": "refused", "code": "invalid", "message": f"refused: {e.code}"[:200]}
+        return {**answer, "status": "refused", "code": REFUSALS.get(e.code, "invalid"),
+                "message": f"refused: {e.code}"[:200]}
     except IntegrityError:
         db.session.info[TOUCHED] = touched
         return {**answer, "status": "refused", "code": "invalid", "message": "conflicts with a record the "

@@ -106,6 +106,18 @@ def _kader_choices(posyandu_id: int, on: date) -> list[tuple[int, str]]:
     return [(0, _("— pilih kader —"))] + [(k, n) for k, n in rows]
 
 
+def _refused(form: HomeVisitForm, code: str) -> None:
+    """The service's refusal on the field it concerns (the form's own checks catch most before)."""
+    if code == "kader":
+        form.kader_id.errors = [_("Kader ini tidak bertugas di Posyandu orang ini pada tanggal kunjungan.")]
+    elif code == "follow_up":
+        form.follow_up_on.errors = [_("Tanggal tindak lanjut sebelum tanggal kunjungan.")]
+    elif code == "task":
+        abort(404)
+    else:  # born, date
+        form.visited_on.errors = [_("Tanggal kunjungan sebelum tanggal lahir.")]
+
+
 @bp.route("/catat/<int:person_id>", methods=["GET", "POST"])
 def record(person_id: int):
     """Record a home visit to a person; a task named in `?tugas=` is closed by it."""
@@ -125,12 +137,15 @@ def record(person_id: int):
         data = {k: getattr(form, k).data for k in ("visited_on", "kader_id", "findings", "advice", "referred",
                                                     "referral_note", "follow_up_on")}
         data["task_key"] = task_key or None
-        if month_lock.is_frozen(db.session, person.posyandu_id, form.visited_on.data):
-            form.visited_on.errors = [_("Laporan bulan itu sudah disetujui dan datanya dikunci. Pilih tanggal di "
-                                        "bulan yang masih terbuka, atau minta kelurahan membuka kembali bulan itu.")]
-        else:
+        try:
             with unit_of_work():
                 svc.record(current_user, person, data, form.idempotency_key.data)
+        except month_lock.MonthClosed:
+            form.visited_on.errors = [_("Laporan bulan itu sudah disetujui dan datanya dikunci. Pilih tanggal di "
+                                        "bulan yang masih terbuka, atau minta kelurahan membuka kembali bulan itu.")]
+        except svc.HomeVisitError as e:  # the rules the sync applies too (services.home_visits.check)
+            _refused(form, e.code)
+        else:
             flash(_("Kunjungan rumah dicatat."), "success")
             return redirect(url_for("home_visits.tasks", posyandu=person.posyandu_id), 303)
     status = 422 if request.method == "POST" else 200

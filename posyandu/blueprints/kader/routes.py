@@ -430,6 +430,8 @@ def _sign_error(code: str, name: str = "") -> str:
         return _("Ketua tidak menandatangani komitmennya sendiri sebagai yang mengetahui; lurah yang menandatangani.")
     if code == "drawing":
         return _("Tanda tangan tidak terbaca atau terlalu kecil. Hapus lalu gambar ulang di kotak.")
+    if code == "posyandu":
+        return _("%(name)s tidak bertugas di Posyandu ini hari ini.", name=name)
     return _("Tanda tangan belum dibuat. Gambar tanda tangan di kotak (atau ketik nama lengkap).")
 
 
