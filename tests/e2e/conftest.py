@@ -12,6 +12,8 @@ from tests.conftest import ROOT, base_config
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "screenshots"
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 360, "height": 740}}
+# Generous waits: CI and sessions share 2 cores with other work; a slow machine must not fail a correct page.
+TIMEOUT_MS = 15_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-quic", "--no-first-run"]
 
@@ -63,8 +65,9 @@ def base_url(live_server):
 def browser():
     """One headless Debian Chromium for the session (never `playwright install`)."""
     _need_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
@@ -84,7 +87,7 @@ def new_page(browser, base_url):
 
     def make(viewport="laptop", **kw):
         ctx = browser.new_context(base_url=base_url, viewport=VIEWPORTS[viewport], locale="id-ID", **kw)
-        ctx.set_default_timeout(5000)
+        ctx.set_default_timeout(TIMEOUT_MS)
         contexts.append(ctx)
         page = ctx.new_page()
         page.problems = []
