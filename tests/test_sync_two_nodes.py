@@ -211,6 +211,7 @@ def test_laptop_and_district_over_http(district, sqlite_template, tmp_path):
         db.session.remove()
 
     today = date.today()
+    weighed_before = _district_weighed(url, today)
 
     def session_day():
         from posyandu.services import session_day as sd
@@ -246,8 +247,10 @@ def test_laptop_and_district_over_http(district, sqlite_template, tmp_path):
                                   .where(Visit.hari_buka_id == hb.id)))
     assert on(district, district_counts) == (1, 2, 2, 2)
 
-    # The district's pages show the day: the admin logs in over HTTP and opens the hari buka list.
+    # The district's pages show the day: the admin logs in over HTTP, finds the new baby, and the district report
+    # of this month counts both children the laptop weighed (D, ditimbang).
     assert "Bayi Baru Laptop" in _district_page(url, "/sasaran?q=Bayi+Baru")
+    assert _district_weighed(url, today) == weighed_before + 2
 
     again = cli(laptop, "sync", "run")
     assert "nothing to send" in again.output
@@ -351,6 +354,16 @@ def _district_page(url: str, path: str) -> str:
     data = urllib.parse.urlencode({"csrf_token": token, "username": "admin_d", "password": PASSWORD}).encode()
     opener.open(url + "/masuk", data=data)
     return opener.open(url + path).read().decode()
+
+
+def _district_weighed(url: str, on: date) -> int:
+    """D (children weighed) of this month on the district report, as the admin reads it."""
+    import re
+
+    html = _district_page(url, f"/laporan/kabupaten?bulan={on:%Y-%m}")
+    found = re.search(r"D/S · (?:<a [^>]*/daftar/D\?[^>]*>(\d+)</a>|0) ", html)
+    assert found, html[html.find('<ul class="stats">'):][:800]
+    return int(found.group(1) or 0)
 
 
 def _person(name):
