@@ -142,7 +142,16 @@ def _pg_copies(src: str, keep: bool) -> tuple[str, str, str]:
             continue
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name], check=True)
         t0 = time.perf_counter()
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "-T", src, name], check=True)
+        for attempt in range(60):  # CREATE … TEMPLATE needs the source without other connections for a moment
+            made = subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "-T", src, name],
+                                  capture_output=True, text=True)
+            if made.returncode == 0:
+                break
+            if attempt == 0:
+                print(f"[postgresql] waiting for {src} to be free: {made.stderr.strip()}", flush=True)
+            time.sleep(5)
+        else:
+            raise SystemExit(f"could not copy {src}: {made.stderr.strip()}")
         note.append(f"copied {which} in {time.perf_counter() - t0:.0f} s")
     url_after = f"{PG_SERVER}/{names['after']}"
     note.append(f"after upgraded to head in {_upgrade(url_after):.0f} s")
