@@ -174,4 +174,8 @@ def test_double_click_on_submit_creates_one_person(live_server, new_page, js):
     expect(page.locator("main h1")).to_have_text(name)
     expect(page.locator("header")).to_have_count(1)
     assert count_named(live_server, name) == 1
-    assert page.problems == []
+    # Without JavaScript the second click submits again and Chromium abandons the first navigation when the server
+    # has not answered it yet (a race with the machine's load): that POST still reached the server, and the key
+    # made it the same person. Only that abandoned request is expected.
+    abandoned = f"requestfailed: {live_server[1]}/sasaran/baru net::ERR_ABORTED"
+    assert [p for p in page.problems if js or p != abandoned] == []
