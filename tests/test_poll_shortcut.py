@@ -130,3 +130,32 @@ def test_no_cookie_or_a_forged_one_goes_to_flask(app, tree, client):
     with Watch(app) as w:
         resp = client.get(f"/hari-buka/{hb.id}/meja/2/antrian?v={v}", headers=HX)
     assert w.flask == 1 and resp.status_code == 401
+
+
+def test_on_postgresql_the_unchanged_poll_opens_no_transaction_and_leaves_the_pool_as_it_was(app, tree, login,
+                                                                                               monkeypatch):
+    """Two round trips, not four (BEGIN and ROLLBACK around the two reads); the pooled connection goes back with
+    autocommit off, so the next request's unit of work is a transaction as before."""
+    if db.engine.dialect.name != "postgresql":
+        import pytest
+
+        pytest.skip("PostgreSQL's transaction round trips")
+    import psycopg
+
+    c = login("kader_a1")
+    hb = tree.sessions["A1"]
+    v = _version(hb)
+    db.session.remove()
+    states, execute = [], psycopg.Cursor.execute
+
+    def spy(cur, *a, **kw):
+        out = execute(cur, *a, **kw)
+        states.append((cur.connection.autocommit, cur.connection.info.transaction_status))
+        return out
+    monkeypatch.setattr(psycopg.Cursor, "execute", spy)
+    resp = _poll(c, hb, v)
+    monkeypatch.setattr(psycopg.Cursor, "execute", execute)
+    assert resp.status_code == 200 and resp.data == b""
+    assert states == [(True, psycopg.pq.TransactionStatus.IDLE)] * 2, states
+    with db.engine.connect() as conn:  # the same pooled connection, as the next request gets it
+        assert conn.connection.driver_connection.autocommit is False
