@@ -146,6 +146,41 @@ def test_page_with_total_is_one_query_and_matches_page_and_count(tree, metric):
     assert svc.page_with_total(q, far, 4) == ([], False, total)  # past the end: still the right total
 
 
+@pytest.mark.parametrize("wide", [False, True])
+def test_list_page_gives_the_rows_of_the_whole_list(tree, wide):
+    """list_page reads a child list's members from only the parts of the month it needs and the detail for the
+    page's rows only: the same people, order, details, total and "more" as the whole list numbered
+    (page_with_total over people_behind), for every metric, an age band and a sex, and pages past the end."""
+    build_month(tree)
+    _varied_month(tree, n=160)
+    pos = _district(tree)
+    seen = set()
+    for metric in svc.METRICS:
+        for band, sex in ((None, None), ("12-23", None), (None, "P"), ("36-59", "L")):
+            q = svc.people_list(pos, M, metric, band, sex, wide)
+            whole = [(p.id, d) for p, d in svc.page_of(q, 1, 10_000)[0]]
+            total = len(whole)
+            if band is None and sex is None and metric in svc.CHILD_METRICS:
+                seen.add(metric) if total > 4 else None
+            for page in (1, 2, 3, total // 4 + 1, total // 4 + 3):
+                old = svc.page_with_total(q, page, 4)
+                new = svc.list_page(pos, M, metric, band, sex, wide, page, 4)
+                got = ([(p.id, d) for p, d in new[0]], new[1], new[2])
+                assert got == ([(p.id, d) for p, d in old[0]], old[1], old[2]), (metric, band, sex, page)
+                assert got[0] == whole[(page - 1) * 4: page * 4] and got[2] == total, (metric, band, sex, page)
+    assert seen >= set(svc.CHILD_METRICS) - {"bgm", "B", "gizi_buruk", "new_stunting", "at_risk"}, seen
+
+
+def test_list_page_reads_the_month_for_the_page_only(tree):
+    """S's members need no measurement at all, and stunted's its newest valid weighing alone; the detail (the
+    month's codes, the z-scores) is read for the page's people only."""
+    c = svc.child_month(_district(tree), M, wide=True, parts=())
+    assert "measurement" not in str(select(c)).lower()
+    c = svc.child_month(_district(tree), M, wide=True, parts=("valid",), method="distinct")
+    sql = str(select(c)).lower()
+    assert sql.count("distinct on") == 1 and "measurement.new_stunting" not in sql
+
+
 def test_list_route_counts_once(tree, login):
     build_month(tree)
     c = login("admin_d")

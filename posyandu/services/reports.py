@@ -88,9 +88,12 @@ def balita_filter(pos: Select, last: date):
                 Person.birth_date > oldest)
 
 
-def _measured(pos: Select, last: date, wide: bool):
+def _measured(pos: Select, last: date, wide: bool, ids: Select | None = None):
     """Which measurements to read. For a small area, those of its balita (through the person index); for a
-    kecamatan or the district, the whole date range (through the date index) — the join to S keeps the area."""
+    kecamatan or the district, the whole date range (through the date index) — the join to S keeps the area.
+    With `ids` (a page of a list), those people's only."""
+    if ids is not None:
+        return Measurement.person_id.in_(ids)
     if wide:
         return true()
     return Measurement.person_id.in_(select(Person.id).where(balita_filter(pos, last)))
@@ -117,12 +120,12 @@ def report_reading() -> None:
                            {"mem": REPORT_WORK_MEM})
 
 
-def _month_rows(pos: Select, first: date, last: date, wide: bool) -> tuple:
+def _month_rows(pos: Select, first: date, last: date, wide: bool, ids: Select | None = None) -> tuple:
     return (Measurement.measured_on >= first, Measurement.measured_on <= last, Measurement.weight_kg.is_not(None),
-            _measured(pos, last, wide))
+            _measured(pos, last, wide, ids))
 
 
-def _month_weighings_window(pos: Select, first: date, last: date, wide: bool):
+def _month_weighings_window(pos: Select, first: date, last: date, wide: bool, ids: Select | None = None):
     """Per child weighed in the month: the last weighing's codes, and the latest valid z-scores."""
     # One window (one sort): the row number, and a running count of valid rows, newest first — the latest valid
     # row is the unflagged one where that count reaches 1.
@@ -132,7 +135,7 @@ def _month_weighings_window(pos: Select, first: date, last: date, wide: bool):
                 func.row_number().over(**newest).label("rn"),
                 func.sum(case((Measurement.flagged.is_(False), 1), else_=0)).over(
                     rows=(None, 0), **newest).label("rv"))
-         .where(*_month_rows(pos, first, last, wide))).subquery("m")
+         .where(*_month_rows(pos, first, last, wide, ids))).subquery("m")
     last_one = m.c.rn == 1
     valid = and_(m.c.rv == 1, m.c.flagged.is_(False))
     return (select(m.c.person_id.label("person_id"),
@@ -147,7 +150,9 @@ def _month_weighings_window(pos: Select, first: date, last: date, wide: bool):
             .group_by(m.c.person_id).subquery("w"))
 
 
-def _weighed_by_distinct(q: Select, pos: Select, first: date, last: date, wide: bool) -> Select:
+def _weighed_by_distinct(q: Select, pos: Select, first: date, last: date, wide: bool,
+                         parts: frozenset = frozenset(("last", "valid", "new_stunting")), ids: Select | None = None
+                         ) -> Select:
     """child_month's weighing columns on PostgreSQL: each child's newest weighing of the month and her newest
     valid one, each a DISTINCT ON (person) over the month's rows in index order, and whether any valid one marks
     new stunting. The same rows as _month_weighings_window without its running count over a sorted window
@@ -156,28 +161,40 @@ def _weighed_by_distinct(q: Select, pos: Select, first: date, last: date, wide: 
     The three are joined to each other first (the month's weighed children: every child of mv and ns is one of
     ml), and the result once to the children of S: joined to S one by one, each child of the district went
     through three hash joins, which made a month with few weighings yet (the current one) slower than the
-    window's single join."""
+    window's single join.
+
+    `parts` (see WEIGHING_PARTS) leaves out what a list's membership does not need: the columns of a part left
+    out are NULL. A part read alone is joined to S alone (every child of mv and ns is one of ml anyway)."""
     def newest(name: str, *valid):
         return (select(Measurement.person_id, Measurement.ntob, Measurement.bgm, Measurement.two_t,
                        Measurement.flagged, Measurement.waz, Measurement.lhaz, Measurement.whz)
-                .where(*_month_rows(pos, first, last, wide), *valid)
+                .where(*_month_rows(pos, first, last, wide, ids), *valid)
                 .ext(distinct_on(Measurement.person_id))
                 .order_by(Measurement.person_id, Measurement.measured_on.desc(), Measurement.id.desc())
                 .subquery(name))
 
-    ml, mv = newest("ml"), newest("mv", Measurement.flagged.is_(False))
+    none = literal(None)
+    ml = newest("ml") if "last" in parts or len(parts) > 1 else None
+    mv = newest("mv", Measurement.flagged.is_(False)) if "valid" in parts else None
     ns = (select(Measurement.person_id)
-          .where(*_month_rows(pos, first, last, wide), Measurement.new_stunting.is_(True),
+          .where(*_month_rows(pos, first, last, wide, ids), Measurement.new_stunting.is_(True),
                  Measurement.flagged.is_(False))
-          .group_by(Measurement.person_id).subquery("ns"))
-    w = (select(ml.c.person_id, func.coalesce(ml.c.ntob, "O").label("ntob"),
-                case((ml.c.bgm.is_(True), 1), else_=0).label("bgm"),
-                case((ml.c.two_t.is_(True), 1), else_=0).label("two_t"),
-                mv.c.waz, mv.c.lhaz, mv.c.whz,
-                case((ns.c.person_id.is_not(None), 1), else_=0).label("new_stunting"))
-         .outerjoin(mv, mv.c.person_id == ml.c.person_id).outerjoin(ns, ns.c.person_id == ml.c.person_id)
-         .subquery("w"))
-    return (q.add_columns(w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
+          .group_by(Measurement.person_id).subquery("ns")) if "new_stunting" in parts else None
+    root = ml if ml is not None else mv if mv is not None else ns
+    last_cols = ((func.coalesce(ml.c.ntob, "O"), case((ml.c.bgm.is_(True), 1), else_=0),
+                  case((ml.c.two_t.is_(True), 1), else_=0)) if ml is not None and "last" in parts
+                 else (none, none, none))
+    w = select(root.c.person_id.label("person_id"),
+               *(col.label(name) for col, name in zip(last_cols, ("ntob", "bgm", "two_t"))),
+               *((mv.c.waz, mv.c.lhaz, mv.c.whz) if mv is not None else
+                 (none.label("waz"), none.label("lhaz"), none.label("whz"))),
+               (case((ns.c.person_id.is_not(None), 1), else_=0) if ns is not None else none).label("new_stunting"))
+    for part in (mv, ns):
+        if part is not None and part is not root:
+            w = w.outerjoin(part, part.c.person_id == root.c.person_id)
+    w = w.subquery("w")
+    weighed = w.c.person_id if "last" in parts else none
+    return (q.add_columns(weighed.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
                           w.c.new_stunting)
             .select_from(Person).outerjoin(w, w.c.person_id == Person.id))
 
@@ -212,7 +229,7 @@ def _weighed_by_probe(q: Select, first: date, last: date) -> Select:
             .outerjoin(mv, mv.id == case((ml.flagged.is_(True), newest(valid=True)))))
 
 
-def _falling(pos: Select, month: date, wide: bool):
+def _falling(pos: Select, month: date, wide: bool, ids: Select | None = None):
     """Children whose last three valid TB/U z-scores, ending this month and starting at most two months before,
     fall each time by FALLING_LHAZ in all while not yet stunted (domain.reports.falling, in SQL)."""
     first, last = dom.month_start(month), dom.month_end(month)
@@ -223,7 +240,7 @@ def _falling(pos: Select, month: date, wide: bool):
                 func.row_number().over(partition_by=Measurement.person_id,
                                        order_by=(Measurement.measured_on.desc(), Measurement.id.desc())).label("rn"))
          .where(Measurement.measured_on >= dom.shift_month(month, -2), Measurement.measured_on <= last,
-                Measurement.flagged.is_(False), Measurement.lhaz.is_not(None), _measured(pos, last, wide))
+                Measurement.flagged.is_(False), Measurement.lhaz.is_not(None), _measured(pos, last, wide, ids))
          ).subquery("h")
     # Grouped, so SQLite materialises it once instead of re-running the window for every child it is joined to.
     return (select(h.c.person_id.label("person_id"))
@@ -232,7 +249,7 @@ def _falling(pos: Select, month: date, wide: bool):
             .group_by(h.c.person_id).subquery("f"))
 
 
-def _falling_by_probe(pos: Select, month: date) -> Select:
+def _falling_by_probe(pos: Select, month: date, ids: Select | None = None) -> Select:
     """_falling on SQLite: per child of S with a valid TB/U this month, her three newest valid TB/U z-scores of
     the window, each a step on the person-date index, instead of a window sorting three months of the area's
     measurements (the same children: tests compare both)."""
@@ -249,7 +266,8 @@ def _falling_by_probe(pos: Select, month: date) -> Select:
 
     now = aliased(Measurement)
     z = (select(Person.id.label("person_id"), nth(0).label("l0"), nth(1).label("l1"), nth(2).label("l2"))
-         .where(balita_filter(pos, last), exists().where(*valid(now, first)))
+         .where(balita_filter(pos, last), exists().where(*valid(now, first)),
+                *([Person.id.in_(ids)] if ids is not None else []))
          .group_by(Person.id).subquery("z"))  # grouped: computed once, not once per use of each column
     return (select(z.c.person_id.label("person_id"))
             .where(z.c.l2 > z.c.l1, z.c.l1 > z.c.l0, z.c.l2 - z.c.l0 >= dom.FALLING_LHAZ, z.c.l0 >= dom.STUNTED)
@@ -261,31 +279,48 @@ def _falling_by_probe(pos: Select, month: date) -> Select:
 # work_mem, see report_reading). "window" is the generic path the others are tested against.
 WEIGHINGS = {"sqlite": "probe", "postgresql": "distinct"}
 
+# The parts of a child's month of weighings: "last", her newest weighing (weighed, ntob, bgm, two_t); "valid",
+# her newest valid one (waz, lhaz, whz); "new_stunting", whether a valid one marks new stunting.
+WEIGHING_PARTS = ("last", "valid", "new_stunting")
 
-def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False, method: str | None = None):
+
+def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False, method: str | None = None,
+                parts: tuple | None = None, ids: Select | None = None, named: bool = False):
     """One row per child in S: Posyandu, band, sex, K, the month's weighing figures (NULL if not weighed), and
     with `risk` whether TB/U is falling (a three-month window: only the at-risk list and counts ask for it).
     `method` ("probe", "distinct" on PostgreSQL, or "window") overrides the backend's way of reading the
-    weighings (tests compare them)."""
+    weighings (tests compare them). `parts` (of WEIGHING_PARTS; all by default) reads only those parts of the
+    weighings on PostgreSQL, none at all when empty (the other columns are NULL): a list's membership (see
+    list_page). `ids` (a select of person ids) keeps those children of S only: a list's page. `named` adds the
+    child's name (a list's order)."""
     first, last = dom.month_start(month), dom.month_end(month)
     q = select(Person.id.label("person_id"), Person.posyandu_id.label("posyandu_id"), Person.sex.label("sex"),
                _band_expr(Person.birth_date, last).label("band"),
-               case((Person.has_kia_book.is_(True), 1), else_=0).label("k"))
+               case((Person.has_kia_book.is_(True), 1), else_=0).label("k"),
+               *([Person.name.label("name")] if named else []))
     method = method or WEIGHINGS.get(_dialect(), "window")
-    if method == "probe":
+    parts = frozenset(WEIGHING_PARTS if parts is None else parts)
+    if not parts:
+        none = literal(None)
+        q = q.add_columns(*(none.label(name) for name in ("weighed", "ntob", "bgm", "two_t", "waz", "lhaz", "whz",
+                                                            "new_stunting")))
+    elif method == "probe":
         q = _weighed_by_probe(q, first, last)
     elif method == "distinct":
-        q = _weighed_by_distinct(q, pos, first, last, wide)
+        q = _weighed_by_distinct(q, pos, first, last, wide, parts, ids)
     else:
-        w = _month_weighings_window(pos, first, last, wide)
+        w = _month_weighings_window(pos, first, last, wide, ids)
         q = q.add_columns(w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
                           w.c.new_stunting).outerjoin(w, w.c.person_id == Person.id)
     if risk:
-        f = _falling_by_probe(pos, month) if method == "probe" else _falling(pos, month, wide)
+        f = _falling_by_probe(pos, month, ids) if method == "probe" else _falling(pos, month, wide, ids)
         q = q.add_columns(f.c.person_id.label("falling")).outerjoin(f, f.c.person_id == Person.id)
     else:
         q = q.add_columns(literal(None).label("falling"))
-    return q.where(balita_filter(pos, last)).subquery("c")
+    q = q.where(balita_filter(pos, last))
+    if ids is not None:
+        q = q.where(Person.id.in_(ids))
+    return q.subquery("c")
 
 
 RISK_REASONS = ("2T", "T_low_whz", "falling_lhaz")
@@ -661,21 +696,12 @@ def people_behind(pos: Select, month: date, metric: str, band: str | None = None
     """The people behind one number: a select of (Person, detail) ordered by Posyandu and name (the children at
     risk most urgent first: across the area, or within each Posyandu when `grouped`)."""
     first, last = dom.month_start(month), dom.month_end(month)
-    order = [Person.posyandu_id, Person.name, Person.id]
     if metric in CHILD_METRICS:
         c = child_month(pos, month, wide, risk=metric == "at_risk")
-        if metric == "at_risk":
-            order.insert(1 if grouped else 0, _risk_severity(c))
-        detail = {"stunted": c.c.lhaz, "new_stunting": c.c.lhaz, "at_risk": _risk_reason(c)}.get(
-            metric, c.c.whz if metric in ("wasted", "gizi_buruk", "gizi_kurang") else
-            c.c.waz if metric in ("underweight", "bgm") else c.c.ntob)
-        q = select(Person, detail.label("detail")).join(c, c.c.person_id == Person.id).where(
-            _child_conditions(c)[metric])
-        if band:
-            q = q.where(c.c.band == band)
-        if sex:
-            q = q.where(c.c.sex == sex)
-    elif metric in ("vita_biru", "vita_merah"):
+        q = select(Person, _child_detail(c, metric).label("detail")).join(c, c.c.person_id == Person.id).where(
+            *_child_list_conditions(c, metric, band, sex))
+        return q.where(Person.posyandu_id.in_(pos), on_roll(first)).order_by(*_child_order(c, metric, grouped))
+    if metric in ("vita_biru", "vita_merah"):
         given = (select(ServiceRecord.person_id, func.min(ServiceRecord.given_on).label("given_on"))
                  .where(ServiceRecord.kind == "vitamin_a", ServiceRecord.code == metric.removeprefix("vita_"),
                         ServiceRecord.deleted_at.is_(None), ServiceRecord.given_on >= first,
@@ -705,7 +731,77 @@ def people_behind(pos: Select, month: date, metric: str, band: str | None = None
             q = select(Person, seen.c.n.label("detail")).join(seen, seen.c.person_id == Person.id)
     else:
         raise ValueError(metric)
-    return q.where(Person.posyandu_id.in_(pos), on_roll(first)).order_by(*order)
+    return q.where(Person.posyandu_id.in_(pos), on_roll(first)).order_by(Person.posyandu_id, Person.name, Person.id)
+
+
+def _child_detail(c, metric: str):
+    """The detail column of a child metric's list, from child_month's columns."""
+    return {"stunted": c.c.lhaz, "new_stunting": c.c.lhaz, "at_risk": _risk_reason(c)}.get(
+        metric, c.c.whz if metric in ("wasted", "gizi_buruk", "gizi_kurang") else
+        c.c.waz if metric in ("underweight", "bgm") else c.c.ntob)
+
+
+def _child_list_conditions(c, metric: str, band: str | None, sex: str | None) -> list:
+    return [_child_conditions(c)[metric], *([c.c.band == band] if band else []), *([c.c.sex == sex] if sex else [])]
+
+
+def _child_order(c, metric: str, grouped: bool = False) -> list:
+    """A child list's order: Posyandu and name (the children at risk most urgent first: across the area, or within
+    each Posyandu when `grouped`)."""
+    order = [Person.posyandu_id, Person.name, Person.id]
+    if metric == "at_risk":
+        order.insert(1 if grouped else 0, _risk_severity(c))
+    return order
+
+
+# What a child metric's membership reads of the month's weighings (child_month's parts): S and K none at all,
+# the SKDN codes the newest weighing, the z-score metrics the newest valid one; the detail is read for the
+# page's rows only.
+LIST_PARTS = {"S": (), "K": (), "D": ("last",), "tidak_hadir": ("last",), "N": ("last",), "T": ("last",),
+              "O": ("last",), "B": ("last",), "bgm": ("last",), "two_t": ("last",),
+              "gizi_buruk": ("valid",), "gizi_kurang": ("valid",), "stunted": ("valid",), "wasted": ("valid",),
+              "underweight": ("valid",), "new_stunting": ("new_stunting",), "at_risk": ("last", "valid")}
+
+
+def list_page(pos: Select, month: date, metric: str, band: str | None = None, sex: str | None = None,
+              wide: bool = False, page: int = 1, size: int = 25) -> tuple[list, bool, int]:
+    """One page of the list behind a number of the report, whether more follow, and the total: the same rows,
+    order, total and details as page_with_total(people_list(...)).
+
+    A live child list is read in one statement in three steps instead of computing every child's whole month:
+    its members (the children of S that pass the metric's condition, computed from only the parts of the
+    month's weighings it needs: LIST_PARTS), counted and ordered apart (materialised, so a LIMIT cannot make the
+    planner probe the area's children one by one); then the page's rows; then the detail of those rows only
+    (child_month kept to their ids)."""
+    q = people_list(pos, month, metric, band, sex, wide)
+    if metric not in CHILD_METRICS or not isinstance(q, Select):
+        return page_with_total(q, page, size)
+    report_reading()
+    risk = metric == "at_risk"
+    slim = child_month(pos, month, wide, risk=risk, parts=LIST_PARTS[metric], named=True)
+    # people_behind's order (_child_order) on child_month's own columns: S is read once, not joined to person again
+    order = [slim.c.posyandu_id, slim.c.name, slim.c.person_id]
+    if risk:
+        order.insert(0, _risk_severity(slim))
+    keys = [col.label(f"k{i}") for i, col in enumerate(order)]
+    members = (select(*keys).where(*_child_list_conditions(slim, metric, band, sex))  # S is on the roll (balita_filter)
+               .cte("members").prefix_with("MATERIALIZED"))
+    ranked = [members.c[f"k{i}"] for i in range(len(order))]
+    pid = members.c[f"k{len(order) - 1}"]  # the last key is the person's id
+    chosen = (select(*ranked).order_by(*ranked).offset((page - 1) * size).limit(size + 1)
+              .cte("chosen").prefix_with("MATERIALIZED"))
+    c = child_month(pos, month, False, risk=risk, ids=select(chosen.c[pid.name]))
+    total = select(func.count()).select_from(members).scalar_subquery()
+    found = db.session.execute(
+        select(Person, _child_detail(c, metric).label("detail"), total.label("all_rows"))
+        .join_from(chosen, Person, Person.id == chosen.c[pid.name]).join(c, c.c.person_id == Person.id)
+        .order_by(*(chosen.c[k.name] for k in ranked))).all()
+    if found:
+        total_n = int(found[0][-1])
+    else:
+        total_n = 0 if page == 1 else db.session.scalar(select(func.count()).select_from(members))
+    rows = [tuple(r[:-1]) for r in found]
+    return rows[:size], len(rows) > size, total_n
 
 
 DATE_DETAIL = ("vita_biru", "vita_merah", "ibu_hamil")

@@ -158,9 +158,9 @@ def people_list(metric: str, kind: str | None = None, obj_id: int | None = None,
     month = _month()
     band = request.args.get("umur") if request.args.get("umur") in {b[0] for b in dom.AGE_BANDS} else None
     sex = request.args.get("jk") if request.args.get("jk") in dom.SEXES else None
-    q = svc.people_list(a.pos, month, metric, band, sex, a.wide)
     title = metric_label(metric)
     if request.args.get("format") == "csv":
+        q = svc.people_list(a.pos, month, metric, band, sex, a.wide)
         header = ["No", _("Nama"), "NIK", _("JK"), _("Tanggal lahir"), _("Posyandu"), detail_label(metric)]
         lines = report_exports.people_csv(q, header, lambda d: _detail(metric, d), svc.posyandu_names(a.pos))
         resp = Response(stream_with_context(lines), mimetype="text/csv")
@@ -168,7 +168,7 @@ def people_list(metric: str, kind: str | None = None, obj_id: int | None = None,
                                                f'{_month_arg(month)}.csv"')
         return resp
     page = int_arg("page", 1, 1, 10_000)
-    rows, more, total = svc.page_with_total(q, page, 25)
+    rows, more, total = svc.list_page(a.pos, month, metric, band, sex, a.wide, page, 25)
     names = svc.posyandu_names(a.pos) if a.kind != "posyandu" else None
     # The Posyandu each person was counted in (for a closed month: as it was at approval).
     rows = [(r[0], r[1], svc.counted_in(r, names) if names is not None else None) for r in rows]
