@@ -788,9 +788,11 @@ def list_page(pos: Select, month: date, metric: str, band: str | None = None, se
     its members (the children of S that pass the metric's condition, computed from only the parts of the
     month's weighings it needs: LIST_PARTS), counted and ordered apart (materialised, so a LIMIT cannot make the
     planner probe the area's children one by one); then the page's rows; then the detail of those rows only
-    (child_month kept to their ids)."""
+    (child_month kept to their ids). SQLite probes each child's whole month whatever the parts: there only the
+    lists that need no weighing at all (S, K) are read so."""
     q = people_list(pos, month, metric, band, sex, wide)
-    if metric not in CHILD_METRICS or not isinstance(q, Select):
+    if (metric not in CHILD_METRICS or not isinstance(q, Select)
+            or (LIST_PARTS[metric] and WEIGHINGS.get(_dialect()) == "probe")):
         return page_with_total(q, page, size)
     report_reading()
     risk = metric == "at_risk"
