@@ -36,3 +36,15 @@ def enrolled(app, posyandu_id, name="Laptop A1"):
     status, body = api(app, "POST", "/enrol", {"code": code, "label": "test"})
     assert status == 201, body
     return body["device"], body["credential"]
+
+
+def on(app, fn):
+    """fn() run in the app (a laptop's or the district's) with its own session, committed; its result."""
+    with app.app_context():
+        try:
+            out = fn()
+            db.session.commit()
+            return out
+        finally:
+            db.session.remove()
+            db.engine.dispose()  # no file or socket left open between the apps of one test

@@ -20,7 +20,7 @@ from posyandu.services.month_lock import MonthClosed
 from posyandu.sync import laptop
 from posyandu.sync.protocol import HEADER, PROTOCOL, Refused
 from tests.conftest import base_config
-from tests.sync_helpers import enrolled
+from tests.sync_helpers import enrolled, on
 
 
 class InProcess:
@@ -66,16 +66,6 @@ def pair(app, tree, sqlite_template, tmp_path):
     yield lap, sync
     with lap.app_context():
         db.engine.dispose()
-
-
-def on(lap, fn):
-    with lap.app_context():
-        try:
-            out = fn()
-            db.session.commit()
-            return out
-        finally:
-            db.session.remove()
 
 
 def _one(model, **where):

@@ -28,7 +28,9 @@ from posyandu.domain.reports import shift_month
 from posyandu.extensions import db
 from posyandu.models import (Device, HariBuka, Measurement, Person, Posyandu, ServiceRecord, SyncReceipt, SyncState,
                              User, Visit)
+from posyandu.sync import laptop as laptop_sync
 from tests.conftest import BACKENDS, PASSWORD, PG_URL, ROOT, base_config
+from tests.sync_helpers import on
 
 
 def _free_port() -> int:
@@ -158,18 +160,6 @@ def district_cli(district, *args):
                           capture_output=True, text=True)
 
 
-def on(app, fn):
-    """Run fn() in the app with its own session, committed."""
-    with app.app_context():
-        try:
-            out = fn()
-            db.session.commit()
-            return out
-        finally:
-            db.session.remove()
-            db.engine.dispose()
-
-
 def synced(laptop) -> str:
     """`sync run` on the laptop; its output, checked to have finished with nothing waiting."""
     out = cli(laptop.app, "sync", "run")
@@ -265,7 +255,6 @@ def test_laptop_and_district_over_http(district, sqlite_template, tmp_path):
     on(laptop, deworm)
 
     def cut_push():
-        from posyandu.sync import laptop as lp
         from posyandu.sync.client import Transport, load_credential
 
         class Cut(Transport):
@@ -274,7 +263,7 @@ def test_laptop_and_district_over_http(district, sqlite_template, tmp_path):
                 raise OSError("connection reset by peer")
         cred = load_credential(laptop.config["SYNC_CREDENTIAL_FILE"])
         with pytest.raises(OSError):
-            lp.push(Cut(cred["url"], cred["credential"]), lp.Report())
+            laptop_sync.push(Cut(cred["url"], cred["credential"]), laptop_sync.Report())
     on(laptop, cut_push)
     assert on(district, district_counts) == (1, 2, 2, 3)
     replay = cli(laptop, "sync", "run")
@@ -576,7 +565,7 @@ def test_bundles_both_ways_count_once_and_keep_local_changes(district, laptops, 
     on(laptop.app, laptop_news)
 
     def pull_bundle(name):
-        cursor = on(laptop.app, lambda: __import__("posyandu.sync.laptop", fromlist=["status"]).status()["cursor"])
+        cursor = on(laptop.app, lambda: laptop_sync.status()["cursor"])
         path = tmp_path / name
         out = district_cli(district, "sync", "export-pull", "--device", laptop.device, "--since", str(cursor),
                            str(path))

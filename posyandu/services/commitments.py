@@ -10,7 +10,7 @@ from ..domain.errors import Invalid
 from ..extensions import db
 from ..models import Commitment, CommitmentTemplate, Kader, KaderRole, Kelurahan, Posyandu, User
 from ..models.base import utcnow
-from . import signers
+from . import roster, signers
 from .audit import acting
 from .scope import posyandu_ids
 
@@ -102,9 +102,7 @@ def check(kader: Kader, posyandu_id: int, template: CommitmentTemplate, kind: st
     signature = _signature(kind, drawn, typed)
     if kind == "typed" and not signers.same_name(typed, kader.name):
         raise CommitmentError("typed_name")
-    if not db.session.scalar(select(KaderRole.id).where(
-            KaderRole.kader_id == kader.id, KaderRole.posyandu_id == posyandu_id, KaderRole.start_date <= on,
-            or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on)).limit(1)):
+    if not roster.serves(kader.id, posyandu_id, on):
         raise CommitmentError("posyandu")
     if commitment_of(kader.id, template.year) is not None:
         raise CommitmentError("already")

@@ -14,9 +14,9 @@ from ..domain import findings, immunisation, rules
 from ..domain import reports as dom
 from ..domain.errors import Invalid
 from ..extensions import db
-from ..models import (HariBuka, HomeVisit, Kader, KaderRole, Measurement, Person, Pregnancy, ScreeningRecord,
+from ..models import (HariBuka, HomeVisit, Measurement, Person, Pregnancy, ScreeningRecord,
                       ServiceRecord, User, Visit)
-from . import idempotency, month_lock
+from . import idempotency, month_lock, roster
 from .people import on_roll
 from .audit import acting
 
@@ -253,13 +253,6 @@ class HomeVisitError(Invalid):
     kader (she did not serve the person's Posyandu on the day of the visit)."""
 
 
-def kader_serves(kader_id: int, posyandu_id: int, on: date) -> bool:
-    """Whether the kader held a role at the Posyandu on that day (and is not deleted)."""
-    return db.session.scalar(select(KaderRole.id).join(Kader, Kader.id == KaderRole.kader_id).where(
-        KaderRole.kader_id == kader_id, KaderRole.posyandu_id == posyandu_id, KaderRole.start_date <= on,
-        or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on), Kader.deleted_at.is_(None)).limit(1)) is not None
-
-
 def check(person: Person, posyandu_id: int, data: dict) -> None:
     """The rules of a home visit (raises HomeVisitError, or MonthClosed for a day of an approved month): the one
     place they are kept, so the form and the sync refuse the same visits."""
@@ -273,7 +266,7 @@ def check(person: Person, posyandu_id: int, data: dict) -> None:
         raise HomeVisitError("born")
     if data.get("follow_up_on") is not None and data["follow_up_on"] < on:
         raise HomeVisitError("follow_up")
-    if data.get("kader_id") and not kader_serves(data["kader_id"], posyandu_id, on):
+    if data.get("kader_id") and not roster.serves(data["kader_id"], posyandu_id, on):
         raise HomeVisitError("kader")
     month_lock.assert_open(db.session, posyandu_id, on)
 

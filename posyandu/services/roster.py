@@ -27,6 +27,14 @@ def _current(on: date):
     return and_(KaderRole.start_date <= on, or_(KaderRole.end_date.is_(None), KaderRole.end_date >= on))
 
 
+def serves(kader_id: int, posyandu_id: int, on: date) -> bool:
+    """Whether the kader (not deleted) held a role at the Posyandu on that day: who may be recorded as a home
+    visit's kader, or sign that Posyandu's commitment, whether entered in the browser or on a laptop."""
+    return db.session.scalar(select(KaderRole.id).join(Kader, Kader.id == KaderRole.kader_id).where(
+        KaderRole.kader_id == kader_id, KaderRole.posyandu_id == posyandu_id, _current(on),
+        Kader.deleted_at.is_(None)).limit(1)) is not None
+
+
 def kader_ids(user: User) -> "select":
     """Ids of the kader with any role (past or present) in a Posyandu the user may see."""
     return select(KaderRole.kader_id).where(KaderRole.posyandu_id.in_(posyandu_ids(user)))
