@@ -179,3 +179,35 @@ def analyze(engine: Engine) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
+
+
+def concurrently(calls: list[tuple]) -> list:
+    """Independent reads at once: `[(function, *args), ...]` → their results, in order. Every call but the first
+    runs in a worker thread with an app context, session and connection of its own (a deferred, reading
+    transaction) while this thread runs the first: PostgreSQL works on them in a backend process each, and
+    SQLite's driver lets go of the GIL while a statement runs, so a district report's heavy queries share the
+    two cores instead of queuing on one. Snapshots: on PostgreSQL each statement of a READ COMMITTED transaction
+    takes its own anyway, so the results are as consistent as the same calls one after another; on SQLite the
+    calls may see states one commit apart (a deferred transaction would have read one snapshot) — each call's own
+    figures stay consistent among themselves. The calls must only read, and must not need uncommitted changes of
+    this session (a report page's read, not a month's approval). An in-memory SQLite database (one per
+    connection) runs them one after another in this session."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flask import current_app
+
+    from .extensions import db
+
+    url = db.engine.url
+    if len(calls) < 2 or (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
+        return [fn(*args) for fn, *args in calls]
+    app = current_app._get_current_object()
+
+    def run(fn, args):
+        with app.app_context(), reading():  # its own session (scoped to the app context), given back at the end
+            return fn(*args)
+
+    with ThreadPoolExecutor(max_workers=len(calls) - 1, thread_name_prefix="report-part") as pool:
+        futures = [pool.submit(run, fn, args) for fn, *args in calls[1:]]
+        first = calls[0][0](*calls[0][1:])
+        return [first] + [f.result() for f in futures]

@@ -218,3 +218,31 @@ def test_report_reads_run_in_one_process_on_postgresql(tree):
     assert shown == [svc.REPORT_WORK_MEM, "off", "0"]
     db.session.rollback()
     assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) != "0"
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_live_figures_read_in_parallel_equal_one_after_another(tree, wide):
+    """The report page reads its heavy queries at once (database.concurrently: worker threads with their own
+    sessions on PostgreSQL); every figure of every Posyandu is the same as read one query after another."""
+    build_month(tree)
+    _varied_month(tree)
+    pos = _district(tree)
+    one_by_one = svc.live_by_posyandu(pos, M, wide=wide, risk=not wide)
+    at_once = svc.live_by_posyandu(pos, M, wide=wide, risk=not wide, parallel=True)
+    assert at_once == one_by_one
+    assert sum(a.total().S for a in at_once.values()) > 100  # the varied month was read, not an empty one
+
+
+def test_concurrently_runs_the_other_calls_in_sessions_of_their_own(tree):
+    import threading
+
+    from posyandu.database import concurrently
+
+    def where():
+        return threading.current_thread().name, id(db.session())
+
+    here = where()
+    results = concurrently([(where,), (where,), (where,)])
+    assert results[0] == here  # the first call runs in this thread, in this session
+    assert all(name.startswith("report-part") for name, _ in results[1:])
+    assert len({s for _, s in results}) == 3

@@ -465,6 +465,7 @@ def _visited(pos: Select, first: date, last: date):
 def ilp_by_posyandu(pos: Select, month: date) -> tuple[dict, dict]:
     """People registered per life-cycle group at the month's end, and people with a visit in the month per group
     (the group at the visit)."""
+    report_reading()
     first, last = dom.month_start(month), dom.month_end(month)
     r = _registered(pos, last)
     reg: dict = defaultdict(dict)
@@ -490,16 +491,17 @@ def attendance_by_posyandu(pos: Select, month: date) -> dict[int, tuple[int, int
     return {pid: (int(n), int(p)) for pid, n, p in rows}
 
 
-def monthly_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False) -> dict[int, dom.Area]:
+def monthly_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False,
+                        parallel: bool = False) -> dict[int, dom.Area]:
     """Everything the monthly report counts, per Posyandu of the area: an approved Posyandu-month from its
-    snapshot (frozen at approval), the others from the live tables."""
+    snapshot (frozen at approval), the others from the live tables (`parallel`: see live_by_posyandu)."""
     from . import month_snapshot
 
     frozen = month_snapshot.read(pos, month, "report")
     if not frozen:
-        return live_by_posyandu(pos, month, wide, risk)
+        return live_by_posyandu(pos, month, wide, risk, parallel)
     rest = _rest_ids(pos, frozen)
-    out = live_by_posyandu(rest, month, wide, risk) if rest else {}
+    out = live_by_posyandu(rest, month, wide, risk, parallel) if rest else {}
     for pid, plain in frozen.items():
         if plain is not None:
             out[pid] = area = month_snapshot.from_plain(plain)
@@ -545,14 +547,19 @@ def final_on(pos: Select, month: date) -> date | None:
     return local_date(last) if n_pos and n == n_pos and last is not None else None
 
 
-def live_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False) -> dict[int, dom.Area]:
+def live_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False,
+                     parallel: bool = False) -> dict[int, dom.Area]:
     """Everything the monthly report counts, per Posyandu of the area, from the live tables (six grouped
-    queries)."""
-    skdn = skdn_by_posyandu(pos, month, wide, risk)
-    mothers = mothers_by_posyandu(pos, month)
-    vit_a = vitamin_a_by_posyandu(pos, month)
-    reg, vis = ilp_by_posyandu(pos, month)
-    att = attendance_by_posyandu(pos, month)
+    queries). `parallel`: a report page's read (nothing of its own uncommitted), which may run the heavy queries
+    at once (`database.concurrently`)."""
+    from ..database import concurrently
+
+    calls = [(skdn_by_posyandu, pos, month, wide, risk), (ilp_by_posyandu, pos, month),
+             (_small_parts, pos, month)]
+    if parallel:
+        skdn, (reg, vis), (mothers, vit_a, att) = concurrently(calls)
+    else:
+        skdn, (reg, vis), (mothers, vit_a, att) = (fn(*args) for fn, *args in calls)
     out: dict[int, dom.Area] = {}
     for pid in set(skdn) | set(mothers) | set(vit_a) | set(reg) | set(vis) | set(att):
         a = dom.Area(cells=skdn.get(pid, {}))
@@ -562,6 +569,11 @@ def live_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = 
         a.duties, a.present = att.get(pid, (0, 0))
         out[pid] = a
     return out
+
+
+def _small_parts(pos: Select, month: date) -> tuple:
+    report_reading()
+    return mothers_by_posyandu(pos, month), vitamin_a_by_posyandu(pos, month), attendance_by_posyandu(pos, month)
 
 
 def total(areas) -> dom.Area:

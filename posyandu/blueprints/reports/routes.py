@@ -112,7 +112,7 @@ def area(kind: str | None = None, obj_id: int | None = None, posyandu_id: int | 
     a = _area(kind, obj_id, posyandu_id)
     kind = a.kind
     month = _month()
-    by_pos = svc.monthly_by_posyandu(a.pos, month, a.wide, risk=not a.wide)
+    by_pos = svc.monthly_by_posyandu(a.pos, month, a.wide, risk=not a.wide, parallel=True)
     rows = svc.posyandu_rows(a.pos)
     whole = svc.total(by_pos.values())
     pending = svc.not_final(a.pos, month)
