@@ -4,13 +4,17 @@ Every phone on a meja page asks every 5 s whether its queue changed, and nearly 
 Flask that "no" cost ~1 ms of CPU (request context, cookie session, flask-login, two ORM loads, hooks): most of it
 machinery around comparing two integers. This WSGI layer answers exactly that case — a live session of an
 active user seen within the last minute, a hari buka in her scope, the same version — with the same empty answer
-as `web.unchanged()`, from two small queries sent straight to the driver. Anything else (no or bad cookie, a session due for its
-once-a-minute touch, flashes waiting, another version, not in scope, any error) goes on to Flask untouched, which
-answers as before (401, 404, the queue fragment): the shortcut only ever says "nothing changed" to someone the
-full path would have told the same.
+as `web.unchanged()`, from small queries sent straight to the driver: the session with its user's node of the
+tree, then the hari buka's version in that node's scope; from her second poll on, both in one statement
+(scope.session_node_and_version, built for the node seen at her last poll: on PostgreSQL one round trip, not two),
+whose version counts only if the node it reads is still that node. Anything else (no or bad cookie, a session due
+for its once-a-minute touch, flashes waiting, another version, not in scope, any error) goes on to Flask
+untouched, which answers as before (401, 404, the queue fragment): the shortcut only ever says "nothing changed"
+to someone the full path would have told the same.
 """
 import hashlib
 import re
+import threading
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -23,6 +27,10 @@ PATH = re.compile(r"/hari-buka/([0-9]{1,10})/meja/([1-5])/antrian\Z")
 VERSION = re.compile(r"(?:^|&)v=([0-9]{1,10})(?:&|$)")
 # The once-a-minute touch of accounts.user_for_token: a session not touched within it takes the full path.
 TOUCH = timedelta(minutes=1)
+# Users whose node the shortcut remembers (a few bytes each; a district has a few thousand accounts).
+NODES = 20000
+# Compiled statements kept (two per node of the tree and the session's); past this they are compiled afresh.
+COMPILED = 4096
 UNCHANGED_HEADERS = [("Content-Length", "0"), ("HX-Reswap", "none"), ("Cache-Control", "no-store")]
 
 
@@ -34,7 +42,11 @@ class UnchangedPoll:
 
         self.wsgi_app = wsgi_app
         self.engine = engine
-        self._compiled: dict = {}  # statement → compiled (a few: the session's, one per node of the tree)
+        self._compiled: dict = {}  # statement → compiled (a few: the session's, two per node of the tree)
+        # user id → her node of the tree as the shortcut last read it: a guess that lets her next poll be one
+        # statement (session_node_and_version), never trusted — that statement reads her node again.
+        self._nodes: dict = {}
+        self._lock = threading.Lock()
         self.cookie = app.config["SESSION_COOKIE_NAME"]
         self.max_age = int(app.permanent_session_lifetime.total_seconds())
         self.fresh = min(TOUCH, timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"]))
@@ -69,20 +81,26 @@ class UnchangedPoll:
         token, user_id = data.get("auth"), data.get("_user_id")
         if not token or not user_id or data.get("_fl"):  # _fl: flashes wait on the server for the next page
             return False
+        token_hash = hashlib.sha256(token.encode()).hexdigest()
+        seen = self._nodes.get(user_id)  # her node at her last poll: one statement if it still is
         conn = self.engine.raw_connection()  # the DBAPI connection: Core's execution machinery was half the cost
         driver = conn.driver_connection
-        # Two reads need no transaction: on PostgreSQL without one the poll is two round trips instead of four
-        # (BEGIN, the two SELECTs, ROLLBACK). Restored before the connection goes back to the pool.
+        # Reads need no transaction: on PostgreSQL without one each SELECT is one round trip, with no BEGIN and
+        # ROLLBACK around them. Restored before the connection goes back to the pool.
         pg_reads = self.engine.dialect.name == "postgresql"
         try:
             if pg_reads:
                 driver.autocommit = True
             cur = conn.cursor()
-            cur.execute(*self._sql(scope.SESSION_NODE, {"token_hash": hashlib.sha256(token.encode()).hexdigest()}))
+            if seen is None:
+                cur.execute(*self._sql(scope.SESSION_NODE, {"token_hash": token_hash}))
+            else:
+                cur.execute(*self._sql(scope.session_node_and_version(seen),
+                                       {"token_hash": token_hash, "obj_id": hb_id}))
             row = cur.fetchone()
             if row is None:
                 return False
-            revoked_at, last_seen_at, uid, active, role, district_id, kelurahan_id, puskesmas_id, posyandu_id = row
+            revoked_at, last_seen_at, uid, active, role, district_id, kelurahan_id, puskesmas_id, posyandu_id = row[:9]
             if isinstance(last_seen_at, str):  # SQLite hands back its text
                 last_seen_at = datetime.fromisoformat(last_seen_at)
             if (revoked_at is not None or not active or str(uid) != str(user_id)
@@ -90,9 +108,15 @@ class UnchangedPoll:
                 return False
             node = scope.node_of(_Row(role, district_id, kelurahan_id, puskesmas_id, posyandu_id))
             if node is None:
+                self._remember(user_id, None)
                 return False
-            cur.execute(*self._sql(scope.version_lookup(node), {"obj_id": hb_id}))
-            found = cur.fetchone()
+            if node == seen:  # the version was read in her scope, in the same statement as her node
+                version = row[9]
+            else:  # first poll, or her node changed (moved, another role): her scope's own statement
+                self._remember(user_id, node)
+                cur.execute(*self._sql(scope.version_lookup(node), {"obj_id": hb_id}))
+                found = cur.fetchone()
+                version = None if found is None else found[0]
             cur.close()
         finally:
             try:
@@ -102,12 +126,24 @@ class UnchangedPoll:
                     conn.rollback()
             finally:
                 conn.close()
-        return found is not None and found[0] == int(v.group(1))
+        return version is not None and version == int(v.group(1))
+
+    def _remember(self, user_id: str, node) -> None:
+        """user id → her node (None: forget her), at most NODES of them, the oldest forgotten first. Writes under
+        a lock; reads without (a dict's get is atomic, and a stale or missing entry only costs a statement)."""
+        with self._lock:
+            self._nodes.pop(user_id, None)
+            if node is not None:
+                while len(self._nodes) >= NODES:
+                    del self._nodes[next(iter(self._nodes))]
+                self._nodes[user_id] = node
 
     def _sql(self, statement, values: dict) -> tuple:
         """(SQL, parameters) for the driver: the statement compiled once per statement object."""
         compiled = self._compiled.get(statement)
         if compiled is None:
+            if len(self._compiled) >= COMPILED:  # scope's lru_caches build new statement objects past their size
+                self._compiled.clear()
             compiled = self._compiled[statement] = statement.compile(dialect=self.engine.dialect)
         params = compiled.construct_params(values)
         if compiled.positiontup is not None:

@@ -151,7 +151,8 @@ def get_in_scope(user: User, model, obj_id: int, options: tuple = ()):
 
 
 # The unchanged queue poll (posyandu.poll) reads these without the ORM: a login session with its user's node of
-# the tree, then the hari buka's version where it is in that node's scope — the same scope as get_in_scope.
+# the tree, then the hari buka's version where it is in that node's scope — the same scope as get_in_scope; or,
+# for a user whose node it has seen before, both in one statement (session_node_and_version).
 SESSION_NODE = (select(AuthSession.revoked_at, AuthSession.last_seen_at, User.id, User.active, User.role,
                        User.district_id, User.kelurahan_id, User.puskesmas_id, User.posyandu_id)
                 .join(User, User.id == AuthSession.user_id).where(AuthSession.token_hash == bindparam("token_hash")))
@@ -161,3 +162,11 @@ SESSION_NODE = (select(AuthSession.revoked_at, AuthSession.last_seen_at, User.id
 def version_lookup(node: _Node):
     """The version of a hari buka (`:obj_id`) in this node's scope: no row outside it."""
     return select(HariBuka.version).where(HariBuka.id.in_(_SCOPE_OF[HariBuka](node, bindparam("obj_id"))))
+
+
+@lru_cache(maxsize=1024)
+def session_node_and_version(node: _Node):
+    """SESSION_NODE's columns and, last, the version of a hari buka (`:obj_id`) in *this* node's scope (NULL outside
+    it): one statement where SESSION_NODE and version_lookup are two. The version is the user's only if the row's
+    node is this node (the caller compares; the statement reads both at once, so they cannot disagree)."""
+    return SESSION_NODE.add_columns(version_lookup(node).scalar_subquery().correlate(None).label("version"))
