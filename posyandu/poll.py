@@ -7,14 +7,16 @@ active user seen within the last minute, a hari buka in her scope, the same vers
 as `web.unchanged()`, from small queries sent straight to the driver: the session with its user's node of the
 tree, then the hari buka's version in that node's scope; from her second poll on, both in one statement
 (scope.session_node_and_version, built for the node seen at her last poll: on PostgreSQL one round trip, not two),
-whose version counts only if the node it reads is still that node. Anything else (no or bad cookie, a session due
-for its once-a-minute touch, flashes waiting, another version, not in scope, any error) goes on to Flask
-untouched, which answers as before (401, 404, the queue fragment): the shortcut only ever says "nothing changed"
-to someone the full path would have told the same.
+whose version counts only if the node it reads is still that node; a phone's Cookie header is parsed and its
+signature checked once (the same text verifies the same way; its age is checked at every poll). Anything else (no
+or bad cookie, a session due for its once-a-minute touch, flashes waiting, another version, not in scope, any
+error) goes on to Flask untouched, which answers as before (401, 404, the queue fragment): the shortcut only ever
+says "nothing changed" to someone the full path would have told the same.
 """
 import hashlib
 import re
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -29,6 +31,10 @@ VERSION = re.compile(r"(?:^|&)v=([0-9]{1,10})(?:&|$)")
 TOUCH = timedelta(minutes=1)
 # Users whose node the shortcut remembers (a few bytes each; a district has a few thousand accounts).
 NODES = 20000
+# Cookie headers whose session the shortcut remembers as verified (a phone's changes about once a minute, when the
+# full path sets a new session cookie), and the longest remembered: at most ~8 MB however the headers are padded.
+COOKIES = 8192
+COOKIE_TEXT = 1024
 # Compiled statements kept (two per node of the tree and the session's); past this they are compiled afresh.
 COMPILED = 4096
 UNCHANGED_HEADERS = [("Content-Length", "0"), ("HX-Reswap", "none"), ("Cache-Control", "no-store")]
@@ -46,6 +52,7 @@ class UnchangedPoll:
         # user id → her node of the tree as the shortcut last read it: a guess that lets her next poll be one
         # statement (session_node_and_version), never trusted — that statement reads her node again.
         self._nodes: dict = {}
+        self._cookies: dict = {}  # Cookie header's text → (signed at, user id, token hash): see _session_of
         self._lock = threading.Lock()
         self.cookie = app.config["SESSION_COOKIE_NAME"]
         self.max_age = int(app.permanent_session_lifetime.total_seconds())
@@ -71,17 +78,10 @@ class UnchangedPoll:
         from .services import scope
 
         v = VERSION.search(environ.get("QUERY_STRING", ""))
-        raw = parse_cookie(environ.get("HTTP_COOKIE", "")).get(self.cookie) if v else None
-        if not raw:
+        session = self._session_of(environ.get("HTTP_COOKIE", "")) if v else None
+        if session is None:
             return False
-        try:
-            data = self.serializer.loads(raw, max_age=self.max_age)
-        except BadSignature:
-            return False
-        token, user_id = data.get("auth"), data.get("_user_id")
-        if not token or not user_id or data.get("_fl"):  # _fl: flashes wait on the server for the next page
-            return False
-        token_hash = hashlib.sha256(token.encode()).hexdigest()
+        user_id, token_hash = session
         seen = self._nodes.get(user_id)  # her node at her last poll: one statement if it still is
         conn = self.engine.raw_connection()  # the DBAPI connection: Core's execution machinery was half the cost
         driver = conn.driver_connection
@@ -108,12 +108,12 @@ class UnchangedPoll:
                 return False
             node = scope.node_of(_Row(role, district_id, kelurahan_id, puskesmas_id, posyandu_id))
             if node is None:
-                self._remember(user_id, None)
+                self._keep(self._nodes, user_id, None, NODES)
                 return False
             if node == seen:  # the version was read in her scope, in the same statement as her node
                 version = row[9]
             else:  # first poll, or her node changed (moved, another role): her scope's own statement
-                self._remember(user_id, node)
+                self._keep(self._nodes, user_id, node, NODES)
                 cur.execute(*self._sql(scope.version_lookup(node), {"obj_id": hb_id}))
                 found = cur.fetchone()
                 version = None if found is None else found[0]
@@ -128,15 +128,41 @@ class UnchangedPoll:
                 conn.close()
         return version is not None and version == int(v.group(1))
 
-    def _remember(self, user_id: str, node) -> None:
-        """user id → her node (None: forget her), at most NODES of them, the oldest forgotten first. Writes under
-        a lock; reads without (a dict's get is atomic, and a stale or missing entry only costs a statement)."""
+    def _session_of(self, cookies: str) -> tuple[str, str] | None:
+        """(user id, token hash) of the session in a Cookie header that Flask would accept, without flashes
+        waiting; else None. A header is parsed and its session verified once, by its exact text (a phone sends the
+        same one with every poll until Flask sets a new cookie; parsing and the signature were a quarter of the
+        shortcut's CPU): the same text verifies the same way, and only the signature's age is checked again, as
+        itsdangerous would."""
+        known = self._cookies.get(cookies)
+        if known is None:
+            raw = parse_cookie(cookies).get(self.cookie)
+            if not raw:
+                return None
+            try:
+                data, signed = self.serializer.loads(raw, max_age=self.max_age, return_timestamp=True)
+            except BadSignature:
+                return None
+            token, user_id = data.get("auth"), data.get("_user_id")
+            if not token or not user_id or data.get("_fl"):  # _fl: flashes wait on the server for the next page
+                return None
+            known = (int(signed.timestamp()), str(user_id), hashlib.sha256(token.encode()).hexdigest())
+            if len(cookies) <= COOKIE_TEXT:
+                self._keep(self._cookies, cookies, known, COOKIES)
+        elif not 0 <= int(time.time()) - known[0] <= self.max_age:  # itsdangerous's SignatureExpired
+            return None
+        return known[1], known[2]
+
+    def _keep(self, memo: dict, key, value, size: int) -> None:
+        """key → value in one of the shortcut's memos (None: forget it), at most `size` of them, the oldest
+        forgotten first. Writes under a lock; reads without (a dict's get is atomic, and a missing entry only
+        costs the work it saves)."""
         with self._lock:
-            self._nodes.pop(user_id, None)
-            if node is not None:
-                while len(self._nodes) >= NODES:
-                    del self._nodes[next(iter(self._nodes))]
-                self._nodes[user_id] = node
+            memo.pop(key, None)
+            if value is not None:
+                while len(memo) >= size:
+                    del memo[next(iter(memo))]
+                memo[key] = value
 
     def _sql(self, statement, values: dict) -> tuple:
         """(SQL, parameters) for the driver: the statement compiled once per statement object."""

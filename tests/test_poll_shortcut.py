@@ -369,3 +369,56 @@ def test_polls_from_several_threads_at_once(app, tree, login, monkeypatch):
     request_started.disconnect(started, app)
     assert not reached_flask and len(answers) == 100
     assert set(answers) == {("200 OK", b"", "none")}, set(answers)
+
+
+def test_a_cookie_is_verified_once_and_its_age_checked_at_every_poll(app, tree, login, monkeypatch):
+    """The same cookie text verifies the same way: its signature is checked at the first poll only; its age at
+    every poll, so a cookie past the session's lifetime goes to Flask as before (itsdangerous's SignatureExpired)."""
+    import posyandu.poll
+
+    c = login("kader_a1")
+    hb = tree.sessions["A1"]
+    v = _version(hb)
+    shortcut = app.wsgi_app
+    verified, loads = [], shortcut.serializer.loads
+    monkeypatch.setattr(shortcut.serializer, "loads", lambda *a, **kw: (verified.append(1), loads(*a, **kw))[1])
+    for _ in range(3):
+        with Watch(app) as w:
+            assert _poll(c, hb, v).data == b""
+        assert w.flask == 0
+    assert len(verified) == 1 and len(shortcut._cookies) == 1
+    later = posyandu.poll.time.time() + shortcut.max_age + 2
+    monkeypatch.setattr(posyandu.poll.time, "time", lambda: later)
+    with Watch(app) as w:
+        resp = _poll(c, hb, v)
+    assert w.flask == 1 and resp.status_code == 401
+    assert len(verified) == 1  # refused on its remembered age, without reading the session
+
+
+def test_a_forged_or_flash_carrying_cookie_is_not_remembered(app, tree, login, client):
+    hb = tree.sessions["A1"]
+    v = _version(hb)
+    client.c.set_cookie("session", "eyJhdXRoIjoieCJ9.forged.signature")
+    with Watch(app) as w:
+        resp = client.get(f"/hari-buka/{inspect(hb).identity[0]}/meja/2/antrian?v={v}", headers=HX)
+    assert w.flask == 1 and resp.status_code == 401 and app.wsgi_app._cookies == {}
+    c = login("kader_a1")
+    serializer = app.wsgi_app.serializer
+    data = serializer.loads(c.c.get_cookie("session").value)
+    c.c.set_cookie("session", serializer.dumps({**data, "_fl": True}))
+    with Watch(app) as w:
+        resp = _poll(c, hb, v)
+    assert w.flask == 1 and app.wsgi_app._cookies == {}
+
+
+def test_a_long_cookie_header_is_verified_every_time_not_remembered(app, tree, login):
+    """A valid session padded with other cookies: answered, but not kept (the memo's size stays bounded)."""
+    c = login("kader_a1")
+    hb = tree.sessions["A1"]
+    v = _version(hb)
+    c.c.set_cookie("pad", "x" * 2000)
+    for _ in range(2):
+        with Watch(app) as w:
+            assert _poll(c, hb, v).data == b""
+        assert w.flask == 0
+    assert app.wsgi_app._cookies == {}
