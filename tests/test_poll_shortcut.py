@@ -19,9 +19,9 @@ HX = {"HX-Request": "true"}
 class Watch:
     """Requests that reached Flask, and what reached the database driver, counted where the driver sees it: on
     SQLite each statement SQLite ran (sqlite3's trace callback), on PostgreSQL each round trip that executes one
-    (libpq's protocol trace: a Sync or a simple Query sent, after which the client waits for the server). Attached to every
-    connection checked out of the pool meanwhile — Flask's and the shortcut's raw_connection alike — so a
-    statement sent straight to the driver is counted as surely as one through SQLAlchemy."""
+    (libpq's protocol trace: a Sync or a simple Query sent, after which the client waits for the server).
+    Attached to every connection checked out of the pool meanwhile — Flask's and the shortcut's raw_connection
+    alike — so a statement sent straight to the driver is counted as surely as one through SQLAlchemy."""
 
     def __init__(self, app):
         self.app, self.flask, self.sql = app, 0, []
