@@ -9,7 +9,9 @@ import io
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
+from contextlib import ExitStack
 from datetime import date, datetime
 from functools import partial
 
@@ -17,12 +19,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.pool import QueuePool
 
 from ..domain import growth, rules
 from ..domain import reports as dom
 from ..extensions import db
 from ..models import Kelurahan, Measurement, Person, PersonTransfer, Posyandu, Puskesmas
-from .reports import balita_filter
+from .reports import _REPORT_SETTINGS, REPORT_WORK_MEM, balita_filter, report_reading
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH = 2000
@@ -61,6 +64,50 @@ def _stream_plain(q: Select):
     """The rows of a select of columns in batches, through the Core: plain rows, without the ORM's loading (a
     third of the time of reading a district's e-PPGBM rows)."""
     return db.session.connection().execute(q.execution_options(yield_per=BATCH))
+
+
+class _Prefetch:
+    """A select started now on a connection of its own, by a thread, up to its first batch of rows: the database's
+    work before the first row (PostgreSQL's server process, or SQLite inside sqlite3, both without the GIL) runs
+    beside the Python that writes the sheet before. Iterating gives its rows (the rest streamed in batches as
+    they are read). Only where the pool gives a thread a connection of its own to the same database (PostgreSQL,
+    a SQLite file). Its transaction is its own: on PostgreSQL each statement of a READ COMMITTED read sees its own
+    moment anyway; on SQLite it begins with the export, not with the job's first read."""
+
+    def __init__(self, q: Select):
+        self._conn = db.session.get_bind().connect()
+        self._rows: list | None = None
+        self._result = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(q,), name="eppgbm-prefetch", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def possible() -> bool:
+        bind = db.session.get_bind()
+        return bind.dialect.name == "postgresql" or (
+            bind.dialect.name == "sqlite" and isinstance(bind.pool, QueuePool))
+
+    def _run(self, q: Select) -> None:
+        try:
+            if self._conn.dialect.name == "postgresql":
+                self._conn.execute(_REPORT_SETTINGS, {"mem": REPORT_WORK_MEM})
+            self._result = self._conn.execute(q.execution_options(yield_per=BATCH))
+            self._rows = self._result.fetchmany(BATCH)
+        except BaseException as e:  # noqa: BLE001  (raised where the rows are read)
+            self._error = e
+
+    def __iter__(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        yield from self._rows
+        if len(self._rows) == BATCH:
+            yield from self._result
+
+    def close(self) -> None:
+        self._thread.join()
+        self._conn.close()  # rolls the read back, the connection goes back to the pool
 
 
 # --- e-PPGBM --------------------------------------------------------------------------------------------------
@@ -197,12 +244,16 @@ def _sheet_rows(pos: Select, month: date, sheet: str, live_q: Select, frozen: di
             pending = next(live, None)
 
 
-def eppgbm_sheets(pos: Select, month: date, progress=None) -> list[tuple[str, tuple, "iter[list]"]]:
+def eppgbm_sheets(pos: Select, month: date, progress=None,
+                  closing: ExitStack | None = None) -> list[tuple[str, tuple, "iter[list]"]]:
     """The e-PPGBM workbook's sheets as (title, header, rows without the running number), the rows generated
     while the workbook is written. Rows of an approved Posyandu-month come from its snapshot; the others stream
-    from the database in batches. `progress(done, total)` is told each Posyandu passed (two sheets each)."""
+    from the database in batches. `progress(done, total)` is told each Posyandu passed (two sheets each).
+    With `closing` (where the caller closes what the sheets hold once written), the Pertumbuhan rows are
+    prefetched beside the Data Dasar sheet (_Prefetch)."""
     from . import month_snapshot
 
+    report_reading()  # PostgreSQL: the district's sort in memory (it spilled to disk), no JIT, no workers
     frozen = month_snapshot.present(month_snapshot.read(pos, month, "eppgbm"))
     all_ids = list(db.session.scalars(select(Posyandu.id).where(Posyandu.id.in_(pos))
                                       .order_by(Posyandu.name, Posyandu.id)))
@@ -211,6 +262,11 @@ def eppgbm_sheets(pos: Select, month: date, progress=None) -> list[tuple[str, tu
     base_q, growth_q = _eppgbm_queries(live_pos, month)
     total = 2 * len(all_ids)
 
+    prefetched = None
+    if not frozen and closing is not None and _Prefetch.possible():
+        prefetched = _Prefetch(growth_q)
+        closing.callback(prefetched.close)
+
     def rows(sheet: str, q: Select, offset: int):
         if frozen:
             yield from _sheet_rows(live_pos, month, sheet, q, frozen, order, progress, offset, total)
@@ -218,7 +274,7 @@ def eppgbm_sheets(pos: Select, month: date, progress=None) -> list[tuple[str, tu
         to_row = _base_row if sheet == "base" else partial(_growth_row, month=month,
                                                             bulan=f"{month.year:04d}-{month.month:02d}")
         seen, last = 0, None
-        for row in _stream_plain(q):
+        for row in (prefetched if sheet == "growth" and prefetched is not None else _stream_plain(q)):
             if row[0] != last and progress is not None:
                 seen += 1
                 last = row[0]
@@ -234,7 +290,8 @@ def eppgbm_sheets(pos: Select, month: date, progress=None) -> list[tuple[str, tu
 def eppgbm_xlsx(pos: Select, month: date, out, progress=None) -> None:
     """Write the e-PPGBM workbook for the balita of the area (S at the month's end) and their measurements of the
     month into `out` (a path or a binary file). The file's bytes depend only on its rows (fixed dates)."""
-    write_xlsx(eppgbm_sheets(pos, month, progress), out, month)
+    with ExitStack() as closing:
+        write_xlsx(eppgbm_sheets(pos, month, progress, closing), out, month)
 
 
 def write_xlsx(sheets, out, month: date) -> None:

@@ -115,9 +115,11 @@ def report_reading() -> None:
     children took 0,87 s in parallel against 0,51 s in one process). All three settings end with the transaction
     (the request's read)."""
     if _dialect() == "postgresql":
-        db.session.execute(text("SELECT set_config('work_mem', :mem, true), set_config('jit', 'off', true), "
-                                "set_config('max_parallel_workers_per_gather', '0', true)"),
-                           {"mem": REPORT_WORK_MEM})
+        db.session.execute(_REPORT_SETTINGS, {"mem": REPORT_WORK_MEM})
+
+
+_REPORT_SETTINGS = text("SELECT set_config('work_mem', :mem, true), set_config('jit', 'off', true), "
+                        "set_config('max_parallel_workers_per_gather', '0', true)")
 
 
 def _month_rows(pos: Select, first: date, last: date, wide: bool, ids: Select | None = None) -> tuple:
