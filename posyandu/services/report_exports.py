@@ -102,8 +102,7 @@ class _Prefetch:
         if self._error is not None:
             raise self._error
         yield from self._rows
-        if len(self._rows) == BATCH:
-            yield from self._result
+        yield from self._result
 
     def close(self) -> None:
         self._thread.join()
