@@ -58,8 +58,8 @@ def test_rows_of_one_shape_are_written_as_the_general_way_writes_them():
 
     from posyandu.services import xlsx_stream
 
-    texts = ["Siti", "", "Ani & Budi", "<b>", "x>y", " lead", "trail ", "a\tb", "a\nb", "a\x0bb", "_x0041_", "_x", "Āyu",
-             "🌟", "a | b", "| ", " |", "|", "\ufffe", "\xa0nbsp", "'=1", "0", "-1,20"]
+    texts = ["Siti", "", "Ani & Budi", "<b>", "x>y", " lead", "trail ", "a\tb", "a\nb", "a\x0bb", "_x0041_", "_x",
+             "Āyu", "🌟", "a | b", "| ", " |", "|", "\ufffe", "\xa0nbsp", "'=1", "0", "-1,20"]
     numbers = [0, 7, -3, 10**15, 0.1, -1.23, 1e-7, 1e300, float("inf"), float("nan"), -0.0]
     others = [None, date(2024, 5, 17), date(1900, 3, 1), datetime(2026, 11, 1, 12, 0), True, False]
     rnd = random.Random(15)
@@ -74,7 +74,8 @@ def test_crc32_combine():
 
     from posyandu.services.xlsx_stream import crc32_combine
 
-    for a, b in ((b"", b""), (b"abc", b""), (b"", b"xyz"), (b"hello ", b"world" * 1000), (bytes(range(256)) * 3, b"\x00")):
+    pairs = ((b"", b""), (b"abc", b""), (b"", b"xyz"), (b"hello ", b"world" * 1000), (bytes(range(256)) * 3, b"\x00"))
+    for a, b in pairs:
         assert crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
 
 

@@ -187,10 +187,12 @@ def _growth_row(r, month: date, bulan: str | None = None) -> list:
     return [safe_cell(nik), safe_cell(name), sex, birth, bulan or f"{month.year:04d}-{month.month:02d}", on,
             None if age_days is None else rules.months_from_days(age_days), w, length, head, muac,
             POSITION_ID.get(position or "", ""),
-            None if waz is None else round(waz, 2), "" if waz is None else CATEGORY_ID.get(growth.category_waz(waz), ""),
+            None if waz is None else round(waz, 2),
+            "" if waz is None else CATEGORY_ID.get(growth.category_waz(waz), ""),
             None if lhaz is None else round(lhaz, 2),
             "" if lhaz is None else CATEGORY_ID.get(growth.category_lhaz(lhaz), ""),
-            None if whz is None else round(whz, 2), "" if whz is None else CATEGORY_ID.get(growth.category_whz(whz), ""),
+            None if whz is None else round(whz, 2),
+            "" if whz is None else CATEGORY_ID.get(growth.category_whz(whz), ""),
             code or "", safe_cell(pos_name), "Nilai tidak wajar, dikonfirmasi kader" if flagged else ""]
 
 
