@@ -19,7 +19,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased
-from sqlalchemy.pool import QueuePool
 
 from ..domain import growth, rules
 from ..domain import reports as dom
@@ -67,12 +66,12 @@ def _stream_plain(q: Select):
 
 
 class _Prefetch:
-    """A select started now on a connection of its own, by a thread, up to its first batch of rows: the database's
-    work before the first row (PostgreSQL's server process, or SQLite inside sqlite3, both without the GIL) runs
-    beside the Python that writes the sheet before. Iterating gives its rows (the rest streamed in batches as
-    they are read). Only where the pool gives a thread a connection of its own to the same database (PostgreSQL,
-    a SQLite file). Its transaction is its own: on PostgreSQL each statement of a READ COMMITTED read sees its own
-    moment anyway; on SQLite it begins with the export, not with the job's first read."""
+    """A select started now on a connection of its own, by a thread, up to its first batch of rows: the database
+    server's work before the first row runs in its own process beside the Python that writes the sheet before.
+    Iterating gives its rows (the rest streamed in batches as they are read). PostgreSQL only: its transaction is
+    its own, and each statement of a READ COMMITTED read sees its own moment anyway. On SQLite (the work in this
+    process, sqlite3 without the GIL) the district export at 140 000 children was slower with it than without
+    (bench/RESULTS.md), and the second read would not share the job's snapshot."""
 
     def __init__(self, q: Select):
         self._conn = db.session.get_bind().connect()
@@ -84,14 +83,11 @@ class _Prefetch:
 
     @staticmethod
     def possible() -> bool:
-        bind = db.session.get_bind()
-        return bind.dialect.name == "postgresql" or (
-            bind.dialect.name == "sqlite" and isinstance(bind.pool, QueuePool))
+        return db.session.get_bind().dialect.name == "postgresql"
 
     def _run(self, q: Select) -> None:
         try:
-            if self._conn.dialect.name == "postgresql":
-                self._conn.execute(_REPORT_SETTINGS, {"mem": REPORT_WORK_MEM})
+            self._conn.execute(_REPORT_SETTINGS, {"mem": REPORT_WORK_MEM})
             self._result = self._conn.execute(q.execution_options(yield_per=BATCH))
             self._rows = self._result.fetchmany(BATCH)
         except BaseException as e:  # noqa: BLE001  (raised where the rows are read)
@@ -250,8 +246,8 @@ def eppgbm_sheets(pos: Select, month: date, progress=None,
     """The e-PPGBM workbook's sheets as (title, header, rows without the running number), the rows generated
     while the workbook is written. Rows of an approved Posyandu-month come from its snapshot; the others stream
     from the database in batches. `progress(done, total)` is told each Posyandu passed (two sheets each).
-    With `closing` (where the caller closes what the sheets hold once written), the Pertumbuhan rows are
-    prefetched beside the Data Dasar sheet (_Prefetch)."""
+    With `closing` (where the caller closes what the sheets hold once written), on PostgreSQL the Pertumbuhan
+    rows are prefetched beside the Data Dasar sheet (_Prefetch)."""
     from . import month_snapshot
 
     report_reading()  # PostgreSQL: the district's sort in memory (it spilled to disk), no JIT, no workers
