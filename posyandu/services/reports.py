@@ -433,18 +433,37 @@ def vitamin_a_by_posyandu(pos: Select, month: date) -> dict[int, dict[str, int]]
     return out
 
 
-def _group_expr(last: date):
-    """The life-cycle group of a person at the month's end (lifecycle.group_for, in SQL)."""
+def _group_tests(last: date) -> list[tuple[str, object]]:
+    """The life-cycle groups at the month's end, each with its test, in the order they are tried (the first that
+    holds is the person's group; lansia's, the last, always holds)."""
     pregnant = select(Pregnancy.person_id).where(
         Pregnancy.deleted_at.is_(None), Pregnancy.ended_on.is_(None), Pregnancy.hpht <= last,
         Pregnancy.hpht >= last - timedelta(weeks=44))
     nifas = select(Pregnancy.person_id).where(Pregnancy.deleted_at.is_(None), Pregnancy.ended_on <= last,
                                               Pregnancy.ended_on >= last - timedelta(days=NIFAS_DAYS))
     b = Person.birth_date
-    return case((Person.id.in_(pregnant), literal("ibu_hamil")), (Person.id.in_(nifas), literal("nifas")),
-                (b > dom.latest_birth_for_age(last, 60), literal("balita")),
-                (b > dom.latest_birth_for_age(last, 19 * 12), literal("usia_sekolah_remaja")),
-                (b > dom.latest_birth_for_age(last, 60 * 12), literal("dewasa")), else_=literal("lansia"))
+    return [("ibu_hamil", Person.id.in_(pregnant)), ("nifas", Person.id.in_(nifas)),
+            ("balita", b > dom.latest_birth_for_age(last, 60)),
+            ("usia_sekolah_remaja", b > dom.latest_birth_for_age(last, 19 * 12)),
+            ("dewasa", b > dom.latest_birth_for_age(last, 60 * 12)), ("lansia", true())]
+
+
+def _group_expr(last: date):
+    """The life-cycle group of a person at the month's end (lifecycle.group_for, in SQL)."""
+    tests = _group_tests(last)
+    return case(*((test, literal(grp)) for grp, test in tests[:-1]), else_=literal(tests[-1][0]))
+
+
+def _in_group(grp: str, last: date):
+    """`_group_expr(last) == grp` as plain conditions: this group's test holds and none tried before it does (a
+    person's id is never NULL, nor a pregnancy's person, nor a birth date: no test is unknown). The planner can
+    estimate these (a birth-date range, a few pregnancies); it cannot estimate a CASE compared to a word."""
+    conds = []
+    for name, test in _group_tests(last):
+        if name == grp:
+            return and_(*conds, test)
+        conds.append(~test)
+    raise ValueError(grp)
 
 
 def _registered(pos: Select, last: date):
@@ -805,6 +824,8 @@ def list_page(pos: Select, month: date, metric: str, band: str | None = None, se
     (child_month kept to their ids). SQLite probes each child's whole month whatever the parts: there only the
     lists that need no weighing at all (S, K) are read so."""
     q = people_list(pos, month, metric, band, sex, wide)
+    if metric in ILP_METRICS and isinstance(q, Select):
+        return _ilp_page(pos, month, metric, page, size)
     if (metric not in CHILD_METRICS or not isinstance(q, Select)
             or (LIST_PARTS[metric] and WEIGHINGS.get(_dialect()) == "probe")):
         return page_with_total(q, page, size)
@@ -828,6 +849,44 @@ def list_page(pos: Select, month: date, metric: str, band: str | None = None, se
         select(Person, _child_detail(c, metric).label("detail"), total.label("all_rows"))
         .join_from(chosen, Person, Person.id == chosen.c[pid.name]).join(c, c.c.person_id == Person.id)
         .order_by(*(chosen.c[k.name] for k in ranked))).all()
+    if found:
+        total_n = int(found[0][-1])
+    else:
+        total_n = 0 if page == 1 else db.session.scalar(select(func.count()).select_from(members))
+    rows = [tuple(r[:-1]) for r in found]
+    return rows[:size], len(rows) > size, total_n
+
+
+def _ilp_members(pos: Select, month: date, metric: str) -> Select:
+    """The members of an ILP list as (posyandu_id, name, id, detail), unordered: people_behind's people, read
+    from the person table once (registered: the group's own conditions, _in_group; visited: the month's visits
+    in the group counted per person, then their people)."""
+    first, last = dom.month_start(month), dom.month_end(month)
+    _, which, grp = metric.split("-", 2)
+    cols = (Person.posyandu_id.label("k0"), Person.name.label("k1"), Person.id.label("k2"))
+    if which == "reg":
+        q = select(*cols, literal(grp).label("detail")).where(Person.birth_date <= last, _in_group(grp, last))
+    else:
+        days = select(HariBuka.id).where(HariBuka.held_on >= first, HariBuka.held_on <= last)
+        seen = (select(Visit.person_id, func.count().label("n"))
+                .where(Visit.hari_buka_id.in_(days), Visit.group == grp).group_by(Visit.person_id).subquery("s"))
+        q = select(*cols, seen.c.n.label("detail")).join(seen, seen.c.person_id == Person.id)
+    return q.where(Person.posyandu_id.in_(pos), on_roll(first))
+
+
+def _ilp_page(pos: Select, month: date, metric: str, page: int, size: int) -> tuple[list, bool, int]:
+    """list_page of an ILP list: its members (materialised: counted, and the page picked from them by a top-N
+    sort instead of numbering every member), then the page's people. The same rows, order and total as
+    page_with_total(people_behind(...))."""
+    report_reading()
+    members = _ilp_members(pos, month, metric).cte("members").prefix_with("MATERIALIZED")
+    keys = (members.c.k0, members.c.k1, members.c.k2)
+    chosen = (select(*keys, members.c.detail).order_by(*keys).offset((page - 1) * size).limit(size + 1)
+              .cte("chosen").prefix_with("MATERIALIZED"))
+    total = select(func.count()).select_from(members).scalar_subquery()
+    found = db.session.execute(
+        select(Person, chosen.c.detail, total.label("all_rows")).join_from(chosen, Person, Person.id == chosen.c.k2)
+        .order_by(chosen.c.k0, chosen.c.k1, chosen.c.k2)).all()
     if found:
         total_n = int(found[0][-1])
     else:
