@@ -18,8 +18,9 @@ MONTH_COLUMNS = ("id", "person_id", "weight_kg", "flagged", "ntob", "bgm", "two_
                  "new_stunting", "age_days")
 ix_measurement_measured_on = Index("ix_measurement_measured_on", Measurement.measured_on,
                                    postgresql_include=list(MONTH_COLUMNS))
+# On PostgreSQL it also carries the id (SQLite's indexes carry the rowid): the ILP lists' pregnancy tests need it.
 ix_person_roll = Index("ix_person_roll", Person.posyandu_id, Person.birth_date, Person.left_on, Person.deleted_at,
-                       Person.sex, Person.has_kia_book)
+                       Person.sex, Person.has_kia_book, postgresql_include=["id"])
 ix_service_record_kind_date = Index("ix_service_record_kind_date", ServiceRecord.kind, ServiceRecord.given_on)
 ix_pregnancy_hpht = Index("ix_pregnancy_hpht", Pregnancy.hpht)
 ix_measurement_weighed = Index("ix_measurement_weighed", Measurement.person_id, Measurement.measured_on,
