@@ -249,3 +249,68 @@ def test_concurrently_runs_the_other_calls_in_sessions_of_their_own_on_postgresq
         assert len({s for _, s in results}) == 3
     else:  # SQLite: one transaction, one snapshot
         assert results == [here] * 3
+
+
+def _varied_people(tree, n=150, seed=16):
+    """n people of every age over the district's Posyandu (and one outside it), some pregnant, some in nifas,
+    some both, pregnancies deleted, ended long ago or started too early; the deleted and those who left; and
+    visits in several groups on hari buka in and around M, at their own Posyandu or another."""
+    from posyandu.models import HariBuka, Pregnancy, Visit
+
+    rng = random.Random(seed)
+    places = [tree.posyandu[k] for k in ("A1", "A2", "B1", "C1")]
+    days = {p.id: [HariBuka(posyandu_id=p.id, held_on=on) for on in
+                   (FIRST + timedelta(days=4), LAST, FIRST - timedelta(days=2), LAST + timedelta(days=1))]
+            for p in places}
+    db.session.add_all([hb for hbs in days.values() for hb in hbs])
+    db.session.flush()
+    queue = {hb.id: 0 for hbs in days.values() for hb in hbs}
+    for i in range(n):
+        age_years = rng.choice((0, 1, 3, 4.9, 5, 5.1, 12, 18.9, 19, 19.1, 30, 45, 59.9, 60, 60.1, 75))
+        birth = LAST - timedelta(days=int(age_years * 365.25) + rng.choice((-1, 0, 1, 20)))
+        p = person(rng.choice(places), f"Warga {rng.choice('ABCDE')} {i % 40:02d}", rng.choice("LP"), birth,
+                   deleted_at=utcnow() if rng.random() < 0.05 else None,
+                   left_on=FIRST - timedelta(days=rng.choice((-5, 3))) if rng.random() < 0.05 else None)
+        if rng.random() < 0.35:
+            for _ in range(rng.choice((1, 1, 2))):
+                hpht = LAST - timedelta(days=rng.choice((10, 100, 300, 307, 308, 400)))
+                ended = rng.choice((None, None, LAST - timedelta(days=rng.choice((0, 20, 42, 43, 60))),
+                                    LAST + timedelta(days=3)))
+                db.session.add(Pregnancy(person_id=p.id, hpht=hpht, hpl=hpht + timedelta(days=280), ended_on=ended,
+                                         deleted_at=utcnow() if rng.random() < 0.1 else None))
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
+            hb = rng.choice(days[rng.choice((p.posyandu_id, p.posyandu_id, places[0].id))])
+            if any(v.person_id == p.id for v in hb.visits):
+                continue
+            queue[hb.id] += 1
+            hb.visits.append(Visit(person_id=p.id, queue_number=queue[hb.id], step=0,
+                                   group=rng.choice(svc.GROUPS)))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_ilp_lists_agree_with_the_generic_path(tree, wide):
+    """The ILP lists' own path (_ilp_page: the group as plain conditions, the visits counted before meeting their
+    people, a top-N sort) gives the rows, details, order, total and "more" of the whole list numbered
+    (page_with_total over people_behind, the group by _group_expr), for every group, page by page."""
+    build_month(tree)
+    _varied_people(tree)
+    pos = _district(tree)
+    from posyandu.models import Person as P
+
+    groups = dict(db.session.execute(select(P.id, svc._group_expr(LAST)).where(P.birth_date <= LAST)).all())
+    for grp in svc.GROUPS:
+        inside = set(db.session.scalars(select(P.id).where(P.birth_date <= LAST, svc._in_group(grp, LAST))))
+        assert inside == {pid for pid, g in groups.items() if g == grp}, grp
+    sizes = {}
+    for metric in svc.ILP_METRICS:
+        q = svc.people_behind(pos, M, metric, wide=wide)
+        whole = [(p.id, d) for p, d in svc.page_of(q, 1, 10_000)[0]]
+        sizes[metric] = len(whole)
+        for page in range(1, len(whole) // 3 + 3):
+            old = svc.page_with_total(q, page, 3)
+            new = svc.list_page(pos, M, metric, wide=wide, page=page, size=3)
+            got = ([(p.id, d) for p, d in new[0]], new[1], new[2])
+            assert got == ([(p.id, d) for p, d in old[0]], old[1], old[2]), (metric, page)
+            assert got[0] == whole[(page - 1) * 3: page * 3] and got[2] == len(whole), (metric, page)
+    assert all(sizes[m] > 3 for m in svc.ILP_METRICS), sizes
