@@ -849,6 +849,12 @@ def list_page(pos: Select, month: date, metric: str, band: str | None = None, se
         select(Person, _child_detail(c, metric).label("detail"), total.label("all_rows"))
         .join_from(chosen, Person, Person.id == chosen.c[pid.name]).join(c, c.c.person_id == Person.id)
         .order_by(*(chosen.c[k.name] for k in ranked))).all()
+    return _page_and_total(found, page, size, members)
+
+
+def _page_and_total(found: list, page: int, size: int, members) -> tuple[list, bool, int]:
+    """(the page's rows, whether more follow, the list's total) from up to size + 1 rows that each end with the
+    total; a page past the end has none, so the members are counted."""
     if found:
         total_n = int(found[0][-1])
     else:
@@ -910,13 +916,7 @@ def _ilp_page(pos: Select, month: date, metric: str, page: int, size: int) -> tu
         total = select(func.count()).select_from(m).scalar_subquery()
         q = (select(Person, chosen.c.detail, total.label("all_rows"))
              .join_from(chosen, Person, Person.id == chosen.c.k2).order_by(chosen.c.k0, chosen.c.k1, chosen.c.k2))
-    found = db.session.execute(q).all()
-    if found:
-        total_n = int(found[0][-1])
-    else:
-        total_n = 0 if page == 1 else db.session.scalar(select(func.count()).select_from(m))
-    rows = [tuple(r[:-1]) for r in found]
-    return rows[:size], len(rows) > size, total_n
+    return _page_and_total(db.session.execute(q).all(), page, size, m)
 
 
 DATE_DETAIL = ("vita_biru", "vita_merah", "ibu_hamil")
