@@ -11,7 +11,9 @@ createdb -T, which needs nobody connected to the source), leaves the "before" co
 "after" copy to this tree's migration head (then ANALYZE). The "before" code is `git archive` of --before-rev.
 Each (code, copy) pair runs in its own process through the Flask test client logged in as the demo district
 admin, so both see the same data and the same machine load; pages alternate before/after round by round.
-Prints per page the first (cold) time and the median of the rest, before and after, and the load average.
+Prints per page the first (cold) time and the median of the rest, before and after, and the load average; for
+the report and the home page of code that keeps figures per Posyandu (services.changes), also the median of a
+view after 4 Posyandu had a commit since the view before (a session day's share of a district's 80).
 """
 import argparse
 import json
@@ -74,8 +76,40 @@ def worker(code: str, url: str, page: int, repeat: int) -> None:
         size, status = len(body), resp.status_code
     # CPU time of this process: on SQLite all of the work (the database runs in-process), so it shows the cost
     # apart from the machine's load; on PostgreSQL only the app's share.
-    print(json.dumps({"cold": times[0], "median": statistics.median(times[1:]), "cpu": statistics.median(cpu[1:]),
-                      "status": status, "size": size}))
+    out = {"cold": times[0], "median": statistics.median(times[1:]), "cpu": statistics.median(cpu[1:]),
+           "status": status, "size": size}
+    if PAGES[page][0] in ("report", "home"):
+        out["changed"] = _after_changes(app, client, path, repeat)
+    print(json.dumps(out))
+
+
+CHANGED = 4  # Posyandu whose records change between two views: 80 hold their hari buka on days 5–25, ~4 a day
+
+
+def _after_changes(app, client, path: str, repeat: int) -> float | None:
+    """Code that keeps figures per Posyandu under change tokens (services.changes): the median time of a view
+    after CHANGED Posyandu had a commit since the view before (their tokens renewed, as a kader's save does), so
+    their figures are computed again and the others' are kept. None for code without the tokens."""
+    import random
+
+    try:
+        from posyandu.extensions import db
+        from posyandu.models import Posyandu
+        from posyandu.services import changes
+    except ImportError:
+        return None
+    rng = random.Random(15)
+    times = []
+    for _ in range(repeat):
+        with app.app_context():
+            ids = rng.sample(sorted(db.session.scalars(db.select(Posyandu.id))), CHANGED)
+            changes.renew(db.session, ids)
+            db.session.commit()
+        with app.app_context():
+            t0 = time.perf_counter()
+            client.get(path).get_data()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def _run_worker(code: Path, url: str, page: int, repeat: int) -> dict:
@@ -179,7 +213,9 @@ def run(backend: str, before_code: Path, before_url: str, after_url: str, repeat
               f"cpu {b['cpu'] * 1000:5.0f})  after {a['median'] * 1000:7.0f} ms (cold {a['cold'] * 1000:6.0f}, "
               f"cpu {a['cpu'] * 1000:5.0f})  "
               f"×{b['median'] / a['median']:5.1f}  budget {BUDGET[kind] * 1000:.0f} ms {'ok' if ok else 'OVER'}"
-              f"  [{b['status']}/{a['status']}]", flush=True)
+              f"  [{b['status']}/{a['status']}]"
+              + (f"  after {CHANGED} Posyandu changed {a['changed'] * 1000:.0f} ms" if a.get("changed") else ""),
+              flush=True)
     return rows
 
 

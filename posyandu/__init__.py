@@ -77,7 +77,8 @@ def _instance_secret(instance: Path) -> str:
 def _init_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table registered before migrations look)
     from .database import configure_engine
-    from .services import accounts, month_lock  # noqa: F401  (month_lock: the freeze of approved months)
+    from .services import accounts, changes, month_lock  # noqa: F401  (month_lock: the freeze of approved months;
+    # changes: the Posyandu change tokens)
     from .sync import tracking  # noqa: F401  (the server sequence; a laptop's per-record sync state)
 
     db.init_app(app)

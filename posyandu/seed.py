@@ -169,6 +169,9 @@ def seed_demo(children: int = 4000, months: int = 12, today: date | None = None,
     from .sync.tracking import number_unnumbered
 
     number_unnumbered(db.session)  # the bulk inserts above went around the ORM: number them for laptops' pulls
+    from .services.changes import renew
+
+    renew(db.session)  # and new change tokens for every Posyandu (figures kept before the seed are not its)
     db.session.commit()
     made.update(posyandu=len(posyandu_list), accounts=[a[0] for a in accounts], demo_posyandu=api_api.name)
     return made

@@ -97,3 +97,12 @@ class MonthEvent(db.Model):
     snapshot_sha256: Mapped[str | None] = mapped_column(String(64))  # the snapshot replaced by a reopen
 
     posyandu_month: Mapped[PosyanduMonth] = relationship(back_populates="events")
+
+
+class PosyanduChange(db.Model):
+    """A random token per Posyandu, new with every commit that changes one of its records (services.changes): a
+    reader may keep figures computed from the live tables under the token it read first, while it stays."""
+
+    __tablename__ = "posyandu_change"
+    posyandu_id: Mapped[int] = mapped_column(ForeignKey("posyandu.id", ondelete="CASCADE"), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))

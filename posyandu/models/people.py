@@ -11,7 +11,10 @@ from .places import Posyandu
 
 class Person(FieldRecord, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    posyandu_id: Mapped[int] = mapped_column(ForeignKey("posyandu.id"))
+    # active_history: the Posyandu she leaves is known even when the person was expired (a commit, a refresh)
+    # before she moved: the sync numbers her history again for the new Posyandu, the Posyandu left gets a new
+    # change token (services.changes)
+    posyandu_id: Mapped[int] = mapped_column(ForeignKey("posyandu.id"), active_history=True)
     nik: Mapped[str | None] = mapped_column(String(16), index=True)
     kk_number: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))

@@ -31,8 +31,5 @@ ix_measurement_weighed = Index("ix_measurement_weighed", Measurement.person_id, 
 ix_measurement_new_stunting = Index("ix_measurement_new_stunting", Measurement.person_id, Measurement.measured_on,
                                     sqlite_where=text("weight_kg IS NOT NULL AND new_stunting = 1 AND flagged = 0"),
                                     postgresql_where=text("weight_kg IS NOT NULL AND new_stunting AND NOT flagged"))
-# The home page's counts are kept while neither table changes (services.stats: the newest updated_at).
-ix_person_updated_at = Index("ix_person_updated_at", Person.updated_at)
-ix_pregnancy_updated_at = Index("ix_pregnancy_updated_at", Pregnancy.updated_at)
 # A month's ILP visits are read from its hari buka: the visit's person and group from the index alone.
 ix_visit_hari_buka_person = Index("ix_visit_hari_buka_person", Visit.hari_buka_id, Visit.person_id, Visit.group)

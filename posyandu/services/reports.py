@@ -515,14 +515,15 @@ def attendance_by_posyandu(pos: Select, month: date) -> dict[int, tuple[int, int
 def monthly_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool = False,
                         parallel: bool = False) -> dict[int, dom.Area]:
     """Everything the monthly report counts, per Posyandu of the area: an approved Posyandu-month from its
-    snapshot (frozen at approval), the others from the live tables (`parallel`: see live_by_posyandu)."""
-    from . import month_snapshot
+    snapshot (frozen at approval), the others from the live tables (`parallel`: see live_by_posyandu), kept per
+    Posyandu until a commit changes one of its records (services.changes)."""
+    from . import changes, month_snapshot
 
     frozen = month_snapshot.read(pos, month, "report")
-    if not frozen:
-        return live_by_posyandu(pos, month, wide, risk, parallel)
-    rest = _rest_ids(pos, frozen)
-    out = live_by_posyandu(rest, month, wide, risk, parallel) if rest else {}
+    rest = list(db.session.scalars(_not_in(pos, frozen)))
+    kept = changes.kept("report", (dom.month_start(month), wide, risk), rest, lambda stale: {
+        pid: month_snapshot.to_plain(area) for pid, area in live_by_posyandu(stale, month, wide, risk, parallel).items()})
+    out = {pid: month_snapshot.from_plain(plain) for pid, plain in kept.items()}
     for pid, plain in frozen.items():
         if plain is not None:
             out[pid] = area = month_snapshot.from_plain(plain)

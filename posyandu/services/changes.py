@@ -1,0 +1,131 @@
+"""Which Posyandu changed: a random token per Posyandu, new with every commit that changes one of its records, and
+figures kept between requests under it.
+
+Every transaction that commits a change of a Posyandu's records — the synced records: people, pregnancies, hari
+buka, duties, visits, measurements, services, screenings, home visits, commitments, transfers — gives each
+Posyandu it touches a new random token (`posyandu_change`) in the same commit: the Posyandu of the record, of the
+record's person and of its hari buka, and both ends of a person's move or a transfer. A reader that reads a
+Posyandu's token *before* its figures may keep the figures under that token: while the token is the same, no
+commit has changed that Posyandu's records since (under READ COMMITTED the figures' statements come later, so they
+see at least what the token stood for; on SQLite the read is one snapshot). A token is random rather than
+counted, so a rolled-back transaction or a restored backup never brings back a token with other records behind it.
+
+Records written around the ORM (the demo seed's bulk inserts) call `renew` themselves. A Posyandu without a token
+(none yet) is never kept: it is computed every time. A transaction's own uncommitted changes are read live too.
+"""
+import secrets
+import threading
+import weakref
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import HariBuka, Person, PersonTransfer, Posyandu, PosyanduChange
+from ..sync.tracking import NAME_OF
+
+CHANGED = "posyandu_changed"  # session.info: the Posyandu whose records this transaction changed
+KEPT_ENTRIES = 20_000  # (what, key, Posyandu) entries kept per database; all dropped when full
+_NONE = object()  # kept: the Posyandu has no figures at all
+_kept: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine → {(what, key, id): (token, value)}
+_lock = threading.Lock()
+
+
+def _places(session, obj) -> set:
+    """The Posyandu whose figures a change of `obj` may move."""
+    out = set()
+    for attr in ("posyandu_id", "to_posyandu_id", "from_posyandu_id"):
+        if hasattr(obj, attr):
+            out.add(getattr(obj, attr))
+            if obj in session.dirty:  # a person who moved: the Posyandu she left too
+                out.update(inspect(obj).attrs[attr].history.deleted)
+    hb_id = getattr(obj, "hari_buka_id", None)
+    if hb_id is not None:
+        hb = session.get(HariBuka, hb_id)
+        out.add(hb.posyandu_id if hb is not None else None)
+    person_id = getattr(obj, "person_id", None)
+    if person_id is not None:
+        person = session.get(Person, person_id)
+        out.add(person.posyandu_id if person is not None else None)
+    out.discard(None)
+    return out
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session, flush_context):
+    changed = [o for o in session.new] + [o for o in session.deleted] + \
+              [o for o in session.dirty if session.is_modified(o, include_collections=False)]
+    changed = [o for o in changed if type(o) in NAME_OF or isinstance(o, PersonTransfer)]
+    if not changed:
+        return
+    ids = session.info.setdefault(CHANGED, set())
+    with session.no_autoflush:
+        for obj in changed:
+            ids.update(_places(session, obj))
+
+
+@event.listens_for(Session, "before_commit")
+def _renew_changed(session):
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    ids = session.info.pop(CHANGED, None)
+    if ids:
+        renew(session, ids)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(CHANGED, None)
+
+
+def renew(session, posyandu_ids=None) -> None:
+    """New tokens for these Posyandu (None: every Posyandu), in the session's transaction; sorted, so two
+    transactions renewing the same Posyandu lock their rows in the same order."""
+    conn = session.connection()
+    if posyandu_ids is None:
+        posyandu_ids = conn.scalars(select(Posyandu.id))
+    rows = [{"posyandu_id": pid, "token": secrets.token_hex(16)} for pid in sorted(set(posyandu_ids))]
+    if not rows:
+        return
+    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(PosyanduChange.__table__)
+    conn.execute(ins.on_conflict_do_update(index_elements=["posyandu_id"], set_={"token": ins.excluded.token}),
+                 rows)
+
+
+def tokens(posyandu_ids) -> dict[int, str]:
+    """The current token of each of these Posyandu that has one."""
+    return dict(db.session.execute(select(PosyanduChange.posyandu_id, PosyanduChange.token)
+                                   .where(PosyanduChange.posyandu_id.in_(posyandu_ids))).all())
+
+
+def kept(what: str, key: tuple, posyandu_ids: list[int], compute) -> dict:
+    """{Posyandu id: value} for `posyandu_ids`: the value kept for (what, key) of each Posyandu whose token is
+    still the one it was kept under; `compute(ids)` ({id: value}, leaving out a Posyandu that has none) for the
+    others, then kept under the tokens read before it ran. Kept values are shared between requests: callers copy
+    what they change."""
+    found = tokens(posyandu_ids)  # first: its autoflush lists this transaction's own changes
+    own = db.session.info.get(CHANGED, set())
+    store = _kept.setdefault(db.engine, {})
+    out, stale = {}, []
+    for pid in posyandu_ids:
+        token = found.get(pid)
+        hit = store.get((what, key, pid)) if token is not None and pid not in own else None
+        if hit is not None and hit[0] == token:
+            if hit[1] is not _NONE:
+                out[pid] = hit[1]
+        else:
+            stale.append(pid)
+    if stale:
+        fresh = compute(stale)
+        with _lock:
+            if len(store) + len(stale) > KEPT_ENTRIES:
+                store.clear()
+            for pid in stale:
+                if found.get(pid) is not None and pid not in own:
+                    store[(what, key, pid)] = (found[pid], fresh.get(pid, _NONE))
+        out.update({pid: fresh[pid] for pid in stale if pid in fresh})
+    return out
