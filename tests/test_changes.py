@@ -1,9 +1,10 @@
 """Posyandu change tokens and the report's figures kept under them (services.changes, issue 15)."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from posyandu.domain import reports as dom
 from posyandu.extensions import db
 from posyandu.models import Measurement, Person, Pregnancy, ServiceRecord
 from posyandu.services import changes
@@ -164,3 +165,28 @@ def test_a_posyandu_without_a_token_is_read_live_every_time(tree, monkeypatch):
     svc.monthly_by_posyandu(pos, M)
     svc.monthly_by_posyandu(pos, M)
     assert len(computed) == 2
+
+
+def test_a_weighing_saved_at_meja_2_shows_in_the_kept_report_at_once(app, tree, login):
+    """Through the routes a kader uses: the district report's figures were kept, a kader saves a weighing at meja
+    2, and the next read of the report counts it (the save's commit renewed the Posyandu's token)."""
+    from .test_session_day import enqueue, open_day
+
+    admin, ketua, kader = login("admin_d"), login("ketua_a1"), login("kader_a1")
+    hb = open_day(ketua, tree)
+    visit = enqueue(kader, hb, tree.people["child_A1"])
+    month, pos = date.today().replace(day=1), _district(tree)
+    assert admin.get(f"/laporan/kabupaten?bulan={month:%Y-%m}").status_code == 200
+    db.session.rollback()
+    before = svc.monthly_by_posyandu(pos, month, True)
+    a1 = tree.posyandu["A1"].id
+    token = changes.tokens([a1])[a1]
+    db.session.rollback()
+    saved = kader.post(f"/hari-buka/{hb.id}/kunjungan/{visit.id}/meja/2",
+                       {"weight_kg": "9.6", "length_cm": "75.5", "position": "l"})
+    assert saved.status_code == 303
+    db.session.rollback()
+    assert changes.tokens([a1])[a1] != token
+    after = svc.monthly_by_posyandu(pos, month, True)
+    assert after == svc.live_by_posyandu(pos, month, True)
+    assert after[a1].total().D == before.get(a1, dom.Area()).total().D + 1

@@ -99,7 +99,7 @@ def _render(c, url_base: str) -> dict[str, bytes]:
 
 
 def _listed(tree, key: str, metric: str) -> list[int]:
-    return _ids(svc.page_of(svc.people_list(_pos(tree, key), M, metric), 1, 100)[0])
+    return _ids(svc.list_page(_pos(tree, key), M, metric, size=100)[0])
 
 
 @pytest.fixture
@@ -176,16 +176,16 @@ def test_a_report_over_many_posyandu_mixes_snapshots_and_live_and_says_which_are
     c = login("clerk_a")
     kel = f"/laporan/kelurahan/{tree.kelurahan['A'].id}"
     whole = svc.total(svc.live_by_posyandu(_pos(tree, "A1", "A2"), M).values()).total()
-    lists_before = _ids(svc.page_of(svc.people_list(_pos(tree, "A1", "A2"), M, "S"), 1, 100)[0])
+    lists_before = _ids(svc.list_page(_pos(tree, "A1", "A2"), M, "S", size=100)[0])
     epp_before = c.job_file(f"{kel}/eppgbm.xlsx?bulan={M:%Y-%m}").get_data()
     _approve(tree, "A1")
     page = c.get(f"{kel}?bulan={M:%Y-%m}").get_data(as_text=True)
     assert "Belum final untuk 1 dari 2 Posyandu" in page and a2.name in page
     assert svc.total(svc.monthly_by_posyandu(_pos(tree, "A1", "A2"), M).values()).total() == whole
     mixed = svc.people_list(_pos(tree, "A1", "A2"), M, "S")
-    assert isinstance(mixed, svc.PeopleList) and _ids(svc.page_of(mixed, 1, 100)[0]) == lists_before
-    assert svc.count_of(mixed) == whole.S
-    assert _ids(svc.page_of(mixed, 2, 3)[0]) == lists_before[3:6]
+    assert _ids(mixed.page(1, 100)[0]) == lists_before
+    assert mixed.count() == whole.S
+    assert _ids(mixed.page(2, 3)[0]) == lists_before[3:6]
     # The e-PPGBM rows of the approved Posyandu come from its snapshot: the same workbook as before approval.
     assert c.job_file(f"{kel}/eppgbm.xlsx?bulan={M:%Y-%m}").get_data() == epp_before
     # A live change in A2 shows; the same change in the closed A1 does not.

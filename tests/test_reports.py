@@ -113,7 +113,7 @@ def test_roll_up_kelurahan_and_district(tree, month, app):
 def test_lists_behind_numbers_match_counts(tree, month):
     pos = _pos(tree, "A1")
     tot = svc.monthly_by_posyandu(pos, M, risk=True)[tree.posyandu["A1"].id].total()
-    names = lambda metric, **kw: [p.name for p, _ in svc.page_of(svc.people_behind(pos, M, metric, **kw), 1, 50)[0]]
+    names = lambda metric, **kw: [p.name for p, _ in svc.list_page(pos, M, metric, **kw, size=50)[0]]
     for metric in EXPECTED_A1:
         if metric.endswith("_n"):
             continue
@@ -126,7 +126,7 @@ def test_lists_behind_numbers_match_counts(tree, month):
     assert names("vita_biru") == ["Anak Dua"] and names("vita_merah") == ["Anak Lima"]
     assert sorted(names("ilp-vis-balita")) == ["Anak Dua", "Anak Satu"]
     assert len(names("ilp-reg-balita")) == 6
-    assert svc.count_of(svc.people_behind(pos, M, "D")) == 5
+    assert svc.list_page(pos, M, "D")[2] == 5
 
 
 @pytest.mark.parametrize("wide", [False, True])
@@ -134,7 +134,7 @@ def test_at_risk_and_trend(tree, month, wide):
     pos = _pos(tree, "A1")
     tot = svc.monthly_by_posyandu(pos, M, wide, risk=True)[tree.posyandu["A1"].id].total()
     assert {k: getattr(tot, k) for k in EXPECTED_A1} == EXPECTED_A1  # the same figures by either read path
-    rows, _ = svc.page_of(svc.people_behind(pos, M, "at_risk", wide=wide), 1, 10)
+    rows = svc.list_page(pos, M, "at_risk", wide=wide, size=10)[0]
     # most urgent first (2T before a slowly falling TB/U), not by name
     assert [(p.name, reason) for p, reason in rows] == [("Anak Tiga", "2T"), ("Anak Satu", "falling_lhaz")]
     trend = svc.prevalence_trend(pos, M, 3, wide)
@@ -177,7 +177,7 @@ def test_gizi_buruk_is_bb_tb_below_minus_3_by_hand(tree, month):
     assert buruk == ["Anak Tiga"] and kurang == ["Anak Tujuh"]
     assert (tot.gizi_buruk, tot.gizi_kurang) == (len(buruk), len(kurang))
     # BB/U below −2 is "berat badan kurang", not gizi kurang: Anak Dua (BB/U −2.4, BB/TB −1.0) is not counted
-    names = lambda metric: [p.name for p, _ in svc.page_of(svc.people_behind(_pos(tree, "A1"), M, metric), 1, 50)[0]]
+    names = lambda metric: [p.name for p, _ in svc.list_page(_pos(tree, "A1"), M, metric, size=50)[0]]
     assert names("gizi_buruk") == buruk and names("gizi_kurang") == kurang
     assert "Anak Dua" in names("underweight") and "Anak Dua" not in names("gizi_kurang")
 

@@ -96,23 +96,23 @@ def renew(session, posyandu_ids=None) -> None:
                  rows)
 
 
-def tokens(posyandu_ids) -> dict[int, str]:
-    """The current token of each of these Posyandu that has one."""
-    return dict(db.session.execute(select(PosyanduChange.posyandu_id, PosyanduChange.token)
-                                   .where(PosyanduChange.posyandu_id.in_(posyandu_ids))).all())
+def tokens(posyandu) -> dict[int, str | None]:
+    """The current token of each of these Posyandu (a select of ids or a collection; None: it has none yet)."""
+    return dict(db.session.execute(
+        select(Posyandu.id, PosyanduChange.token).outerjoin(PosyanduChange, PosyanduChange.posyandu_id == Posyandu.id)
+        .where(Posyandu.id.in_(posyandu)).order_by(Posyandu.id)).all())
 
 
-def kept(what: str, key: tuple, posyandu_ids: list[int], compute) -> dict:
-    """{Posyandu id: value} for `posyandu_ids`: the value kept for (what, key) of each Posyandu whose token is
-    still the one it was kept under; `compute(ids)` ({id: value}, leaving out a Posyandu that has none) for the
-    others, then kept under the tokens read before it ran. Kept values are shared between requests: callers copy
-    what they change."""
-    found = tokens(posyandu_ids)  # first: its autoflush lists this transaction's own changes
+def kept(what: str, key: tuple, posyandu, compute) -> dict:
+    """{Posyandu id: value} for the Posyandu of `posyandu` (a select of ids or a collection; read with their
+    tokens in one statement): the value kept for (what, key) of each Posyandu whose token is still the one it
+    was kept under; `compute(ids)` ({id: value}, leaving out a Posyandu that has none) for the others, then kept
+    under the tokens read before it ran. Kept values are shared between requests: callers copy what they change."""
+    found = tokens(posyandu)  # first: its autoflush lists this transaction's own changes
     own = db.session.info.get(CHANGED, set())
     store = _kept.setdefault(db.engine, {})
     out, stale = {}, []
-    for pid in posyandu_ids:
-        token = found.get(pid)
+    for pid, token in found.items():
         hit = store.get((what, key, pid)) if token is not None and pid not in own else None
         if hit is not None and hit[0] == token:
             if hit[1] is not _NONE:
@@ -125,7 +125,7 @@ def kept(what: str, key: tuple, posyandu_ids: list[int], compute) -> dict:
             if len(store) + len(stale) > KEPT_ENTRIES:
                 store.clear()
             for pid in stale:
-                if found.get(pid) is not None and pid not in own:
+                if found[pid] is not None and pid not in own:
                     store[(what, key, pid)] = (found[pid], fresh.get(pid, _NONE))
         out.update({pid: fresh[pid] for pid in stale if pid in fresh})
     return out

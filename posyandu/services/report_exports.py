@@ -24,7 +24,7 @@ from ..domain import growth, rules
 from ..domain import reports as dom
 from ..extensions import db
 from ..models import Kelurahan, Measurement, Person, PersonTransfer, Posyandu, Puskesmas
-from .reports import _REPORT_SETTINGS, REPORT_WORK_MEM, balita_filter, report_reading
+from .reports import _REPORT_SETTINGS, REPORT_WORK_MEM, PeopleList, balita_filter, report_reading
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH = 2000
@@ -53,10 +53,6 @@ def safe_cell(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
-
-
-def _stream(q: Select):
-    return db.session.execute(q.execution_options(yield_per=BATCH))
 
 
 def _stream_plain(q: Select):
@@ -389,7 +385,7 @@ def monthly_report_xlsx(data: dict, posyandu: list[tuple[int, str, dom.Area]], m
 
 # --- CSV of a list ------------------------------------------------------------------------------------------
 
-def people_csv(q: Select, header: list[str], detail_text, names: dict[int, str]) -> "iter[str]":
+def people_csv(q: PeopleList, header: list[str], detail_text, names: dict[int, str]) -> "iter[str]":
     """CSV lines of a people list (all rows, streamed): No, name, NIK, sex, birth date, Posyandu, detail."""
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -397,8 +393,7 @@ def people_csv(q: Select, header: list[str], detail_text, names: dict[int, str])
     yield "\ufeff" + buf.getvalue()  # a BOM so spreadsheet programs read UTF-8
     from .reports import counted_in
 
-    rows = q.rows() if hasattr(q, "rows") else _stream(q)
-    for i, row in enumerate(rows, 1):
+    for i, row in enumerate(q.rows(), 1):
         p, detail = row[0], row[1]
         buf.seek(0)
         buf.truncate()

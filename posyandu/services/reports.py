@@ -8,6 +8,7 @@ list always agree.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import islice
 
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, text, true
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -88,12 +89,9 @@ def balita_filter(pos: Select, last: date):
                 Person.birth_date > oldest)
 
 
-def _measured(pos: Select, last: date, wide: bool, ids: Select | None = None):
+def _measured(pos: Select, last: date, wide: bool):
     """Which measurements to read. For a small area, those of its balita (through the person index); for a
-    kecamatan or the district, the whole date range (through the date index) — the join to S keeps the area.
-    With `ids` (a page of a list), those people's only."""
-    if ids is not None:
-        return Measurement.person_id.in_(ids)
+    kecamatan or the district, the whole date range (through the date index) — the join to S keeps the area."""
     if wide:
         return true()
     return Measurement.person_id.in_(select(Person.id).where(balita_filter(pos, last)))
@@ -122,12 +120,12 @@ _REPORT_SETTINGS = text("SELECT set_config('work_mem', :mem, true), set_config('
                         "set_config('max_parallel_workers_per_gather', '0', true)")
 
 
-def _month_rows(pos: Select, first: date, last: date, wide: bool, ids: Select | None = None) -> tuple:
+def _month_rows(pos: Select, first: date, last: date, wide: bool) -> tuple:
     return (Measurement.measured_on >= first, Measurement.measured_on <= last, Measurement.weight_kg.is_not(None),
-            _measured(pos, last, wide, ids))
+            _measured(pos, last, wide))
 
 
-def _month_weighings_window(pos: Select, first: date, last: date, wide: bool, ids: Select | None = None):
+def _month_weighings_window(pos: Select, first: date, last: date, wide: bool):
     """Per child weighed in the month: the last weighing's codes, and the latest valid z-scores."""
     # One window (one sort): the row number, and a running count of valid rows, newest first — the latest valid
     # row is the unflagged one where that count reaches 1.
@@ -137,7 +135,7 @@ def _month_weighings_window(pos: Select, first: date, last: date, wide: bool, id
                 func.row_number().over(**newest).label("rn"),
                 func.sum(case((Measurement.flagged.is_(False), 1), else_=0)).over(
                     rows=(None, 0), **newest).label("rv"))
-         .where(*_month_rows(pos, first, last, wide, ids))).subquery("m")
+         .where(*_month_rows(pos, first, last, wide))).subquery("m")
     last_one = m.c.rn == 1
     valid = and_(m.c.rv == 1, m.c.flagged.is_(False))
     return (select(m.c.person_id.label("person_id"),
@@ -152,66 +150,42 @@ def _month_weighings_window(pos: Select, first: date, last: date, wide: bool, id
             .group_by(m.c.person_id).subquery("w"))
 
 
-def _weighed_by_distinct(q: Select, pos: Select, first: date, last: date, wide: bool,
-                         parts: frozenset = frozenset(("last", "valid", "new_stunting")), ids: Select | None = None
-                         ) -> Select:
+def _weighed_by_distinct(q: Select, pos: Select, first: date, last: date, wide: bool) -> Select:
     """child_month's weighing columns on PostgreSQL: each child's newest weighing of the month (a DISTINCT ON
     (person) over the month's rows) and her newest valid one (that one unless it is flagged: another DISTINCT ON
-    for the children with a flagged weighing in the month only), and whether any valid one marks new stunting. The same rows as _month_weighings_window without its running count over a sorted window
-    (41 ms against 61–73 ms for a district month at 150 000 children).
+    for the children with a flagged weighing in the month only), and whether any valid one marks new stunting.
+    The same rows as _month_weighings_window without its running count over a sorted window (41 ms against
+    61–73 ms for a district month at 150 000 children).
 
     The three are joined to each other first (the month's weighed children: every child of mv and ns is one of
     ml), and the result once to the children of S: joined to S one by one, each child of the district went
     through three hash joins, which made a month with few weighings yet (the current one) slower than the
-    window's single join.
-
-    `parts` (see WEIGHING_PARTS) leaves out what a list's membership does not need: the columns of a part left
-    out are NULL. A part read alone is joined to S alone (every child of mv and ns is one of ml anyway)."""
+    window's single join."""
     def newest(name: str, *valid):
         return (select(Measurement.person_id, Measurement.ntob, Measurement.bgm, Measurement.two_t,
                        Measurement.flagged, Measurement.waz, Measurement.lhaz, Measurement.whz)
-                .where(*_month_rows(pos, first, last, wide, ids), *valid)
+                .where(*_month_rows(pos, first, last, wide), *valid)
                 .ext(distinct_on(Measurement.person_id))
                 .order_by(Measurement.person_id, Measurement.measured_on.desc(), Measurement.id.desc())
                 .subquery(name))
 
-    none = literal(None)
-    # whether weighed, no more: the month's weighed children, without sorting their rows
-    weighed_only = (select(Measurement.person_id).where(*_month_rows(pos, first, last, wide, ids))
-                    .group_by(Measurement.person_id).subquery("md")) if parts == {"weighed"} else None
-    ml = newest("ml") if weighed_only is None and ("last" in parts or len(parts) > 1) else None
-    if "valid" not in parts:
-        mv = None
-    elif ml is None:
-        mv = newest("mv", Measurement.flagged.is_(False))
-    else:  # the newest valid one is the newest unless that is flagged: look further for those children only
-        flagged = select(Measurement.person_id).where(*_month_rows(pos, first, last, wide, ids),
-                                                      Measurement.flagged.is_(True))
-        mv = newest("mv", Measurement.flagged.is_(False), Measurement.person_id.in_(flagged))
+    ml = newest("ml")
+    # the newest valid one is the newest unless that is flagged: look further for those children only
+    flagged = select(Measurement.person_id).where(*_month_rows(pos, first, last, wide), Measurement.flagged.is_(True))
+    mv = newest("mv", Measurement.flagged.is_(False), Measurement.person_id.in_(flagged))
     ns = (select(Measurement.person_id)
-          .where(*_month_rows(pos, first, last, wide, ids), Measurement.new_stunting.is_(True),
+          .where(*_month_rows(pos, first, last, wide), Measurement.new_stunting.is_(True),
                  Measurement.flagged.is_(False))
-          .group_by(Measurement.person_id).subquery("ns")) if "new_stunting" in parts else None
-    root = next(part for part in (ml, weighed_only, mv, ns) if part is not None)
-    last_cols = ((func.coalesce(ml.c.ntob, "O"), case((ml.c.bgm.is_(True), 1), else_=0),
-                  case((ml.c.two_t.is_(True), 1), else_=0)) if ml is not None and "last" in parts
-                 else (none, none, none))
-    if mv is None:
-        z = (none, none, none)
-    elif mv is root:
-        z = (mv.c.waz, mv.c.lhaz, mv.c.whz)
-    else:
-        z = tuple(case((ml.c.flagged.is_(False), ml.c[k]), else_=mv.c[k]) for k in ("waz", "lhaz", "whz"))
-    w = select(root.c.person_id.label("person_id"),
-               *(col.label(name) for col, name in zip(last_cols, ("ntob", "bgm", "two_t"))),
-               *(col.label(name) for col, name in zip(z, ("waz", "lhaz", "whz"))),
-               (case((ns.c.person_id.is_not(None), 1), else_=0) if ns is not None else none).label("new_stunting"))
-    for part in (mv, ns):
-        if part is not None and part is not root:
-            w = w.outerjoin(part, part.c.person_id == root.c.person_id)
-    w = w.subquery("w")
-    weighed = w.c.person_id if parts & {"last", "weighed"} else none
-    return (q.add_columns(weighed.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
+          .group_by(Measurement.person_id).subquery("ns"))
+    z = tuple(case((ml.c.flagged.is_(False), ml.c[k]), else_=mv.c[k]) for k in ("waz", "lhaz", "whz"))
+    w = (select(ml.c.person_id.label("person_id"), func.coalesce(ml.c.ntob, "O").label("ntob"),
+                case((ml.c.bgm.is_(True), 1), else_=0).label("bgm"),
+                case((ml.c.two_t.is_(True), 1), else_=0).label("two_t"),
+                *(col.label(name) for col, name in zip(z, ("waz", "lhaz", "whz"))),
+                case((ns.c.person_id.is_not(None), 1), else_=0).label("new_stunting"))
+         .outerjoin(mv, mv.c.person_id == ml.c.person_id).outerjoin(ns, ns.c.person_id == ml.c.person_id)
+         .subquery("w"))
+    return (q.add_columns(w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
                           w.c.new_stunting)
             .select_from(Person).outerjoin(w, w.c.person_id == Person.id))
 
@@ -246,7 +220,7 @@ def _weighed_by_probe(q: Select, first: date, last: date) -> Select:
             .outerjoin(mv, mv.id == case((ml.flagged.is_(True), newest(valid=True)))))
 
 
-def _falling(pos: Select, month: date, wide: bool, ids: Select | None = None):
+def _falling(pos: Select, month: date, wide: bool):
     """Children whose last three valid TB/U z-scores, ending this month and starting at most two months before,
     fall each time by FALLING_LHAZ in all while not yet stunted (domain.reports.falling, in SQL)."""
     first, last = dom.month_start(month), dom.month_end(month)
@@ -257,7 +231,7 @@ def _falling(pos: Select, month: date, wide: bool, ids: Select | None = None):
                 func.lag(Measurement.lhaz, 2).over(**over).label("l2"),
                 func.lead(Measurement.id, 1).over(**over).label("next_id"))
          .where(Measurement.measured_on >= dom.shift_month(month, -2), Measurement.measured_on <= last,
-                Measurement.flagged.is_(False), Measurement.lhaz.is_not(None), _measured(pos, last, wide, ids))
+                Measurement.flagged.is_(False), Measurement.lhaz.is_not(None), _measured(pos, last, wide))
          ).subquery("h")
     # Grouped, so SQLite materialises it once instead of re-running the window for every child it is joined to.
     return (select(h.c.person_id.label("person_id"))
@@ -266,7 +240,7 @@ def _falling(pos: Select, month: date, wide: bool, ids: Select | None = None):
             .group_by(h.c.person_id).subquery("f"))
 
 
-def _falling_by_probe(pos: Select, month: date, ids: Select | None = None) -> Select:
+def _falling_by_probe(pos: Select, month: date) -> Select:
     """_falling on SQLite: per child of S with a valid TB/U this month, her three newest valid TB/U z-scores of
     the window, each a step on the person-date index, instead of a window sorting three months of the area's
     measurements (the same children: tests compare both)."""
@@ -283,8 +257,7 @@ def _falling_by_probe(pos: Select, month: date, ids: Select | None = None) -> Se
 
     now = aliased(Measurement)
     z = (select(Person.id.label("person_id"), nth(0).label("l0"), nth(1).label("l1"), nth(2).label("l2"))
-         .where(balita_filter(pos, last), exists().where(*valid(now, first)),
-                *([Person.id.in_(ids)] if ids is not None else []))
+         .where(balita_filter(pos, last), exists().where(*valid(now, first)))
          .group_by(Person.id).subquery("z"))  # grouped: computed once, not once per use of each column
     return (select(z.c.person_id.label("person_id"))
             .where(z.c.l2 > z.c.l1, z.c.l1 > z.c.l0, z.c.l2 - z.c.l0 >= dom.FALLING_LHAZ, z.c.l0 >= dom.STUNTED)
@@ -296,48 +269,30 @@ def _falling_by_probe(pos: Select, month: date, ids: Select | None = None) -> Se
 # work_mem, see report_reading). "window" is the generic path the others are tested against.
 WEIGHINGS = {"sqlite": "probe", "postgresql": "distinct"}
 
-# The parts of a child's month of weighings: "last", her newest weighing (weighed, ntob, bgm, two_t); "valid",
-# her newest valid one (waz, lhaz, whz); "new_stunting", whether a valid one marks new stunting; "weighed"
-# alone, whether she was weighed (part of "last").
-WEIGHING_PARTS = ("last", "valid", "new_stunting")
-
-
-def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False, method: str | None = None,
-                parts: tuple | None = None, ids: Select | None = None, named: bool = False):
+def child_month(pos: Select, month: date, wide: bool = False, risk: bool = False, method: str | None = None):
     """One row per child in S: Posyandu, band, sex, K, the month's weighing figures (NULL if not weighed), and
     with `risk` whether TB/U is falling (a three-month window: only the at-risk list and counts ask for it).
     `method` ("probe", "distinct" on PostgreSQL, or "window") overrides the backend's way of reading the
-    weighings (tests compare them). `parts` (of WEIGHING_PARTS; all by default) reads only those parts of the
-    weighings on PostgreSQL, none at all when empty (the other columns are NULL): a list's membership (see
-    list_page). `ids` (a select of person ids) keeps those children of S only: a list's page. `named` adds the
-    child's name (a list's order)."""
+    weighings (tests compare them)."""
     first, last = dom.month_start(month), dom.month_end(month)
     q = select(Person.id.label("person_id"), Person.posyandu_id.label("posyandu_id"), Person.sex.label("sex"),
                _band_expr(Person.birth_date, last).label("band"),
-               case((Person.has_kia_book.is_(True), 1), else_=0).label("k"),
-               *([Person.name.label("name")] if named else []))
+               case((Person.has_kia_book.is_(True), 1), else_=0).label("k"))
     method = method or WEIGHINGS.get(_dialect(), "window")
-    parts = frozenset(WEIGHING_PARTS if parts is None else parts)
-    if not parts:
-        none = literal(None)
-        q = q.add_columns(*(none.label(name) for name in ("weighed", "ntob", "bgm", "two_t", "waz", "lhaz", "whz",
-                                                            "new_stunting")))
-    elif method == "probe":
+    if method == "probe":
         q = _weighed_by_probe(q, first, last)
     elif method == "distinct":
-        q = _weighed_by_distinct(q, pos, first, last, wide, parts, ids)
+        q = _weighed_by_distinct(q, pos, first, last, wide)
     else:
-        w = _month_weighings_window(pos, first, last, wide, ids)
+        w = _month_weighings_window(pos, first, last, wide)
         q = q.add_columns(w.c.person_id.label("weighed"), w.c.ntob, w.c.bgm, w.c.two_t, w.c.waz, w.c.lhaz, w.c.whz,
                           w.c.new_stunting).outerjoin(w, w.c.person_id == Person.id)
     if risk:
-        f = _falling_by_probe(pos, month, ids) if method == "probe" else _falling(pos, month, wide, ids)
+        f = _falling_by_probe(pos, month) if method == "probe" else _falling(pos, month, wide)
         q = q.add_columns(f.c.person_id.label("falling")).outerjoin(f, f.c.person_id == Person.id)
     else:
         q = q.add_columns(literal(None).label("falling"))
     q = q.where(balita_filter(pos, last))
-    if ids is not None:
-        q = q.where(Person.id.in_(ids))
     return q.subquery("c")
 
 
@@ -520,8 +475,7 @@ def monthly_by_posyandu(pos: Select, month: date, wide: bool = False, risk: bool
     from . import changes, month_snapshot
 
     frozen = month_snapshot.read(pos, month, "report")
-    rest = list(db.session.scalars(_not_in(pos, frozen)))
-    kept = changes.kept("report", (dom.month_start(month), wide, risk), rest, lambda stale: {
+    kept = changes.kept("report", (dom.month_start(month), wide, risk), _not_in(pos, frozen), lambda stale: {
         pid: month_snapshot.to_plain(area) for pid, area in live_by_posyandu(stale, month, wide, risk, parallel).items()})
     out = {pid: month_snapshot.from_plain(plain) for pid, plain in kept.items()}
     for pid, plain in frozen.items():
@@ -747,10 +701,8 @@ def people_behind(pos: Select, month: date, metric: str, band: str | None = None
     risk most urgent first: across the area, or within each Posyandu when `grouped`)."""
     first, last = dom.month_start(month), dom.month_end(month)
     if metric in CHILD_METRICS:
-        c = child_month(pos, month, wide, risk=metric == "at_risk")
-        q = select(Person, _child_detail(c, metric).label("detail")).join(c, c.c.person_id == Person.id).where(
-            *_child_list_conditions(c, metric, band, sex))
-        return q.where(Person.posyandu_id.in_(pos), on_roll(first)).order_by(*_child_order(c, metric, grouped))
+        return _child_list(pos, month, metric, band, sex, wide, grouped,
+                           lambda c: (Person, _child_detail(c, metric).label("detail")))
     if metric in ("vita_biru", "vita_merah"):
         given = (select(ServiceRecord.person_id, func.min(ServiceRecord.given_on).label("given_on"))
                  .where(ServiceRecord.kind == "vitamin_a", ServiceRecord.code == metric.removeprefix("vita_"),
@@ -784,6 +736,42 @@ def people_behind(pos: Select, month: date, metric: str, band: str | None = None
     return q.where(Person.posyandu_id.in_(pos), on_roll(first)).order_by(Person.posyandu_id, Person.name, Person.id)
 
 
+def _child_list(pos: Select, month: date, metric: str, band: str | None, sex: str | None, wide: bool,
+                grouped: bool, columns) -> Select:
+    """The children behind a child metric, in the list's order: `columns(c)` of child_month's `c` and Person."""
+    c = child_month(pos, month, wide, risk=metric == "at_risk")
+    return (select(*columns(c)).join(c, c.c.person_id == Person.id)
+            .where(*_child_list_conditions(c, metric, band, sex), Person.posyandu_id.in_(pos),
+                   on_roll(dom.month_start(month)))
+            .order_by(*_child_order(c, metric, grouped)))
+
+
+def live_lists(posyandu_ids: list[int], month: date, metric: str, wide: bool = False) -> dict[int, tuple]:
+    """The live list behind one number of each of these Posyandu, whole: (person ids, details, bands, sexes,
+    severities) in the list's order within the Posyandu (band and sex for the children's lists, to filter by;
+    the severity for the children at risk, to order them across Posyandu). A Posyandu with nobody in the list
+    is left out."""
+    report_reading()
+    pos = select(Posyandu.id).where(Posyandu.id.in_(posyandu_ids))
+    if metric in CHILD_METRICS:
+        q = _child_list(pos, month, metric, None, None, wide, True, lambda c: (
+            Person.posyandu_id, Person.id, _child_detail(c, metric), c.c.band, c.c.sex,
+            _risk_severity(c) if metric == "at_risk" else literal(None)))
+    elif metric in ILP_METRICS:
+        _list_reading()
+        m = _ilp_members(pos, month, metric).subquery("m")
+        q = select(m.c.k0, m.c.k2, m.c.detail, literal(None), literal(None), literal(None)).order_by(
+            m.c.k0, m.c.k1, m.c.k2)
+    else:
+        q = people_behind(pos, month, metric, grouped=True)
+        q = q.with_only_columns(Person.posyandu_id, Person.id, q.selected_columns.detail, literal(None),
+                                literal(None), literal(None))
+    rows: dict = defaultdict(list)
+    for pid, *row in db.session.execute(q):
+        rows[pid].append(row)
+    return {pid: tuple(tuple(col) for col in zip(*found)) for pid, found in rows.items()}
+
+
 def _child_detail(c, metric: str):
     """The detail column of a child metric's list, from child_month's columns."""
     return {"stunted": c.c.lhaz, "new_stunting": c.c.lhaz, "at_risk": _risk_reason(c)}.get(
@@ -804,64 +792,10 @@ def _child_order(c, metric: str, grouped: bool = False) -> list:
     return order
 
 
-# What a child metric's membership reads of the month's weighings (child_month's parts): S and K none at all,
-# the SKDN codes the newest weighing, the z-score metrics the newest valid one; the detail is read for the
-# page's rows only.
-LIST_PARTS = {"S": (), "K": (), "D": ("weighed",), "tidak_hadir": ("weighed",), "N": ("last",), "T": ("last",),
-              "O": ("last",), "B": ("last",), "bgm": ("last",), "two_t": ("last",),
-              "gizi_buruk": ("valid",), "gizi_kurang": ("valid",), "stunted": ("valid",), "wasted": ("valid",),
-              "underweight": ("valid",), "new_stunting": ("new_stunting",), "at_risk": ("last", "valid")}
-
-
 def list_page(pos: Select, month: date, metric: str, band: str | None = None, sex: str | None = None,
               wide: bool = False, page: int = 1, size: int = 25) -> tuple[list, bool, int]:
-    """One page of the list behind a number of the report, whether more follow, and the total: the same rows,
-    order, total and details as page_with_total(people_list(...)).
-
-    A live child list is read in one statement in three steps instead of computing every child's whole month:
-    its members (the children of S that pass the metric's condition, computed from only the parts of the
-    month's weighings it needs: LIST_PARTS), counted and ordered apart (materialised, so a LIMIT cannot make the
-    planner probe the area's children one by one); then the page's rows; then the detail of those rows only
-    (child_month kept to their ids). SQLite probes each child's whole month whatever the parts: there only the
-    lists that need no weighing at all (S, K) are read so."""
-    q = people_list(pos, month, metric, band, sex, wide)
-    if metric in ILP_METRICS and isinstance(q, Select):
-        return _ilp_page(pos, month, metric, page, size)
-    if (metric not in CHILD_METRICS or not isinstance(q, Select)
-            or (LIST_PARTS[metric] and WEIGHINGS.get(_dialect()) == "probe")):
-        return page_with_total(q, page, size)
-    report_reading()
-    risk = metric == "at_risk"
-    slim = child_month(pos, month, wide, risk=risk, parts=LIST_PARTS[metric], named=True)
-    # people_behind's order (_child_order) on child_month's own columns: S is read once, not joined to person again
-    order = [slim.c.posyandu_id, slim.c.name, slim.c.person_id]
-    if risk:
-        order.insert(0, _risk_severity(slim))
-    keys = [col.label(f"k{i}") for i, col in enumerate(order)]
-    members = (select(*keys).where(*_child_list_conditions(slim, metric, band, sex))  # S is on the roll (balita_filter)
-               .cte("members").prefix_with("MATERIALIZED"))
-    ranked = [members.c[f"k{i}"] for i in range(len(order))]
-    pid = members.c[f"k{len(order) - 1}"]  # the last key is the person's id
-    chosen = (select(*ranked).order_by(*ranked).offset((page - 1) * size).limit(size + 1)
-              .cte("chosen").prefix_with("MATERIALIZED"))
-    c = child_month(pos, month, False, risk=risk, ids=select(chosen.c[pid.name]))
-    total = select(func.count()).select_from(members).scalar_subquery()
-    found = db.session.execute(
-        select(Person, _child_detail(c, metric).label("detail"), total.label("all_rows"))
-        .join_from(chosen, Person, Person.id == chosen.c[pid.name]).join(c, c.c.person_id == Person.id)
-        .order_by(*(chosen.c[k.name] for k in ranked))).all()
-    return _page_and_total(found, page, size, members)
-
-
-def _page_and_total(found: list, page: int, size: int, members) -> tuple[list, bool, int]:
-    """(the page's rows, whether more follow, the list's total) from up to size + 1 rows that each end with the
-    total; a page past the end has none, so the members are counted."""
-    if found:
-        total_n = int(found[0][-1])
-    else:
-        total_n = 0 if page == 1 else db.session.scalar(select(func.count()).select_from(members))
-    rows = [tuple(r[:-1]) for r in found]
-    return rows[:size], len(rows) > size, total_n
+    """One page of the list behind a number of the report, whether more follow, and the total."""
+    return people_list(pos, month, metric, band, sex, wide).page(page, size)
 
 
 def _ilp_members(pos: Select, month: date, metric: str) -> Select:
@@ -893,31 +827,6 @@ def _list_reading() -> None:
     if _dialect() == "postgresql":
         db.session.execute(text("SELECT set_config('random_page_cost', :cost, true)"),
                            {"cost": LIST_RANDOM_PAGE_COST})
-
-
-def _ilp_page(pos: Select, month: date, metric: str, page: int, size: int) -> tuple[list, bool, int]:
-    """list_page of an ILP list: the same rows, order and total as page_with_total(people_behind(...)).
-
-    Registered: the page walks the people in the list's order (the Posyandu-name index) until it has its rows,
-    and the total counts the group apart (from ix_person_roll alone on PostgreSQL, which carries the id the
-    pregnancy tests need). Visited: the members (the month's visits in the group, counted per person, and their
-    people) are materialised once, counted, and the page picked by a top-N sort — not every member numbered."""
-    _list_reading()
-    members = _ilp_members(pos, month, metric)
-    if metric.startswith("ilp-reg-"):
-        m = members.subquery("m")
-        total = select(func.count()).select_from(m).scalar_subquery()
-        q = select(Person, m.c.detail, total.label("all_rows")).join_from(m, Person, Person.id == m.c.k2)
-        q = q.order_by(m.c.k0, m.c.k1, m.c.k2).offset((page - 1) * size).limit(size + 1)
-    else:
-        m = members.cte("members").prefix_with("MATERIALIZED")
-        keys = (m.c.k0, m.c.k1, m.c.k2)
-        chosen = (select(*keys, m.c.detail).order_by(*keys).offset((page - 1) * size).limit(size + 1)
-                  .cte("chosen").prefix_with("MATERIALIZED"))
-        total = select(func.count()).select_from(m).scalar_subquery()
-        q = (select(Person, chosen.c.detail, total.label("all_rows"))
-             .join_from(chosen, Person, Person.id == chosen.c.k2).order_by(chosen.c.k0, chosen.c.k1, chosen.c.k2))
-    return _page_and_total(db.session.execute(q).all(), page, size, m)
 
 
 DATE_DETAIL = ("vita_biru", "vita_merah", "ibu_hamil")
@@ -989,130 +898,84 @@ def counted_in(row, names: dict[int, str]) -> str:
 
 
 class PeopleList:
-    """The people behind a number over an area that holds approved months: the approved Posyandu's people from
-    their snapshots (the list that matches the frozen number), the others' from the live tables. Posyandu by
-    id, then the list's order within each. Rows are (Person, detail) like people_behind's; a frozen one is a
-    `Listed`, which also says the Posyandu at approval."""
+    """The people behind a number over an area, Posyandu by Posyandu: an approved Posyandu-month's from its snapshot
+    (the list that matches the frozen number), the others' as computed from the live tables (live_lists, kept
+    under their change tokens). Posyandu by id, then the list's order within each; `across` ((Posyandu id,
+    index) pairs) orders the rows across Posyandu instead (the children at risk, most urgent first). Rows are
+    `Listed` (Person, detail) pairs that also say the Posyandu counted in."""
 
     CHUNK = 2000
 
-    def __init__(self, live: Select | None, frozen: dict[int, tuple[list, list]], metric: str,
-                 posyandu: dict[int, str | None] | None = None):
-        # frozen: Posyandu id → (person ids, details), in the list's order
-        self.live, self.frozen, self.metric = live, frozen, metric
+    def __init__(self, parts: dict[int, tuple], metric: str, posyandu: dict[int, str | None] | None = None,
+                 across: list[tuple[int, int]] | None = None):
+        # parts: Posyandu id → (person ids, details), in the list's order
+        self.parts, self.metric, self.across = parts, metric, across
         self.posyandu = posyandu or {}
 
     def count(self) -> int:
-        live = count_of(self.live) if self.live is not None else 0
-        return live + sum(len(ids) for ids, _details in self.frozen.values())
+        return sum(len(ids) for ids, _details in self.parts.values())
 
-    def _live_rows(self):
-        if self.live is None:
+    def _entries(self):
+        if self.across is not None:
+            for pid, i in self.across:
+                ids, details = self.parts[pid]
+                yield pid, ids[i], details[i]
             return
-        offset = 0
-        while True:
-            rows = db.session.execute(self.live.offset(offset).limit(self.CHUNK)).all()
-            yield from rows
-            if len(rows) < self.CHUNK:
-                return
-            offset += self.CHUNK
+        for pid in sorted(self.parts):
+            ids, details = self.parts[pid]
+            for person_id, detail in zip(ids, details):
+                yield pid, person_id, detail
 
-    def _frozen_rows(self, pid: int, columns: tuple[list, list]):
-        ids, details = columns
-        name = self.posyandu.get(pid)
-        i, size = 0, 100  # a first page needs few people: load them in growing chunks
-        while i < len(ids):
-            part = ids[i:i + size]
-            people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(part)))}
-            for person_id, detail in zip(part, details[i:i + size]):
+    def rows(self):
+        """All rows in order (a generator; the people are loaded in growing chunks: a first page needs few)."""
+        return self._listed(self._entries())
+
+    def page(self, page: int, size: int) -> tuple[list, bool, int]:
+        """One page of the rows (only its people loaded), whether more follow, and how many there are in all."""
+        entries = list(islice(self._entries(), (page - 1) * size, page * size + 1))
+        return list(self._listed(iter(entries[:size]))), len(entries) > size, self.count()
+
+    def _listed(self, entries):
+        size = 100
+        while part := list(islice(entries, size)):
+            people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_([e[1] for e in part])))}
+            for pid, person_id, detail in part:
                 if person_id in people:
                     if self.metric in DATE_DETAIL and isinstance(detail, str):
                         detail = date.fromisoformat(detail)
-                    yield Listed(people[person_id], detail, pid, name)
-            i, size = i + size, min(size * 4, self.CHUNK)
-
-    def rows(self, limit: int | None = None):
-        """All rows in order (a generator: no cursor stays open between chunks)."""
-        live = self._live_rows()
-        pending = next(live, None)
-        for pid in sorted(self.frozen):
-            while pending is not None and pending[0].posyandu_id < pid:
-                yield pending
-                pending = next(live, None)
-            yield from self._frozen_rows(pid, self.frozen[pid])
-        while pending is not None:
-            yield pending
-            pending = next(live, None)
+                    yield Listed(people[person_id], detail, pid, self.posyandu.get(pid))
+            size = min(size * 4, self.CHUNK)
 
 
 def people_list(pos: Select, month: date, metric: str, band: str | None = None, sex: str | None = None,
-                wide: bool = False) -> "Select | PeopleList":
-    """The people behind one number of the report as the report counts it: people_behind when no Posyandu of the
-    area has its month approved, else a PeopleList mixing snapshots (only this metric's list of each) and live
-    rows."""
-    from . import month_snapshot
+                wide: bool = False) -> PeopleList:
+    """The people behind one number of the report as the report counts it: an approved Posyandu-month's from its
+    snapshot (only this metric's list), the others' from the live tables, kept per Posyandu until a commit
+    changes one of its records (services.changes), so paging through a list, or coming back to it, computes
+    nothing again."""
+    from . import changes, month_snapshot
 
+    if metric not in CHILD_METRICS:  # only the children's lists have an age band and a sex to filter by
+        band = sex = None
     frozen = month_snapshot.present(month_snapshot.read(pos, month, f"lists/{metric}"))
-    if not frozen:
-        return people_behind(pos, month, metric, band, sex, wide)
-    rest = _rest_ids(pos, frozen)
-    live = people_behind(select(Posyandu.id).where(Posyandu.id.in_(rest)), month, metric, band, sex, wide,
-                         grouped=True) if rest else None
-    columns, names = {}, {}
+    live = changes.kept("list", (dom.month_start(month), wide, metric), _not_in(pos, frozen),
+                        lambda stale: live_lists(stale, month, metric, wide))
+    parts, names, severities = {}, {}, {}
     for pid, part in frozen.items():
-        columns[pid], names[pid] = month_snapshot.columns(part, band, sex)
-    return PeopleList(live, columns, metric, names)
-
-
-def page_of(q: "Select | PeopleList", page: int, size: int) -> tuple[list, bool]:
-    if isinstance(q, PeopleList):
-        from itertools import islice
-
-        rows = list(islice(q.rows(), (page - 1) * size, page * size + 1))
-    else:
-        rows = db.session.execute(q.offset((page - 1) * size).limit(size + 1)).all()
-    return rows[:size], len(rows) > size
-
-
-def page_with_total(q: "Select | PeopleList", page: int, size: int) -> tuple[list, bool, int]:
-    """One page of a list behind a number, whether more follow, and how many there are in all. A live list is one
-    query: the total is a window count over the same rows, so the heavy part (the month of every child of the
-    area) runs once, not once for the page and again for the count."""
-    if isinstance(q, PeopleList):
-        rows, more = page_of(q, page, size)
-        return rows, more, q.count()
-    report_reading()
-    if _dialect() == "postgresql":
-        found = db.session.execute(_numbered_page(q, page, size)).all()
-    else:
-        found = db.session.execute(q.add_columns(func.count().over().label("all_rows"))
-                                   .offset((page - 1) * size).limit(size + 1)).all()
-    if found:
-        total = int(found[0][-1])
-    else:
-        total = 0 if page == 1 else count_of(q)  # a page past the end: counted apart
-    rows = [tuple(r[:-1]) for r in found]
-    return rows[:size], len(rows) > size, total
-
-
-def _numbered_page(q: Select, page: int, size: int) -> Select:
-    """PostgreSQL: the list numbered in a materialised CTE, the page picked by number. With a LIMIT on the query
-    itself the planner expects to stop early (it does not see that the window count reads every row) and joins a
-    district's children to their month row by row: minutes instead of a second."""
-    order = q._order_by_clauses  # the list's own order (people_behind)
-    numbered = (q.with_only_columns(Person.id.label("pid"), q.selected_columns.detail.label("detail"),
-                                    func.count().over().label("all_rows"),
-                                    func.row_number().over(order_by=order).label("rn"))
-                .order_by(None).cte("numbered").prefix_with("MATERIALIZED"))
-    first = (page - 1) * size
-    return (select(Person, numbered.c.detail, numbered.c.all_rows).join(numbered, numbered.c.pid == Person.id)
-            .where(numbered.c.rn > first, numbered.c.rn <= first + size + 1).order_by(numbered.c.rn))
-
-
-def count_of(q: "Select | PeopleList") -> int:
-    if isinstance(q, PeopleList):
-        return q.count()
-    return db.session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
+        parts[pid], names[pid] = month_snapshot.columns(part, band, sex)
+    for pid, (ids, details, bands, sexes, severity) in live.items():
+        if band is None and sex is None:
+            parts[pid], severities[pid] = (ids, details), severity
+            continue
+        keep = [i for i in range(len(ids)) if (band is None or bands[i] == band) and (sex is None or sexes[i] == sex)]
+        if keep:
+            parts[pid] = ([ids[i] for i in keep], [details[i] for i in keep])
+            severities[pid] = [severity[i] for i in keep]
+    across = None
+    if metric == "at_risk" and not frozen:  # most urgent first across the area (a snapshot keeps no severity)
+        across = [(pid, i) for _s, pid, i in sorted((sev, pid, i) for pid, sevs in severities.items()
+                                                     for i, sev in enumerate(sevs))]
+    return PeopleList(parts, metric, names, across)
 
 
 def posyandu_names(pos: Select) -> dict[int, str]:

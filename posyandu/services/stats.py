@@ -22,8 +22,7 @@ def _months_before(on: date, months: int) -> date:
 
 def group_counts(user: User, on: date) -> dict[str, int]:
     """How many people of each life-cycle group are registered in the user's scope (ibu hamil by pregnancy)."""
-    ids = sorted(db.session.scalars(scope.posyandu_ids(user)))
-    per = changes.kept("home", (on,), ids, lambda stale: counts_by_posyandu(stale, on))
+    per = changes.kept("home", (on,), scope.posyandu_ids(user), lambda stale: counts_by_posyandu(stale, on))
     return {g: sum(c[g] for c in per.values()) for g in GROUPS}
 
 
