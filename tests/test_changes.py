@@ -190,3 +190,17 @@ def test_a_weighing_saved_at_meja_2_shows_in_the_kept_report_at_once(app, tree, 
     after = svc.monthly_by_posyandu(pos, month, True)
     assert after == svc.live_by_posyandu(pos, month, True)
     assert after[a1].total().D == before.get(a1, dom.Area()).total().D + 1
+
+
+def test_what_is_kept_is_bounded_and_what_was_dropped_is_computed_again(tree, monkeypatch):
+    build_month(tree)
+    _varied_month(tree)
+    monkeypatch.setattr(changes, "KEPT_WEIGHT", 40)  # rows of lists: less than the district's lists together
+    pos = _district(tree)
+    for _ in range(2):
+        for metric in ("S", "D", "ilp-reg-balita", "S"):
+            whole = [(p.id, d) for p, d in db.session.execute(svc.people_behind(pos, M, metric)).all()]
+            got = svc.list_page(pos, M, metric, size=1000)
+            assert ([(p.id, d) for p, d in got[0]], got[2]) == (whole, len(whole)), metric
+            store = changes._kept[db.engine]
+            assert store.weight <= 40 and store.weight == sum(w for _t, _v, w in store.entries.values())

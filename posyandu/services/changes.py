@@ -27,10 +27,31 @@ from ..models import HariBuka, Person, PersonTransfer, Posyandu, PosyanduChange
 from ..sync.tracking import NAME_OF
 
 CHANGED = "posyandu_changed"  # session.info: the Posyandu whose records this transaction changed
-KEPT_ENTRIES = 20_000  # (what, key, Posyandu) entries kept per database; all dropped when full
+# What is kept per database, at most: entries ((what, key, Posyandu) each) and their weight (a list weighs its
+# rows: a district month's every list at 150 000 children is about a million rows, ~90 MB). All are dropped
+# when either is full; what is asked again is computed again.
+KEPT_ENTRIES = 20_000
+KEPT_WEIGHT = 2_000_000
 _NONE = object()  # kept: the Posyandu has no figures at all
-_kept: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine → {(what, key, id): (token, value)}
 _lock = threading.Lock()
+
+
+class _Store:
+    def __init__(self):
+        self.entries: dict = {}  # (what, key, Posyandu id) → (token, value, weight)
+        self.weight = 0
+
+    def put(self, entry: tuple, token: str, value, weight: int) -> None:
+        old = self.entries.pop(entry, None)
+        self.weight -= old[2] if old else 0
+        if len(self.entries) >= KEPT_ENTRIES or self.weight + weight > KEPT_WEIGHT:
+            self.entries.clear()
+            self.weight = 0
+        self.entries[entry] = (token, value, weight)
+        self.weight += weight
+
+
+_kept: "weakref.WeakKeyDictionary[object, _Store]" = weakref.WeakKeyDictionary()  # engine → its store
 
 
 def _places(session, obj) -> set:
@@ -103,17 +124,19 @@ def tokens(posyandu) -> dict[int, str | None]:
         .where(Posyandu.id.in_(posyandu)).order_by(Posyandu.id)).all())
 
 
-def kept(what: str, key: tuple, posyandu, compute) -> dict:
+def kept(what: str, key: tuple, posyandu, compute, weight=lambda value: 1) -> dict:
     """{Posyandu id: value} for the Posyandu of `posyandu` (a select of ids or a collection; read with their
     tokens in one statement): the value kept for (what, key) of each Posyandu whose token is still the one it
     was kept under; `compute(ids)` ({id: value}, leaving out a Posyandu that has none) for the others, then kept
-    under the tokens read before it ran. Kept values are shared between requests: callers copy what they change."""
+    under the tokens read before it ran (`weight(value)`: see KEPT_WEIGHT). Kept values are shared between
+    requests: callers copy what they change."""
     found = tokens(posyandu)  # first: its autoflush lists this transaction's own changes
     own = db.session.info.get(CHANGED, set())
-    store = _kept.setdefault(db.engine, {})
+    with _lock:
+        store = _kept.setdefault(db.engine, _Store())
     out, stale = {}, []
     for pid, token in found.items():
-        hit = store.get((what, key, pid)) if token is not None and pid not in own else None
+        hit = store.entries.get((what, key, pid)) if token is not None and pid not in own else None
         if hit is not None and hit[0] == token:
             if hit[1] is not _NONE:
                 out[pid] = hit[1]
@@ -122,10 +145,9 @@ def kept(what: str, key: tuple, posyandu, compute) -> dict:
     if stale:
         fresh = compute(stale)
         with _lock:
-            if len(store) + len(stale) > KEPT_ENTRIES:
-                store.clear()
             for pid in stale:
                 if found[pid] is not None and pid not in own:
-                    store[(what, key, pid)] = (found[pid], fresh.get(pid, _NONE))
+                    value = fresh.get(pid, _NONE)
+                    store.put((what, key, pid), found[pid], value, 1 if value is _NONE else weight(value))
         out.update({pid: fresh[pid] for pid in stale if pid in fresh})
     return out

@@ -959,7 +959,7 @@ def people_list(pos: Select, month: date, metric: str, band: str | None = None, 
         band = sex = None
     frozen = month_snapshot.present(month_snapshot.read(pos, month, f"lists/{metric}"))
     live = changes.kept("list", (dom.month_start(month), wide, metric), _not_in(pos, frozen),
-                        lambda stale: live_lists(stale, month, metric, wide))
+                        lambda stale: live_lists(stale, month, metric, wide), weight=lambda part: len(part[0]))
     parts, names, severities = {}, {}, {}
     for pid, part in frozen.items():
         parts[pid], names[pid] = month_snapshot.columns(part, band, sex)
