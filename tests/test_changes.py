@@ -75,6 +75,13 @@ def _live(pos, wide, risk):
     return svc.live_by_posyandu(pos, M, wide, risk)
 
 
+def _trend_live(pos, wide):
+    sums = {mo: dom.Cell() for mo in dom.months_back(M, 3)}
+    for (_pid, mo), cell in svc.trend_by_posyandu(pos, M, 3, wide).items():
+        sums[mo].add(cell)
+    return list(sums.items())
+
+
 @pytest.mark.parametrize("wide", [False, True])
 def test_kept_figures_equal_the_live_ones_after_every_kind_of_change(tree, monkeypatch, wide):
     """The report's figures are kept per Posyandu until a commit changes one of its records: after each change
@@ -91,6 +98,8 @@ def test_kept_figures_equal_the_live_ones_after_every_kind_of_change(tree, monke
         return live(ids, *args, **kw)
 
     monkeypatch.setattr(svc, "live_by_posyandu", counting)
+    assert svc.prevalence_trend(pos, M, 3, wide) == _trend_live(pos, wide)  # kept from here on
+    svc.list_page(pos, M, "stunted", wide=wide)
     first = svc.monthly_by_posyandu(pos, M, wide, risk)
     assert first == live(pos, M, wide, risk) and computed == [sorted(p.id for p in tree.posyandu.values())]
     computed.clear()
@@ -137,6 +146,9 @@ def test_kept_figures_equal_the_live_ones_after_every_kind_of_change(tree, monke
         kept = svc.monthly_by_posyandu(pos, M, wide, risk)
         assert computed == [sorted(places)], change.__name__
         assert kept == live(pos, M, wide, risk), change.__name__
+        assert svc.prevalence_trend(pos, M, 3, wide) == _trend_live(pos, wide), change.__name__
+        assert svc.list_page(pos, M, "stunted", wide=wide, size=500)[0] == [
+            tuple(r) for r in db.session.execute(svc.people_behind(pos, M, "stunted", wide=wide)).all()]
     assert kept != first  # the changes moved the figures
 
 

@@ -587,7 +587,7 @@ def prevalence_trend(pos: Select, month: date, months: int = 12, wide: bool = Fa
     """Stunting, wasting and underweight prevalence per month over the last `months` months. An approved
     Posyandu-month counts from its snapshot's figures; the live tables are read only for the months some Posyandu
     of the area has not approved (one query over those months)."""
-    from . import month_snapshot
+    from . import changes, month_snapshot
 
     first = dom.shift_month(month, -(months - 1))
     frozen = month_snapshot.read_months(pos, first, dom.month_end(month), "trend")
@@ -598,14 +598,25 @@ def prevalence_trend(pos: Select, month: date, months: int = 12, wide: bool = Fa
         done[mo] += 1
     unfinished = [mo for mo in sums if done[mo] < n_pos]
     if unfinished:  # from the first month not all frozen to the last: usually the current month alone
-        live = trend_by_posyandu(pos, month, months, wide, since=min(unfinished), until=max(unfinished))
-        for (pid, mo), cell in live.items():
-            if (pid, mo) not in frozen and mo in sums:
-                sums[mo].add(cell)
+        since, until = min(unfinished), max(unfinished)
+        # kept per Posyandu until a commit changes one of its records (services.changes)
+        live = changes.kept("trend", (month, months, wide, since, until), pos, lambda stale: _by_posyandu(
+            trend_by_posyandu(stale, month, months, wide, since=since, until=until)))
+        for pid, cells in live.items():
+            for mo, cell in cells.items():
+                if (pid, mo) not in frozen and mo in sums:
+                    sums[mo].add(cell)
     for (pid, mo), plain in frozen.items():
         if mo in sums:
             sums[mo].add(month_snapshot.cell_from_plain(plain))
     return list(sums.items())
+
+
+def _by_posyandu(cells: dict[tuple[int, date], dom.Cell]) -> dict[int, dict[date, dom.Cell]]:
+    out: dict = defaultdict(dict)
+    for (pid, mo), cell in cells.items():
+        out[pid][mo] = cell
+    return out
 
 
 def trend_by_posyandu(pos: Select, month: date, months: int = 12, wide: bool = False,
