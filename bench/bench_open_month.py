@@ -12,8 +12,8 @@ createdb -T, which needs nobody connected to the source), leaves the "before" co
 Each (code, copy) pair runs in its own process through the Flask test client logged in as the demo district
 admin, so both see the same data and the same machine load; pages alternate before/after round by round.
 Prints per page the first (cold) time and the median of the rest, before and after, and the load average; for
-the report and the home page of code that keeps figures per Posyandu (services.changes), also the median of a
-view after 4 Posyandu had a commit since the view before (a session day's share of a district's 80).
+code that keeps figures and lists per Posyandu (services.changes), also the median of a view after 4 Posyandu
+had a commit since the view before (a session day's share of a district's 80).
 """
 import argparse
 import json
@@ -78,8 +78,7 @@ def worker(code: str, url: str, page: int, repeat: int) -> None:
     # apart from the machine's load; on PostgreSQL only the app's share.
     out = {"cold": times[0], "median": statistics.median(times[1:]), "cpu": statistics.median(cpu[1:]),
            "status": status, "size": size}
-    if PAGES[page][0] in ("report", "home"):
-        out["changed"] = _after_changes(app, client, path, repeat)
+    out["changed"] = _after_changes(app, client, path, repeat)
     print(json.dumps(out))
 
 
