@@ -54,3 +54,59 @@ def test_district_dashboard_to_the_children_behind_a_number(new_page, shot, view
     assert re.search(r"/laporan/posyandu/\d+/daftar/D\?bulan=", page.url)
     shot(page, f"report-list{suffix}", viewport)
     assert page.problems == []
+
+
+def test_a_baby_registered_and_weighed_shows_in_the_district_report_and_its_lists_at_once(live_server, new_page,
+                                                                                          shot):
+    """The district report of the open month and its lists are kept per Posyandu between views (issue 15): a
+    kader registering a baby, then weighing her at meja 2, must show in both at the admin's next view."""
+    from .test_registration_flow import fill_baby
+    from .test_session_day_flow import open_from_queue, search_and_queue
+
+    admin = new_page("laptop")
+    log_in(admin, "admin")
+
+    def report_and_list(row: int) -> tuple[int, int]:
+        """The district's total in one row of the SKDN table (0: S, 2: D) and the total of its list."""
+        admin.locator("header nav").get_by_role("link", name="Laporan", exact=True).click()
+        expect(admin.locator("table.skdn")).to_be_visible()
+        cell = admin.locator("table.skdn tbody tr").nth(row).locator("td").last
+        total = int(re.sub(r"\D", "", cell.inner_text()))
+        cell.locator("a").click()
+        expect(admin).to_have_url(re.compile(r"/laporan/kabupaten/daftar/(S|D)\?"))
+        return total, int(re.sub(r"\D", "", admin.locator("p.muted strong").inner_text()))
+
+    s0, d0 = report_and_list(0), report_and_list(2)
+    assert s0[0] == s0[1] and d0[0] == d0[1]
+
+    name = "Bayi Laporan Kabupaten"
+    kader = new_page("phone")
+    log_in(kader, "kader")
+    kader.locator("header nav").get_by_role("link", name="Sasaran").click()
+    kader.locator(".head-row").get_by_role("link", name="Daftar baru").click()
+    fill_baby(kader, name)
+    kader.locator("#register-form button[type=submit]").click()
+    expect(kader.locator("h1")).to_have_text(name)
+    assert report_and_list(0) == (s0[0] + 1, s0[1] + 1)
+    assert report_and_list(2) == d0
+
+    ketua = new_page("phone")
+    log_in(ketua, "ketua")
+    ketua.goto("/hari-buka/")
+    ketua.get_by_role("button", name="Buka hari buka").click()
+    expect(ketua).to_have_url(re.compile(r"/hari-buka/\d+$"))
+    hb_id = int(ketua.url.rsplit("/", 1)[1])
+    kader.goto(f"/hari-buka/{hb_id}/meja/1")
+    search_and_queue(kader, name).get_by_role("button", name="Antri").click()
+    expect(kader.locator(".flash.success")).to_contain_text(f"{name}: nomor antrian")
+    open_from_queue(kader, hb_id, 2, name)
+    form = kader.locator("#meja2-form")
+    form.locator("#weight_kg").fill("3.3")
+    form.locator("#length_cm").fill("50.5")
+    form.locator("input[name=position][value=l]").check()
+    form.get_by_role("button", name="Simpan dan lanjut").click()
+    expect(kader.locator(".flash.success")).to_contain_text(f"Pengukuran {name} disimpan")
+
+    assert report_and_list(2) == (d0[0] + 1, d0[1] + 1)
+    shot(admin, "report-list-after-meja2", "laptop")
+    assert admin.problems == [] and kader.problems == [] and ketua.problems == []
