@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import HariBuka, Person, PersonTransfer, Posyandu, PosyanduChange
+from ..models import HariBuka, Person, Posyandu, PosyanduChange
 from ..sync.tracking import NAME_OF
 
 CHANGED = "posyandu_changed"  # session.info: the Posyandu whose records this transaction changed
@@ -54,13 +54,13 @@ class _Store:
 _kept: "weakref.WeakKeyDictionary[object, _Store]" = weakref.WeakKeyDictionary()  # engine → its store
 
 
-def _places(session, obj) -> set:
+def _places(session, obj, dirty: bool) -> set:
     """The Posyandu whose figures a change of `obj` may move."""
     out = set()
     for attr in ("posyandu_id", "to_posyandu_id", "from_posyandu_id"):
         if hasattr(obj, attr):
             out.add(getattr(obj, attr))
-            if obj in session.dirty:  # a person who moved: the Posyandu she left too
+            if dirty:  # a person who moved: the Posyandu she left too
                 out.update(inspect(obj).attrs[attr].history.deleted)
     hb_id = getattr(obj, "hari_buka_id", None)
     if hb_id is not None:
@@ -76,15 +76,15 @@ def _places(session, obj) -> set:
 
 @event.listens_for(Session, "after_flush")
 def _collect(session, flush_context):
-    changed = [o for o in session.new] + [o for o in session.deleted] + \
-              [o for o in session.dirty if session.is_modified(o, include_collections=False)]
-    changed = [o for o in changed if type(o) in NAME_OF or isinstance(o, PersonTransfer)]
+    changed = [(o, False) for o in session.new] + [(o, False) for o in session.deleted] + \
+              [(o, True) for o in session.dirty if session.is_modified(o, include_collections=False)]
+    changed = [(o, dirty) for o, dirty in changed if type(o) in NAME_OF]
     if not changed:
         return
     ids = session.info.setdefault(CHANGED, set())
     with session.no_autoflush:
-        for obj in changed:
-            ids.update(_places(session, obj))
+        for obj, dirty in changed:
+            ids.update(_places(session, obj, dirty))
 
 
 @event.listens_for(Session, "before_commit")
