@@ -235,7 +235,11 @@ def _cells(r: dict) -> tuple[str, str, str]:
                 f"request ÷{b['request'] / a['request']:.0f}; work ÷{b['request'] / a['run']:.1f}")
     ok = "ok" if a["median"] <= BUDGET[r["kind"]] else "over"
     http = lambda x: "" if x["status"] == 200 else f" HTTP {x['status']}"  # noqa: E731
-    return (f"{_s(b['median'])} (CPU {_s(b['cpu'])}){http(b)}", f"{_s(a['median'])} (CPU {_s(a['cpu'])}){http(a)}",
+    # kept figures (services.changes): the first request of a process, and a request after 4 Posyandu changed
+    kept = (f"; cold {_s(a['cold'])}, after {om.CHANGED} Posyandu changed {_s(a['changed'])}"
+            if a.get("changed") is not None else "")
+    return (f"{_s(b['median'])} (CPU {_s(b['cpu'])}){http(b)}",
+            f"{_s(a['median'])} (CPU {_s(a['cpu'])}){http(a)}{kept}",
             f"÷{b['median'] / a['median']:.1f} ({ok} ≤ {_s(BUDGET[r['kind']])})")
 
 
