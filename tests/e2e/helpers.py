@@ -11,3 +11,16 @@ def log_in(page, username: str) -> None:
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name="Masuk").click()
     expect(page.locator("h1")).to_contain_text("Selamat datang")
+
+
+def open_today(new_page) -> tuple:
+    """The ketua logs in on a phone and opens today's hari buka (the same day comes back if it is open already);
+    returns her page and the hari buka's id."""
+    import re
+
+    ketua = new_page("phone")
+    log_in(ketua, "ketua")
+    ketua.goto("/hari-buka/")
+    ketua.get_by_role("button", name="Buka hari buka").click()
+    expect(ketua).to_have_url(re.compile(r"/hari-buka/\d+$"))
+    return ketua, int(ketua.url.rsplit("/", 1)[1])

@@ -10,7 +10,7 @@ if not os.path.exists("/usr/bin/chromium"):
     pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
 
 from playwright.sync_api import expect  # noqa: E402
-from .helpers import log_in  # noqa: E402
+from .helpers import log_in, open_today  # noqa: E402
 
 PASSWORD = "posyandu-demo"
 
@@ -90,12 +90,7 @@ def test_a_baby_registered_and_weighed_shows_in_the_district_report_and_its_list
     assert report_and_list(0) == (s0[0] + 1, s0[1] + 1)
     assert report_and_list(2) == d0
 
-    ketua = new_page("phone")
-    log_in(ketua, "ketua")
-    ketua.goto("/hari-buka/")
-    ketua.get_by_role("button", name="Buka hari buka").click()
-    expect(ketua).to_have_url(re.compile(r"/hari-buka/\d+$"))
-    hb_id = int(ketua.url.rsplit("/", 1)[1])
+    ketua, hb_id = open_today(new_page)
     kader.goto(f"/hari-buka/{hb_id}/meja/1")
     search_and_queue(kader, name).get_by_role("button", name="Antri").click()
     expect(kader.locator(".flash.success")).to_contain_text(f"{name}: nomor antrian")

@@ -20,7 +20,7 @@ from posyandu.models import HariBuka, Measurement, Person, ServiceRecord, User, 
 from posyandu.services import people
 
 from .conftest import VIEWPORTS
-from .helpers import log_in
+from .helpers import log_in, open_today
 from .test_registration_flow import in_app
 
 POLL_WAIT = 8000  # the queue polls every 5 s
@@ -89,12 +89,7 @@ def test_session_day_two_phones(live_server, new_page, shot, cast):
     balita, other, ibu = cast["balita"], cast["other"], cast["ibu"]
 
     # The ketua opens today's hari buka (the demo already opened it: the same day comes back, not a second).
-    ketua = new_page("phone")
-    log_in(ketua, "ketua")
-    ketua.goto("/hari-buka/")
-    ketua.get_by_role("button", name="Buka hari buka").click()
-    expect(ketua).to_have_url(re.compile(r"/hari-buka/\d+$"))
-    hb_id = int(ketua.url.rsplit("/", 1)[1])
+    ketua, hb_id = open_today(new_page)
 
     def days_today():
         posyandu_id = db.session.get(HariBuka, hb_id).posyandu_id
