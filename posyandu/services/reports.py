@@ -773,14 +773,16 @@ def live_lists(posyandu_ids: list[int], month: date, metric: str, wide: bool = F
     severities) in the list's order within the Posyandu (band and sex for the children's lists, to filter by;
     the severity for the children at risk, to order them across Posyandu). A Posyandu with nobody in the list
     is left out."""
-    report_reading()
+    if metric in ILP_METRICS:
+        _list_reading()  # report_reading, and a random page costed as cached
+    else:
+        report_reading()
     pos = select(Posyandu.id).where(Posyandu.id.in_(posyandu_ids))
     if metric in CHILD_METRICS:
         q = _child_list(pos, month, metric, None, None, wide, True, lambda c: (
             Person.posyandu_id, Person.id, _child_detail(c, metric), c.c.band, c.c.sex,
             _risk_severity(c) if metric == "at_risk" else literal(None)))
     elif metric in ILP_METRICS:
-        _list_reading()
         m = _ilp_members(pos, month, metric).subquery("m")
         q = select(m.c.k0, m.c.k2, m.c.detail, literal(None), literal(None), literal(None)).order_by(
             m.c.k0, m.c.k1, m.c.k2)
