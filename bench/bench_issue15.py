@@ -5,9 +5,11 @@
         [--seconds 5] [--rounds 3] [--repeat 3] [--skip pages,open,eppgbm] [--out FILE]
 
 Rows and how each is measured (the other benches do the work; this script runs them and prints one table):
-- `/healthz`, people list, person card, meja 2 / meja 3, queue poll unchanged: `bench_pages.py` (wrk, 8
-  connections, each page paired with a bare WSGI app on the same waitress; req/s as a share of the bare app's,
-  p99). The before revision is served against the same migrated copy as this tree.
+- `/healthz`, people list, person card, meja 1–5, queue poll unchanged: `bench_pages.py` (wrk, 8 connections,
+  each page paired with a bare WSGI app on the same waitress; req/s as a share of the bare app's, p99). The before
+  revision is served against the same migrated copy as this tree; this tree twice: as it runs (an unchanged page
+  answered again, posyandu.unchanged_pages) and with UNCHANGED_PAGES=0 (every page rendered, as the first
+  request after a change is).
 - district report (last month and this month), every list behind a district number, admin home page:
   `bench_open_month.py` (in-process test client as the district admin, median of warm requests, and the app
   process's CPU time; the "before" copy is brought down to the before code's schema with this tree's
@@ -23,7 +25,6 @@ sources are only read (copied first: see the two benches). Prints the load avera
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_open_month as om  # noqa: E402
 import bench_pages as bp  # noqa: E402
 
-PAGES = ("healthz", "list", "card", "meja2", "meja3", "poll_same")  # the issue's rows among bench_pages'
+PAGES = ("healthz", "list", "card", "meja1", "meja2", "meja3", "meja4", "meja5", "poll_same")  # the goal's pages
 BUDGET = {"report": 0.5, "list": 0.3, "home": 0.05}
 EPPGBM_PATH = "/laporan/kabupaten/eppgbm.xlsx?bulan={month}"
 
@@ -184,16 +185,15 @@ def page_rows(backend: str, args, before_rev: str) -> list[dict]:
                       pg_copy=f"{args.pg_source}_issue15_pages", reuse=args.keep, seconds=args.seconds,
                       rounds=args.rounds, connections=8, threads=8, pages=list(PAGES), python_load=False)
     try:
-        bp.bench_backend(backend, [("before", before_rev), ("after", ".")], pargs)
+        bp.bench_backend(backend, [("before", before_rev), ("rendered", ".+rendered"), ("after", ".")], pargs)
     finally:
         bp.table = table
     res = captured["res"]
     rows = []
     for page in PAGES:
-        b, a = res[page, "before"], res[page, "after"]
         rows.append({"backend": backend, "row": bp.TITLES[page], "kind": "page",
-                     "before": {k: bp._med(b, k) for k in ("rps", "ratio", "p99", "cpu")},
-                     "after": {k: bp._med(a, k) for k in ("rps", "ratio", "p99", "cpu")}})
+                     **{name: {k: bp._med(res[page, name], k) for k in ("rps", "ratio", "p99", "cpu")}
+                        for name in ("before", "rendered", "after")}})
     return rows
 
 
@@ -223,9 +223,11 @@ def _s(seconds: float) -> str:
 def _cells(r: dict) -> tuple[str, str, str]:
     b, a = r["before"], r["after"]
     if r["kind"] == "page":
-        return (f"{b['rps']:.0f} req/s ({100 * b['ratio']:.1f} %), p99 {_s(b['p99'] / 1000)}",
-                f"{a['rps']:.0f} req/s ({100 * a['ratio']:.1f} %), p99 {_s(a['p99'] / 1000)}",
-                f"×{a['ratio'] / b['ratio']:.1f} share of bare; p99 ÷{b['p99'] / a['p99']:.1f}")
+        page = lambda x: f"{x['rps']:.0f} req/s ({100 * x['ratio']:.1f} %), p99 {_s(x['p99'] / 1000)}"  # noqa: E731
+        rendered = r["rendered"]
+        return (page(b), f"{page(a)}; every page rendered (UNCHANGED_PAGES=0): {page(rendered)}",
+                f"×{a['ratio'] / b['ratio']:.1f} share of bare; p99 ÷{b['p99'] / a['p99']:.1f}; rendered "
+                f"×{rendered['ratio'] / b['ratio']:.1f}")
     if r["kind"] == "eppgbm":
         http = "" if b["status"] == 200 else f" HTTP {b['status']}"
         return (f"{_s(b['request'])} in a request thread{http}",

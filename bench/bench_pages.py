@@ -10,7 +10,8 @@ the growth charts); the meja-2 queue poll unchanged (empty answer) and changed (
 How: the database is copied (SQLite: `cp` of the file; PostgreSQL: `CREATE DATABASE … TEMPLATE`), migrated with
 this tree's migrations, and given today's hari buka at the demo kader's Posyandu with that child queued and
 measured (the only writes; the source databases are never touched). Every revision (`--rev NAME=REV`, checked out
-with `git worktree add --detach` under /tmp; `.` is this working tree, the default `after`) is served by
+with `git worktree add --detach` under /tmp; `.` is this working tree, the default `after`; `REV+rendered`: served
+with UNCHANGED_PAGES=0, every page rendered — what a page costs the first time after a change) is served by
 `flask --app app serve` (waitress, 8 threads) against the same copy; a bare WSGI app (a 13-byte body, no Flask)
 runs on the same waitress settings. Load is wrk (`apt-get install wrk`): 1 thread, 8 keep-alive connections, N
 seconds, browser-like Accept-Encoding; without wrk a Python keep-alive generator (8 threads of http.client) is
@@ -24,7 +25,6 @@ moved by other programs on a shared machine), and the load average before and af
 """
 import argparse
 import http.client
-import json
 import os
 import re
 import shutil
@@ -145,7 +145,7 @@ def prepare(url: str) -> dict:
     from posyandu.config import normalise_database_url
     from posyandu.database import writing
     from posyandu.extensions import db
-    from posyandu.models import HariBuka, Measurement, Person, Posyandu, User, Visit
+    from posyandu.models import Measurement, Person, Posyandu, User
     from posyandu.services import session_day
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(url), "SECRET_KEY": "bench-pages"})
@@ -236,8 +236,8 @@ class Server:
         self.log.close()
 
 
-def app_server(tree: Path, url: str, threads: int, log: Path) -> Server:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-pages", "PYTHONPATH": str(tree)}
+def app_server(tree: Path, url: str, threads: int, log: Path, extra_env: dict | None = None) -> Server:
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-pages", "PYTHONPATH": str(tree), **(extra_env or {})}
     return Server([sys.executable, "-m", "flask", "--app", "app", "serve", "--host", HOST, "--port", "{port}",
                    "--threads", str(threads)], tree, env, log)
 
@@ -386,7 +386,9 @@ def bench_backend(backend: str, revs: list[tuple[str, str]], args) -> list[str]:
     try:
         bare = bare_server(args.threads, WORK / "bare.log")
         for name, rev in revs:
-            servers[name] = app_server(tree_for(rev), url, args.threads, WORK / f"{backend}-{name}.log")
+            rev, _, how = rev.partition("+")
+            servers[name] = app_server(tree_for(rev), url, args.threads, WORK / f"{backend}-{name}.log",
+                                       {"UNCHANGED_PAGES": "0"} if how == "rendered" else None)
         cookies = {name: {u: login(s.port, u) for u in ("kader", "kelurahan")} for name, s in servers.items()}
         page_targets = {name: targets(info, cookies[name]) for name in servers}
         sizes = {}
@@ -465,7 +467,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--rev", action="append", default=[], metavar="NAME=REV",
-                    help="a revision to serve (git rev, or . for this tree); the default is after=.")
+                    help="a revision to serve (git rev, or . for this tree; REV+rendered: every page rendered, "
+                         "UNCHANGED_PAGES=0); the default is after=.")
     ap.add_argument("--sqlite-source", default="/tmp/bench150k/open.sqlite")
     ap.add_argument("--pg-source", default="posyandu_bench150k")
     ap.add_argument("--pg-copy", default="posyandu_bench_pages")
@@ -487,7 +490,7 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown pages {unknown}; choose from {PAGES}")
     revs = [tuple(r.split("=", 1)) if "=" in r else (r, r) for r in args.rev] or [("after", ".")]
-    if "." not in [r for _, r in revs] and len(revs) < 2:
+    if "." not in [r.partition("+")[0] for _, r in revs] and len(revs) < 2:
         revs.append(("after", "."))
     WORK.mkdir(parents=True, exist_ok=True)
     out = [f"### bench_pages — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", ""]

@@ -53,9 +53,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.session_interface = ServerSideFlashes()
     _init_extensions(app)
+    from . import unchanged_pages
     from .poll import UnchangedPoll
 
     with app.app_context():
+        if app.config["UNCHANGED_PAGES"]:
+            app.wsgi_app = app.extensions["unchanged_pages"] = unchanged_pages.UnchangedPages(app.wsgi_app, app,
+                                                                                              db.engine)
+            unchanged_pages.init_app(app)
         app.wsgi_app = UnchangedPoll(app.wsgi_app, app, db.engine)
     _register_blueprints(app)
     _register_hooks(app)

@@ -48,6 +48,10 @@ class Defaults:
     JOBS_WORKERS = 2
     JOBS_KEEP_HOURS = 24
     JOBS_IMMEDIATE = False  # run each job at once in the thread that starts it (tests)
+    # The people list, the person card and the meja pages answered again, byte for byte, while nothing they show
+    # has changed (posyandu.unchanged_pages). UNCHANGED_PAGES=0 in the environment renders every one (benchmarks
+    # of the rendering itself).
+    UNCHANGED_PAGES = True
 
 
 def from_environment() -> dict:
@@ -68,6 +72,8 @@ def from_environment() -> dict:
         out["TRUSTED_PROXIES"] = tuple(p.strip() for p in os.environ["TRUSTED_PROXIES"].split(",") if p.strip())
     if os.environ.get("JOBS_URL"):
         out["JOBS_URL"] = os.environ["JOBS_URL"]
+    if os.environ.get("UNCHANGED_PAGES") == "0":
+        out["UNCHANGED_PAGES"] = False
     if os.environ.get("PROXY_FIX_X_FOR"):
         out["PROXY_FIX_X_FOR"] = int(os.environ["PROXY_FIX_X_FOR"])
     return out

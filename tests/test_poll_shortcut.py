@@ -374,7 +374,7 @@ def test_polls_from_several_threads_at_once(app, tree, login, monkeypatch):
 def test_a_cookie_is_verified_once_and_its_age_checked_at_every_poll(app, tree, login, monkeypatch):
     """The same cookie text verifies the same way: its signature is checked at the first poll only; its age at
     every poll, so a cookie past the session's lifetime goes to Flask as before (itsdangerous's SignatureExpired)."""
-    import posyandu.poll
+    import posyandu.shortcut
 
     c = login("kader_a1")
     hb = tree.sessions["A1"]
@@ -387,8 +387,8 @@ def test_a_cookie_is_verified_once_and_its_age_checked_at_every_poll(app, tree, 
             assert _poll(c, hb, v).data == b""
         assert w.flask == 0
     assert len(verified) == 1 and len(shortcut._cookies) == 1
-    later = posyandu.poll.time.time() + shortcut.max_age + 2
-    monkeypatch.setattr(posyandu.poll.time, "time", lambda: later)
+    later = posyandu.shortcut.time.time() + shortcut.max_age + 2
+    monkeypatch.setattr(posyandu.shortcut.time, "time", lambda: later)
     with Watch(app) as w:
         resp = _poll(c, hb, v)
     assert w.flask == 1 and resp.status_code == 401

@@ -8,7 +8,7 @@ from .jobs import Job
 from . import reports as _report_indexes  # noqa: F401  (indexes the reports need)
 from .incentives import BATCH_STATES, IncentiveBatch, IncentiveLine, IncentivePolicy, IncentivePreparer, LockedBatch
 from .kader import BOARD_POSITIONS, KADER_ROLES, SPM_FIELDS, Kader, KaderRole, KaderSigner
-from .months import MonthEvent, PosyanduChange, PosyanduMonth, PosyanduMonthSection
+from .months import MonthEvent, PosyanduChange, PosyanduMonth, PosyanduMonthSection, SiteChange
 from .people import Person, PersonTransfer, Pregnancy
 from .places import District, Kecamatan, Kelurahan, Posyandu, Puskesmas
 from .roster import Certificate, Commitment, CommitmentTemplate, ImmutableRecord, KaderAssessment
@@ -16,7 +16,7 @@ from .sync import Device, SyncCase, SyncCounter, SyncMeta, SyncReceipt, SyncRow,
 from .session import Duty, HariBuka, KbmTable, ScreeningRecord, ServiceRecord, Visit
 
 __all__ = [
-    "Asset", "DISTRICT_ROLES", "ROLES", "AuthSession", "Invitation", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "Job", "MonthEvent", "PosyanduChange", "PosyanduMonth", "PosyanduMonthSection",
+    "Asset", "DISTRICT_ROLES", "ROLES", "AuthSession", "Invitation", "Throttle", "User", "AuditLog", "IdempotencyKey", "Measurement", "HomeVisit", "Job", "MonthEvent", "PosyanduChange", "PosyanduMonth", "PosyanduMonthSection", "SiteChange",
     "BOARD_POSITIONS", "KADER_ROLES", "SPM_FIELDS", "Kader", "KaderRole", "KaderSigner", "Person", "PersonTransfer", "Pregnancy",
     "District", "Kecamatan", "Kelurahan", "Posyandu", "Puskesmas",
     "Certificate", "Commitment", "CommitmentTemplate", "ImmutableRecord", "KaderAssessment",

@@ -106,3 +106,13 @@ class PosyanduChange(db.Model):
     __tablename__ = "posyandu_change"
     posyandu_id: Mapped[int] = mapped_column(ForeignKey("posyandu.id", ondelete="CASCADE"), primary_key=True)
     token: Mapped[str] = mapped_column(String(32))
+
+
+class SiteChange(db.Model):
+    """One random token, new with every commit that changes anything pages show besides the Posyandu's own records
+    (places, accounts, kader, kit, months, incentives …; services.changes): with the Posyandu's tokens, what a
+    page replayed unchanged depends on (posyandu.unchanged_pages)."""
+
+    __tablename__ = "site_change"
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    token: Mapped[str] = mapped_column(String(32))

@@ -12,6 +12,13 @@ counted, so a rolled-back transaction or a restored backup never brings back a t
 
 Records written around the ORM (the demo seed's bulk inserts) call `renew` themselves. A Posyandu without a token
 (none yet) is never kept: it is computed every time. A transaction's own uncommitted changes are read live too.
+
+Beside them, one site token (`site_change`) is new with every commit that changes anything else a page may show —
+places, accounts, kader, kit, months, incentives, any model added later — through the ORM, by a flush or by an
+ORM-enabled UPDATE/DELETE (`session.execute(update(Model)…)`). Only the bookkeeping no page shows leaves it as it
+is (IGNORED: login sessions and their once-a-minute touch, throttles, the audit log written beside the change it
+records, idempotency keys, jobs, the sync's own tables). An everyday page answered again unchanged depends on both
+(posyandu.unchanged_pages).
 """
 import secrets
 import threading
@@ -23,16 +30,23 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import HariBuka, Person, Posyandu, PosyanduChange
+from ..models import (AuditLog, AuthSession, Device, HariBuka, IdempotencyKey, Job, Person, Posyandu,
+                      PosyanduChange, SiteChange, SyncCounter, SyncMeta, SyncReceipt, SyncRow, SyncState, Throttle)
 from ..sync.tracking import NAME_OF
 
 CHANGED = "posyandu_changed"  # session.info: the Posyandu whose records this transaction changed
+SITE_CHANGED = "site_changed"  # session.info: this transaction changed something else a page may show
+# Written on every request, sync or job, shown on no page that is replayed: they leave the site token alone. The
+# audit log is written beside the change it records, which renews its own token.
+IGNORED = frozenset({AuthSession, Throttle, AuditLog, IdempotencyKey, Job, PosyanduChange, SiteChange, Device,
+                     SyncCounter, SyncRow, SyncReceipt, SyncState, SyncMeta})
 # What is kept per database, at most: entries ((what, key, Posyandu) each) and their weight (a list weighs its
 # rows: a district month's every list at 150 000 children is about a million rows, ~90 MB). All are dropped
 # when either is full; what is asked again is computed again.
 KEPT_ENTRIES = 20_000
 KEPT_WEIGHT = 2_000_000
 _NONE = object()  # kept: the Posyandu has no figures at all
+ALL = object()  # in CHANGED: an UPDATE or DELETE statement that may have touched any Posyandu's records
 _lock = threading.Lock()
 
 
@@ -74,10 +88,31 @@ def _places(session, obj, dirty: bool) -> set:
     return out
 
 
+def covered(session, objects, posyandu_ids) -> bool:
+    """Whether each of these loaded records is one whose change renews the token of one of these Posyandu, by the
+    rule of `_places` read from what is loaded (its person and hari buka from the session's identity map): False
+    for a record of another Posyandu only (a person registered elsewhere, her queue visit's or her own), one whose
+    Posyandu is not loaded, or one expired since."""
+    from sqlalchemy.orm.util import identity_key
+
+    for obj in objects:
+        loaded = obj.__dict__
+        places = {loaded.get(attr) for attr in ("posyandu_id", "to_posyandu_id", "from_posyandu_id")}
+        for attr, model in (("hari_buka_id", HariBuka), ("person_id", Person)):
+            if loaded.get(attr) is not None:
+                owner = session.identity_map.get(identity_key(model, loaded[attr]))
+                places.add(owner.__dict__.get("posyandu_id") if owner is not None else None)
+        if not places & posyandu_ids:
+            return False
+    return True
+
+
 @event.listens_for(Session, "after_flush")
 def _collect(session, flush_context):
     changed = [(o, False) for o in session.new] + [(o, False) for o in session.deleted] + \
               [(o, True) for o in session.dirty if session.is_modified(o, include_collections=False)]
+    if any(type(o) not in NAME_OF and type(o) not in IGNORED for o, _dirty in changed):
+        session.info[SITE_CHANGED] = True
     changed = [(o, dirty) for o, dirty in changed if type(o) in NAME_OF]
     if not changed:
         return
@@ -87,6 +122,19 @@ def _collect(session, flush_context):
             ids.update(_places(session, obj, dirty))
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _bulk(state):
+    """An ORM-enabled UPDATE or DELETE (no flush sees it): the site token, unless of ignored bookkeeping; of a
+    Posyandu's records, every Posyandu (it may touch any)."""
+    if not (state.is_update or state.is_delete):
+        return
+    model = state.bind_mapper.class_ if state.bind_mapper is not None else None
+    if model in NAME_OF:
+        state.session.info[CHANGED] = set(state.session.info.get(CHANGED, ())) | {ALL}
+    elif model not in IGNORED:
+        state.session.info[SITE_CHANGED] = True
+
+
 @event.listens_for(Session, "before_commit")
 def _renew_changed(session):
     if session.in_nested_transaction():
@@ -94,20 +142,24 @@ def _renew_changed(session):
     session.flush()
     ids = session.info.pop(CHANGED, None)
     if ids:
-        renew(session, ids)
+        renew(session, None if ALL in ids else ids)
+    if session.info.pop(SITE_CHANGED, False):
+        renew_site(session)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session, transaction):
     if transaction.parent is None:
         session.info.pop(CHANGED, None)
+        session.info.pop(SITE_CHANGED, None)
 
 
 def renew(session, posyandu_ids=None) -> None:
-    """New tokens for these Posyandu (None: every Posyandu), in the session's transaction; sorted, so two
-    transactions renewing the same Posyandu lock their rows in the same order."""
+    """New tokens for these Posyandu (None: every Posyandu, and the site token), in the session's transaction;
+    sorted, so two transactions renewing the same Posyandu lock their rows in the same order."""
     conn = session.connection()
     if posyandu_ids is None:
+        renew_site(session)
         posyandu_ids = conn.scalars(select(Posyandu.id))
     rows = [{"posyandu_id": pid, "token": secrets.token_hex(16)} for pid in sorted(set(posyandu_ids))]
     if not rows:
@@ -115,6 +167,14 @@ def renew(session, posyandu_ids=None) -> None:
     ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(PosyanduChange.__table__)
     conn.execute(ins.on_conflict_do_update(index_elements=["posyandu_id"], set_={"token": ins.excluded.token}),
                  rows)
+
+
+def renew_site(session) -> None:
+    """A new site token, in the session's transaction."""
+    conn = session.connection()
+    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(SiteChange.__table__)
+    conn.execute(ins.on_conflict_do_update(index_elements=["id"], set_={"token": ins.excluded.token}),
+                 {"id": 1, "token": secrets.token_hex(16)})
 
 
 def tokens(posyandu) -> dict[int, str | None]:
@@ -132,6 +192,8 @@ def kept(what: str, key: tuple, posyandu, compute, weight=lambda value: 1) -> di
     requests: callers copy what they change."""
     found = tokens(posyandu)  # first: its autoflush lists this transaction's own changes
     own = db.session.info.get(CHANGED, set())
+    if ALL in own:  # an UPDATE statement of this transaction may have touched any of them: all read live
+        own = set(found)
     with _lock:
         store = _kept.setdefault(db.engine, _Store())
     out, stale = {}, []
