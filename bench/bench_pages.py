@@ -268,6 +268,14 @@ def login(port: int, username: str) -> str:
     for raw in r.headers.get_all("Set-Cookie") or []:
         k, v = raw.split(";", 1)[0].split("=", 1)
         jar[k] = v
+    # The first page after the login gives the new session its CSRF secret (a new cookie), which a browser keeps
+    # and sends from then on; wrk sends one Cookie header throughout, so take it the way the browser does.
+    c.request("GET", "/", headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+    r = c.getresponse()
+    r.read()
+    for raw in r.headers.get_all("Set-Cookie") or []:
+        k, v = raw.split(";", 1)[0].split("=", 1)
+        jar[k] = v
     c.close()
     return "; ".join(f"{k}={v}" for k, v in jar.items())
 
