@@ -209,3 +209,19 @@ def test_the_store_is_bounded(app, tree, login, monkeypatch, size):
             c.get(f"/sasaran/{pid}")
             c.get(f"/sasaran/{pid}")
     assert len(app.extensions["unchanged_pages"]._entries) <= size
+
+
+def test_a_list_showing_a_mother_registered_outside_the_scope_stays_live(app, tree, login):
+    """A child of A1 whose mother is registered at B1 (another kelurahan): the clerk's list shows her initial, and
+    a change of her renews only B1's token, so the list is answered by Flask every time."""
+    elsewhere = person(tree.posyandu["B1"], "Zaitun Luar", "P", date(1990, 1, 1))
+    person(tree.posyandu["A1"], "Anak Zaitun", "L", date.today() - timedelta(days=300), mother_id=elsewhere.id)
+    db.session.commit()
+    c = login("clerk_a")
+    c.get("/sasaran/")
+    first, second, flask = _twice(c, app, "/sasaran/")
+    assert flask == 2 and "Anak Zaitun" in second.get_data(as_text=True)
+    db.session.get(Person, elsewhere.id).name = "Warda Luar"
+    db.session.commit()
+    page = c.get("/sasaran/").get_data(as_text=True)
+    assert "W." in page and "Z." not in page
