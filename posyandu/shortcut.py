@@ -1,5 +1,5 @@
-"""What the WSGI shortcuts in front of Flask share (posyandu.poll, posyandu.unchanged_pages): a login session read from the
-Cookie header as Flask would read it, and small queries sent straight to the driver.
+"""What the WSGI shortcuts in front of Flask share (posyandu.poll, posyandu.unchanged_pages): a login session read
+from the Cookie header as Flask would read it, and small queries sent straight to the driver.
 
 A shortcut answers a request itself only when the full path would give the same answer; anything else — no or a
 bad cookie, a session due for its once-a-minute touch, flashes waiting, any error — goes on to Flask untouched.

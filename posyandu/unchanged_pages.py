@@ -13,7 +13,8 @@ It is a faithful copy, never a guess:
   (places, accounts, kader, kit, months …) renews the site token;
 - Flask marks a page to keep only after it ran (`_mark`): one of ENDPOINTS, a 200 for the same user, and every
   record of a Posyandu it loaded is one whose change renews a token of her scope (a person queued from another
-  Posyandu, a mother registered elsewhere: that page is answered by Flask every time);
+  Posyandu, a mother registered elsewhere: that page is answered by Flask every time); a page that reads such a
+  thing as plain rows, which no load event shows, says so (`shows_outside`);
 - only a session the full path would accept and leave as it is: live, active, touched within the minute (else
   Flask touches it), no flashes waiting; and only an answer that sets no cookie;
 - an answer is kept MAX_AGE at most, in a bounded store (ENTRIES, WEIGHT) of this process.
@@ -32,7 +33,8 @@ from sqlalchemy import event, select
 from .shortcut import SessionShortcut
 from .sync.tracking import NAME_OF
 
-PATH = re.compile(r"/sasaran/(?:[0-9]{1,10})?\Z|/hari-buka/[0-9]{1,10}/(?:meja/[1-5]|kunjungan/[0-9]{1,10}/meja/[2-5])\Z")
+PATH = re.compile(r"/sasaran/(?:[0-9]{1,10})?\Z"
+                  r"|/hari-buka/[0-9]{1,10}/(?:meja/[1-5]|kunjungan/[0-9]{1,10}/meja/[2-5])\Z")
 ENDPOINTS = frozenset({"people.list_people", "people.view_person", "sessions.meja", "sessions.work"})
 # Request headers (WSGI names) a page may be shaped by, besides every htmx header (HX-…; not HX-Current-URL,
 # which only says where the browser was).
@@ -47,10 +49,10 @@ ENVIRON = "posyandu.unchanged_pages"
 class Pending:
     """What a request on its way to Flask was stamped with, and whether Flask found its answer fit to keep."""
 
-    __slots__ = ("stamp", "user_id", "posyandu", "loaded", "ok")
+    __slots__ = ("stamp", "user_id", "posyandu", "loaded", "outside", "ok")
 
     def __init__(self, stamp: tuple, user_id: str, posyandu: frozenset):
-        self.stamp, self.user_id, self.posyandu, self.ok = stamp, user_id, posyandu, False
+        self.stamp, self.user_id, self.posyandu, self.ok, self.outside = stamp, user_id, posyandu, False, False
         self.loaded = []  # every record of a Posyandu the page loaded (held: the identity map's hold is weak)
 
 
@@ -155,6 +157,14 @@ class UnchangedPages(SessionShortcut):
             self._weight += len(entry.body)
 
 
+def shows_outside() -> None:
+    """This page shows something of a Posyandu outside the user's scope read as plain rows (which `_loaded` does
+    not see: a mother registered elsewhere, by her initial): it is answered by Flask every time."""
+    pending = request.environ.get(ENVIRON) if has_request_context() else None
+    if pending is not None:
+        pending.outside = True
+
+
 def _loaded(target, _context) -> None:
     """A record of a Posyandu loaded by a stamped request: noted, for `_mark`."""
     if has_request_context():
@@ -178,7 +188,7 @@ def init_app(app) -> None:
     def _mark(response):
         pending = request.environ.get(ENVIRON)
         if (pending is not None and request.endpoint in ENDPOINTS and response.status_code == 200
-                and current_user.is_authenticated and str(current_user.id) == pending.user_id
-                and covered(db.session, pending.loaded, pending.posyandu)):
+                and not pending.outside and current_user.is_authenticated
+                and str(current_user.id) == pending.user_id and covered(db.session, pending.loaded, pending.posyandu)):
             pending.ok = True
         return response
