@@ -146,23 +146,32 @@ def _as_dict(m: Measurement | None) -> dict:
     return {c.key: getattr(m, c.key) for c in Measurement.__table__.columns}
 
 
-def charts(person: Person, upto: date) -> list[tuple[str, str]]:
-    """The two KMS charts (weight-for-age, length/height-for-age) of a child, as SVG strings."""
-    age = (upto - person.birth_date).days
-    if not rules.in_who_2006_tables(age):
-        return []
-    rows = db.session.execute(select(Measurement.age_days, Measurement.measured_on, Measurement.weight_kg,
-                                     Measurement.length_cm, Measurement.position, Measurement.flagged)
+def chart_rows(person: Person, upto: date):
+    """A child's measurements up to a date, oldest first, with what the charts draw."""
+    return db.session.execute(select(Measurement.age_days, Measurement.measured_on, Measurement.weight_kg,
+                                     Measurement.length_cm, Measurement.flagged, Measurement.ntob)
                               .where(Measurement.person_id == person.id, Measurement.measured_on <= upto)
                               .order_by(Measurement.measured_on)).all()
-    months = chart_months(age)
+
+
+def charts(person: Person, upto: date) -> list[tuple[str, str]]:
+    """The two KMS charts (weight-for-age, length/height-for-age) of a child, as SVG strings."""
+    if not rules.in_who_2006_tables((upto - person.birth_date).days):
+        return []
+    return draw_charts(person, upto, chart_rows(person, upto))
+
+
+def draw_charts(person: Person, upto: date, rows) -> list[tuple[str, str]]:
+    """`charts` from the child's measurements up to `upto`, oldest first (rows with age_days, measured_on,
+    weight_kg, length_cm and flagged), when the caller has read them already."""
+    months = chart_months((upto - person.birth_date).days)
     weights, lengths = [], []
-    for age_days, on, w, length, _position, flagged in rows:
-        days = age_days if age_days is not None else (on - person.birth_date).days
-        if w is not None:
-            weights.append((days, w, flagged))
-        if length is not None:
-            lengths.append((days, length, flagged))
+    for m in rows:
+        days = m.age_days if m.age_days is not None else (m.measured_on - person.birth_date).days
+        if m.weight_kg is not None:
+            weights.append((days, m.weight_kg, m.flagged))
+        if m.length_cm is not None:
+            lengths.append((days, m.length_cm, m.flagged))
     from flask_babel import gettext as _
 
     return [

@@ -147,17 +147,20 @@ def view_person(person_id: int):
     """A person's page: details, family, pregnancies and the history of changes."""
     person = get_or_404(Person, person_id, CARD_LOADS)
     history = db.session.execute(
-        select(AuditLog, User.display_name).outerjoin(User, AuditLog.actor_id == User.id)
+        select(AuditLog.at, AuditLog.action, AuditLog.changes, User.display_name.label("actor"))
+        .outerjoin(User, AuditLog.actor_id == User.id)
         .where(AuditLog.entity == "person", AuditLog.entity_id == person.id).order_by(AuditLog.id.desc()).limit(50)
     ).all()
     today = date.today()
-    visible = people.visible_ids(current_user, [person.mother_id] + [c.id for c in person.children])
-    children = [c for c in person.children if c.deleted_at is None and c.id in visible]
-    return render("people/view.html", person=person, history=history, today=today, children=children,
-                  mother_visible=person.mother_id in visible, leave_form=LeaveForm(),
-                  card=person_card.card(person, today),
-                  group=people.group_of(person, today), pregnancy=people.active_pregnancy(person, today),
-                  delete_form=DeleteForm(), pregnancy_form=PregnancyForm())
+    group, pregnancy = people.group_of(person, today), people.active_pregnancy(person, today)
+    mothering = person.sex == "P" and group != "balita"  # the page shows her children and pregnancies
+    children = [c for c in person.children if c.deleted_at is None] if mothering else []
+    visible = people.visible_ids(current_user, [person.mother_id] + [c.id for c in children])
+    return render("people/view.html", person=person, history=history, today=today,
+                  children=[c for c in children if c.id in visible], mother_visible=person.mother_id in visible,
+                  card=person_card.card(person, today), group=group, pregnancy=pregnancy,
+                  leave_form=LeaveForm() if not person.left_on else None, delete_form=DeleteForm(),
+                  pregnancy_form=PregnancyForm() if mothering and not pregnancy else None)
 
 
 @bp.route("/sasaran/<int:person_id>/ubah", methods=["GET", "POST"])
