@@ -121,14 +121,19 @@ def expected_not_come(hb: HariBuka, limit: int) -> dict:
     return {"total": total, "rows": _dues(persons, hb.held_on)}
 
 
-def measurement(visit: Visit) -> Measurement | None:
-    return db.session.scalar(select(Measurement).where(Measurement.visit_id == visit.id))
+# A measurement as a row of its columns: the meja pages only read it (and no ORM object need be built).
+_MEASUREMENT = select(Measurement.__table__)
 
 
-def _previous(visit: Visit) -> Measurement | None:
-    return db.session.scalar(select(Measurement).where(
+def measurement(visit: Visit):
+    """The visit's measurement (a row with every column as an attribute), or None."""
+    return db.session.execute(_MEASUREMENT.where(Measurement.visit_id == visit.id)).first()
+
+
+def _previous(visit: Visit):
+    return db.session.execute(_MEASUREMENT.where(
         Measurement.person_id == visit.person_id, Measurement.measured_on < visit.hari_buka.held_on)
-        .order_by(Measurement.measured_on.desc()).limit(1))
+        .order_by(Measurement.measured_on.desc()).limit(1)).first()
 
 
 def person_context(visit: Visit) -> dict:
@@ -140,10 +145,8 @@ def person_context(visit: Visit) -> dict:
             "measures": rules.measures_for(visit.group, months), "previous": _previous(visit)}
 
 
-def _as_dict(m: Measurement | None) -> dict:
-    if m is None:
-        return {}
-    return {c.key: getattr(m, c.key) for c in Measurement.__table__.columns}
+def _as_dict(m) -> dict:
+    return dict(m._mapping) if m is not None else {}
 
 
 def chart_rows(person: Person, upto: date):
@@ -154,16 +157,9 @@ def chart_rows(person: Person, upto: date):
                               .order_by(Measurement.measured_on)).all()
 
 
-def charts(person: Person, upto: date) -> list[tuple[str, str]]:
-    """The two KMS charts (weight-for-age, length/height-for-age) of a child, as SVG strings."""
-    if not rules.in_who_2006_tables((upto - person.birth_date).days):
-        return []
-    return draw_charts(person, upto, chart_rows(person, upto))
-
-
 def draw_charts(person: Person, upto: date, rows) -> list[tuple[str, str]]:
-    """`charts` from the child's measurements up to `upto`, oldest first (rows with age_days, measured_on,
-    weight_kg, length_cm and flagged), when the caller has read them already."""
+    """The two KMS charts (weight-for-age, length/height-for-age) of a child, as SVG strings, from the child's
+    measurements up to `upto`, oldest first (rows with age_days, measured_on, weight_kg, length_cm, flagged)."""
     months = chart_months((upto - person.birth_date).days)
     weights, lengths = [], []
     for m in rows:
@@ -183,15 +179,14 @@ def draw_charts(person: Person, upto: date, rows) -> list[tuple[str, str]]:
     ]
 
 
-def weight_gain(visit: Visit, m: dict) -> kms.Gain | None:
-    """Meja 3: today's weight against the previous weighing, in grams, with the KBM used for N/T."""
+def weight_gain(visit: Visit, m: dict, rows) -> kms.Gain | None:
+    """Meja 3: today's weight against the previous weighing, in grams, with the KBM used for N/T. `rows`: the
+    child's measurements up to today, oldest first (`chart_rows`)."""
     on = visit.hari_buka.held_on
     if m.get("weight_kg") is None or visit.group != "balita":
         return None
-    history = [kms.Weighing(d, w, c) for d, w, c in db.session.execute(
-        select(Measurement.measured_on, Measurement.weight_kg, Measurement.ntob).where(
-            Measurement.person_id == visit.person_id, Measurement.measured_on < on,
-            Measurement.weight_kg.is_not(None)).order_by(Measurement.measured_on.desc()).limit(3))]
+    history = [kms.Weighing(r.measured_on, r.weight_kg, r.ntob) for r in reversed(rows)
+               if r.measured_on < on and r.weight_kg is not None][:3]
     table = db.session.get(KbmTable, m["kbm_table_id"]) if m.get("kbm_table_id") else None
     grams = table.grams if table else kms.KBM_KMS_2010
     return kms.gain(history, on, m["weight_kg"], age_in_months(visit.person.birth_date, on), grams)
@@ -215,9 +210,12 @@ def results_context(visit: Visit) -> dict:
     if visit.group != "balita":
         statuses += findings.adult_statuses(m, visit.group, p.sex)
     codes = findings.finding_codes(m, visit.group, p.sex) if m else set()
-    return {"m": m, "statuses": statuses, "codes": codes, "person": p, "gain": weight_gain(visit, m),
-            "pregnancy": pregnancy_weeks(visit),
-            "charts": charts(p, visit.hari_buka.held_on) if visit.group == "balita" else [],
+    on = visit.hari_buka.held_on
+    # A balita's measurements up to today, read once for the gain against the last weighings and the charts.
+    rows = chart_rows(p, on) if visit.group == "balita" else []
+    drawn = visit.group == "balita" and rules.in_who_2006_tables((on - p.birth_date).days)
+    return {"m": m, "statuses": statuses, "codes": codes, "person": p, "gain": weight_gain(visit, m, rows),
+            "pregnancy": pregnancy_weeks(visit), "charts": draw_charts(p, on, rows) if drawn else [],
             "referral_reasons": findings.referral_reasons(codes)}
 
 
