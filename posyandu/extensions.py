@@ -1,6 +1,6 @@
 """Flask extensions, created unbound and bound in create_app()."""
 from flask import g
-from flask_babel import Babel, Domain, get_domain
+from flask_babel import Babel, Domain, get_domain, get_locale
 from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -46,6 +46,20 @@ def catalogue():
     if ns is not None and getattr(ns, "babel_locale", None) is not None:
         ns.posyandu_catalogue = (ns.babel_locale, domain, translations)
     return translations
+
+
+def locale_name() -> str:
+    """The request's locale as a string ('id', 'en'), to key formats remembered across requests: flask-babel's
+    `get_locale()` goes three times through `g` and `str()` of a Locale rebuilds its name, for each of a card's
+    hundred-odd dates and numbers. Kept next to the locale flask-babel chose, like `catalogue()`."""
+    ns = g.get("_flask_babel") if g else None
+    locale = getattr(ns, "babel_locale", None)
+    if locale is None:  # none chosen yet in this request, or no request: flask-babel's way
+        return str(get_locale())
+    hit = getattr(ns, "posyandu_locale", None)
+    if hit is None or hit[0] is not locale:
+        hit = ns.posyandu_locale = (locale, str(locale))
+    return hit[1]
 
 
 class _RequestDomain(Domain):

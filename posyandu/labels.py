@@ -4,7 +4,21 @@ from decimal import Decimal
 from functools import lru_cache
 
 import flask_babel
-from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from .domain.lifecycle import age_in_months
+from .extensions import catalogue, locale_name
+
+
+def _translated(msgid: str) -> str:
+    return catalogue().ugettext(msgid)
+
+
+def _l(msgid: str) -> LazyString:
+    """flask-babel's `lazy_gettext`, read straight from the request's catalogue (`extensions.catalogue`, what
+    `_()` in templates reads): its own way there went through `g` five more times for each label shown."""
+    return LazyString(_translated, msgid)
+
 
 GROUPS = {
     "ibu_hamil": _l("Ibu hamil"),
@@ -51,11 +65,15 @@ FIELD_NAMES = {
 }
 
 
+def _gettext(msgid: str, **variables) -> str:
+    """flask-babel's `gettext`, read straight from the request's catalogue like `_l`."""
+    text = catalogue().ugettext(msgid)
+    return text % variables if variables else text
+
+
 def age_text(birth, on) -> str:
     """Age as a kader says it: '1 th 4 bl', '7 bl', '12 hari'."""
-    from flask_babel import gettext as _  # eager: called per row while rendering, lazy strings cost more
-
-    from .domain.lifecycle import age_in_months
+    _ = _gettext  # eager: called per row while rendering, lazy strings cost more
 
     months = age_in_months(birth, on)
     if months < 1:
@@ -173,12 +191,12 @@ def _decimal_in(value, fmt, _locale: str) -> str:
 def dateformat(value=None, format=None, rebase=True):  # noqa: A002 (flask-babel's filter signature)
     """flask-babel's `dateformat` filter, remembered for plain dates."""
     if type(value) is date:
-        return _date_in(value, format, str(flask_babel.get_locale()))
+        return _date_in(value, format, locale_name())
     return flask_babel.format_date(value, format, rebase)
 
 
 def decimalformat(number, format=None):  # noqa: A002
     """flask-babel's `decimalformat` filter, remembered for ints, floats and Decimals."""
     if type(number) in (int, float, Decimal):
-        return _decimal_in(number, format, str(flask_babel.get_locale()))
+        return _decimal_in(number, format, locale_name())
     return flask_babel.format_decimal(number, format)
