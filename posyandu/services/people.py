@@ -12,7 +12,7 @@ from ..domain.errors import Conflict
 from ..domain.identity import TRANSFER_APPROVED
 from ..domain.lifecycle import group_for, hpl_from_hpht, pregnancy_is_active
 from ..extensions import db
-from ..models import Person, PersonTransfer, Pregnancy, User
+from ..models import Person, PersonTransfer, Posyandu, Pregnancy, User
 from ..models.base import utcnow
 from ..parsing import is_digits
 from . import idempotency, scope
@@ -219,6 +219,61 @@ def search_page(user: User, text: str, page: int, per_page: int, posyandu_id: in
     """`search`, in two queries instead of five: the page of people with their mother, their Posyandu and whether
     the user may see the mother, all joined to just that page's ids; then their pregnancies (for the life-cycle
     group)."""
+    ids, params = _page_ids(user, text, page, per_page, posyandu_id)
+    mother = _MOTHER
+    rows = db.session.execute(
+        select(Person, mother.posyandu_id.in_(scope.posyandu_ids(user)))
+        .join(ids, ids.c.id == Person.id).outerjoin(mother, Person.mother_id == mother.id)
+        .options(contains_eager(Person.mother.of_type(mother)), joinedload(Person.posyandu, innerjoin=True),
+                 selectinload(Person.pregnancies))
+        .order_by(Person.name, Person.id), params).all()
+    visible = {p.mother_id for p, seen in rows[:per_page] if p.mother_id and seen}
+    return Page([p for p, _ in rows[:per_page]], len(rows) > per_page, visible)
+
+
+@dataclass
+class Listing:
+    """One page of the people list as it shows it: rows (id, name, sex, nik, left_on, left_reason, birth_date,
+    mother_id, mother_name, posyandu_name), whether more follow, which of their mothers the user may see, and each
+    person's life-cycle group on the day."""
+
+    rows: list
+    more: bool
+    visible_mothers: set[int]
+    groups: dict[int, str]
+
+
+def list_page(user: User, text: str, page: int, per_page: int, on: date) -> Listing:
+    """`search_page` for the people list, which only displays: the columns it shows as rows, not ORM objects (a
+    person, her mother and her Posyandu each built and tracked per row), then the page's pregnancies for the
+    groups."""
+    ids, params = _page_ids(user, text, page, per_page, None)
+    mother = _MOTHER
+    rows = db.session.execute(
+        select(Person.id, Person.name, Person.sex, Person.nik, Person.left_on, Person.left_reason, Person.birth_date,
+               Person.mother_id, mother.name.label("mother_name"), Posyandu.name.label("posyandu_name"),
+               mother.posyandu_id.in_(scope.posyandu_ids(user)).label("mother_seen"))
+        .join(ids, ids.c.id == Person.id).join(Posyandu, Posyandu.id == Person.posyandu_id)
+        .outerjoin(mother, Person.mother_id == mother.id)
+        .order_by(Person.name, Person.id), params).all()
+    rows, more = rows[:per_page], len(rows) > per_page
+    pregnancies: dict[int, list] = {}
+    if rows:
+        for pid, hpht, ended_on in db.session.execute(
+                select(Pregnancy.person_id, Pregnancy.hpht, Pregnancy.ended_on)
+                .where(Pregnancy.person_id.in_([r.id for r in rows]), Pregnancy.deleted_at.is_(None))):
+            pregnancies.setdefault(pid, []).append((hpht, ended_on))
+    groups = {}
+    for r in rows:  # as group_of, from the rows
+        own = pregnancies.get(r.id, ())
+        groups[r.id] = group_for(r.birth_date, on, any(pregnancy_is_active(h, e, on) for h, e in own),
+                                 max((e for _, e in own if e), default=None))
+    return Listing(rows, more, {r.mother_id for r in rows if r.mother_id and r.mother_seen}, groups)
+
+
+def _page_ids(user: User, text: str, page: int, per_page: int, posyandu_id: int | None):
+    """The ids of one page of people in scope (of one Posyandu, if given) matching the text, one more than a page
+    to tell whether more follow, as a subquery; and its parameters."""
     q = select(Person.id).where(Person.posyandu_id.in_(scope.posyandu_ids(user)), Person.deleted_at.is_(None))
     if posyandu_id is not None:
         q = q.where(Person.posyandu_id == posyandu_id)
@@ -232,17 +287,8 @@ def search_page(user: User, text: str, page: int, per_page: int, posyandu_id: in
             conds.append(Person.nik.like(f"{text}%"))
         q = q.outerjoin(_MOTHER, Person.mother_id == _MOTHER.id).where(or_(*conds))
     merged = _roll_page_by_posyandu(user, page, per_page) if not text and posyandu_id is None else None
-    ids, params = merged or (q.order_by(Person.name, Person.id).offset((page - 1) * per_page)
-                             .limit(per_page + 1).subquery(), {})
-    mother = _MOTHER
-    rows = db.session.execute(
-        select(Person, mother.posyandu_id.in_(scope.posyandu_ids(user)))
-        .join(ids, ids.c.id == Person.id).outerjoin(mother, Person.mother_id == mother.id)
-        .options(contains_eager(Person.mother.of_type(mother)), joinedload(Person.posyandu, innerjoin=True),
-                 selectinload(Person.pregnancies))
-        .order_by(Person.name, Person.id), params).all()
-    visible = {p.mother_id for p, seen in rows[:per_page] if p.mother_id and seen}
-    return Page([p for p, _ in rows[:per_page]], len(rows) > per_page, visible)
+    return merged or (q.order_by(Person.name, Person.id).offset((page - 1) * per_page).limit(per_page + 1).subquery(),
+                      {})
 
 
 # Up to this many rows read for one page of the roll by merging each Posyandu's names (see below); past it (a

@@ -37,9 +37,10 @@ def list_people():
     The search is a POST (a read, CSRF-checked like any post) so a NIK never lands in a URL, a server log or
     the browser history."""
     q, page = search_query()
-    found = people.search_page(current_user, q, page, current_app.config["PAGE_SIZE"])
+    today = date.today()
+    found = people.list_page(current_user, q, page, current_app.config["PAGE_SIZE"], today)
     return render("people/list.html", "people/_results.html", rows=found.rows, more=found.more, q=q, page=page,
-                  today=date.today(), visible=found.visible_mothers)
+                  today=today, visible=found.visible_mothers, groups=found.groups)
 
 
 def _posyandu_choices(form):
