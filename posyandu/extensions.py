@@ -29,12 +29,22 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
+def _babel_namespace():
+    """flask-babel's namespace of the request (`g._flask_babel`), or None. `g` is looked up once, not through its
+    proxy for each use: a card asks for its catalogue and locale two hundred times."""
+    try:
+        app_g = g._get_current_object()
+    except RuntimeError:  # no app context
+        return None
+    return app_g.get("_flask_babel")
+
+
 def catalogue():
     """The request's translations, found once per request. flask-babel finds them again for every string (three
     lookups through `g`, the locale turned into a string, a dict probe): on a page of a hundred strings and
     lazy labels that was 12 % of its time. Kept next to the locale flask-babel chose, so `force_locale` or
     `refresh()` (which replace or drop it) are followed."""
-    ns = g.get("_flask_babel") if g else None
+    ns = _babel_namespace()
     if ns is not None:
         hit = getattr(ns, "posyandu_catalogue", None)
         if (hit is not None and hit[0] is getattr(ns, "babel_locale", None)
@@ -42,7 +52,7 @@ def catalogue():
             return hit[2]
     domain = get_domain()
     translations = Domain.get_translations(domain)  # flask-babel's own lookup (ours would come back here)
-    ns = g.get("_flask_babel") if g else None
+    ns = _babel_namespace()
     if ns is not None and getattr(ns, "babel_locale", None) is not None:
         ns.posyandu_catalogue = (ns.babel_locale, domain, translations)
     return translations
@@ -52,7 +62,7 @@ def locale_name() -> str:
     """The request's locale as a string ('id', 'en'), to key formats remembered across requests: flask-babel's
     `get_locale()` goes three times through `g` and `str()` of a Locale rebuilds its name, for each of a card's
     hundred-odd dates and numbers. Kept next to the locale flask-babel chose, like `catalogue()`."""
-    ns = g.get("_flask_babel") if g else None
+    ns = _babel_namespace()
     locale = getattr(ns, "babel_locale", None)
     if locale is None:  # none chosen yet in this request, or no request: flask-babel's way
         return str(get_locale())
@@ -66,7 +76,7 @@ class _RequestDomain(Domain):
     """The default domain, reading `catalogue()` (what `_()` in Python and every lazy string use)."""
 
     def get_translations(self):
-        if g and getattr(g.get("_flask_babel"), "babel_domain", self) is self:
+        if g and getattr(_babel_namespace(), "babel_domain", self) is self:
             return catalogue()
         return super().get_translations()
 
