@@ -246,10 +246,11 @@ class Listing:
 def list_page(user: User, text: str, page: int, per_page: int, on: date) -> Listing:
     """`search_page` for the people list, which only displays: the columns it shows as rows, not ORM objects (a
     person, her mother and her Posyandu each built and tracked per row), then the page's pregnancies for the
-    groups."""
+    groups. Read on the session's connection, past the ORM's execute path (~90 µs a statement)."""
     ids, params = _page_ids(user, text, page, per_page, None)
     mother = _MOTHER
-    rows = db.session.execute(
+    read = db.session.connection()
+    rows = read.execute(
         select(Person.id, Person.name, Person.sex, Person.nik, Person.left_on, Person.left_reason, Person.birth_date,
                Person.mother_id, mother.name.label("mother_name"), Posyandu.name.label("posyandu_name"),
                mother.posyandu_id.in_(scope.posyandu_ids(user)).label("mother_seen"))
@@ -259,7 +260,7 @@ def list_page(user: User, text: str, page: int, per_page: int, on: date) -> List
     rows, more = rows[:per_page], len(rows) > per_page
     pregnancies: dict[int, list] = {}
     if rows:
-        for pid, hpht, ended_on in db.session.execute(
+        for pid, hpht, ended_on in read.execute(
                 select(Pregnancy.person_id, Pregnancy.hpht, Pregnancy.ended_on)
                 .where(Pregnancy.person_id.in_([r.id for r in rows]), Pregnancy.deleted_at.is_(None))):
             pregnancies.setdefault(pid, []).append((hpht, ended_on))

@@ -13,22 +13,24 @@ HISTORY = 24
 
 
 def card(person: Person, on: date) -> dict:
-    """Everything the card shows, in a handful of queries. Rows, not ORM objects: the card only displays them.
+    """Everything the card shows, in a handful of queries. Rows, not ORM objects: the card only displays them
+    (read on the session's connection, past the ORM's execute path, ~90 µs a statement).
 
     A child's measurements are read once, all of them (at most ~60 by five years): the newest 24 are the history,
     those up to `on` draw the charts."""
     child = rules.in_who_2006_tables((on - person.birth_date).days)
     q = select(Measurement.__table__).where(Measurement.person_id == person.id).order_by(Measurement.measured_on.desc())
-    measured = db.session.execute(q if child else q.limit(HISTORY)).all()
+    read = db.session.connection()
+    measured = read.execute(q if child else q.limit(HISTORY)).all()
     measurements = measured[:HISTORY]
-    visits = db.session.execute(select(Visit.hari_buka_id, Visit.group, Visit.topics, HariBuka.held_on)
+    visits = read.execute(select(Visit.hari_buka_id, Visit.group, Visit.topics, HariBuka.held_on)
                                 .join(HariBuka).where(Visit.person_id == person.id)
                                 .order_by(HariBuka.held_on.desc()).limit(HISTORY)).all()
-    services = db.session.execute(select(ServiceRecord.kind, ServiceRecord.code, ServiceRecord.given_on)
+    services = read.execute(select(ServiceRecord.kind, ServiceRecord.code, ServiceRecord.given_on)
                                   .where(ServiceRecord.person_id == person.id, ServiceRecord.deleted_at.is_(None))
                                   .order_by(ServiceRecord.given_on.desc())).all()
     given = {s.code: s.given_on for s in services if s.kind == "imunisasi"}
-    refer = db.session.scalars(select(ScreeningRecord.refer).where(ScreeningRecord.person_id == person.id)
+    refer = read.scalars(select(ScreeningRecord.refer).where(ScreeningRecord.person_id == person.id)
                                .order_by(ScreeningRecord.id.desc()).limit(3)).all()
     schedule = immunisation.load_schedule()
     names = {d.code: d.name for d in schedule.doses}

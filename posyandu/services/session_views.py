@@ -121,17 +121,18 @@ def expected_not_come(hb: HariBuka, limit: int) -> dict:
     return {"total": total, "rows": _dues(persons, hb.held_on)}
 
 
-# A measurement as a row of its columns: the meja pages only read it (and no ORM object need be built).
+# A measurement as a row of its columns: the meja pages only read it (and no ORM object need be built). These
+# reads go on the session's connection, past the ORM's execute path (~90 µs a statement).
 _MEASUREMENT = select(Measurement.__table__)
 
 
 def measurement(visit: Visit):
     """The visit's measurement (a row with every column as an attribute), or None."""
-    return db.session.execute(_MEASUREMENT.where(Measurement.visit_id == visit.id)).first()
+    return db.session.connection().execute(_MEASUREMENT.where(Measurement.visit_id == visit.id)).first()
 
 
 def _previous(visit: Visit):
-    return db.session.execute(_MEASUREMENT.where(
+    return db.session.connection().execute(_MEASUREMENT.where(
         Measurement.person_id == visit.person_id, Measurement.measured_on < visit.hari_buka.held_on)
         .order_by(Measurement.measured_on.desc()).limit(1)).first()
 
@@ -151,7 +152,7 @@ def _as_dict(m) -> dict:
 
 def chart_rows(person: Person, upto: date):
     """A child's measurements up to a date, oldest first, with what the charts draw."""
-    return db.session.execute(select(Measurement.age_days, Measurement.measured_on, Measurement.weight_kg,
+    return db.session.connection().execute(select(Measurement.age_days, Measurement.measured_on, Measurement.weight_kg,
                                      Measurement.length_cm, Measurement.flagged, Measurement.ntob)
                               .where(Measurement.person_id == person.id, Measurement.measured_on <= upto)
                               .order_by(Measurement.measured_on)).all()

@@ -147,7 +147,7 @@ def _after_register(person: Person, antri: str | None):
 def view_person(person_id: int):
     """A person's page: details, family, pregnancies and the history of changes."""
     person = get_or_404(Person, person_id, CARD_LOADS)
-    history = db.session.execute(
+    history = db.session.connection().execute(  # rows shown as they are: no ORM objects
         select(AuditLog.at, AuditLog.action, AuditLog.changes, User.display_name.label("actor"))
         .outerjoin(User, AuditLog.actor_id == User.id)
         .where(AuditLog.entity == "person", AuditLog.entity_id == person.id).order_by(AuditLog.id.desc()).limit(50)
