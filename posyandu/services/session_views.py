@@ -188,8 +188,11 @@ def weight_gain(visit: Visit, m: dict, rows) -> kms.Gain | None:
         return None
     history = [kms.Weighing(r.measured_on, r.weight_kg, r.ntob) for r in reversed(rows)
                if r.measured_on < on and r.weight_kg is not None][:3]
-    table = db.session.get(KbmTable, m["kbm_table_id"]) if m.get("kbm_table_id") else None
-    grams = table.grams if table else kms.KBM_KMS_2010
+    grams = None  # the KBM table's grams only (a row read, no ORM object), or the 2010 table's
+    if m.get("kbm_table_id"):
+        grams = db.session.connection().scalar(select(KbmTable.grams).where(KbmTable.id == m["kbm_table_id"]))
+    if grams is None:
+        grams = kms.KBM_KMS_2010
     return kms.gain(history, on, m["weight_kg"], age_in_months(visit.person.birth_date, on), grams)
 
 
