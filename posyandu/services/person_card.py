@@ -24,14 +24,14 @@ def card(person: Person, on: date) -> dict:
     measured = read.execute(q if child else q.limit(HISTORY)).all()
     measurements = measured[:HISTORY]
     visits = read.execute(select(Visit.hari_buka_id, Visit.group, Visit.topics, HariBuka.held_on)
-                                .join(HariBuka).where(Visit.person_id == person.id)
-                                .order_by(HariBuka.held_on.desc()).limit(HISTORY)).all()
+                          .join(HariBuka).where(Visit.person_id == person.id)
+                          .order_by(HariBuka.held_on.desc()).limit(HISTORY)).all()
     services = read.execute(select(ServiceRecord.kind, ServiceRecord.code, ServiceRecord.given_on)
-                                  .where(ServiceRecord.person_id == person.id, ServiceRecord.deleted_at.is_(None))
-                                  .order_by(ServiceRecord.given_on.desc())).all()
+                            .where(ServiceRecord.person_id == person.id, ServiceRecord.deleted_at.is_(None))
+                            .order_by(ServiceRecord.given_on.desc())).all()
     given = {s.code: s.given_on for s in services if s.kind == "imunisasi"}
     refer = read.scalars(select(ScreeningRecord.refer).where(ScreeningRecord.person_id == person.id)
-                               .order_by(ScreeningRecord.id.desc()).limit(3)).all()
+                         .order_by(ScreeningRecord.id.desc()).limit(3)).all()
     schedule = immunisation.load_schedule()
     names = {d.code: d.name for d in schedule.doses}
     doses = immunisation.due_doses(schedule, person.birth_date, on, given) if child else []
