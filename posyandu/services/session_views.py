@@ -152,10 +152,11 @@ def _as_dict(m) -> dict:
 
 def chart_rows(person: Person, upto: date):
     """A child's measurements up to a date, oldest first, with what the charts draw."""
-    return db.session.connection().execute(select(Measurement.age_days, Measurement.measured_on, Measurement.weight_kg,
-                                     Measurement.length_cm, Measurement.flagged, Measurement.ntob)
-                              .where(Measurement.person_id == person.id, Measurement.measured_on <= upto)
-                              .order_by(Measurement.measured_on)).all()
+    return db.session.connection().execute(
+        select(Measurement.age_days, Measurement.measured_on, Measurement.weight_kg, Measurement.length_cm,
+               Measurement.flagged, Measurement.ntob)
+        .where(Measurement.person_id == person.id, Measurement.measured_on <= upto)
+        .order_by(Measurement.measured_on)).all()
 
 
 def draw_charts(person: Person, upto: date, rows) -> list[tuple[str, str]]:
