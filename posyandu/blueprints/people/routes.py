@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ... import unchanged_pages
 from ...database import unit_of_work
 from ...domain.identity import nik_disagrees
 from ...extensions import db
@@ -39,6 +40,8 @@ def list_people():
     q, page = search_query()
     today = date.today()
     found = people.list_page(current_user, q, page, current_app.config["PAGE_SIZE"], today)
+    if any(r.mother_id and r.mother_id not in found.visible_mothers for r in found.rows):
+        unchanged_pages.shows_outside()  # a mother registered outside the scope, by her initial
     return render("people/list.html", "people/_results.html", rows=found.rows, more=found.more, q=q, page=page,
                   today=today, visible=found.visible_mothers, groups=found.groups)
 
