@@ -36,8 +36,8 @@ from ..sync.tracking import NAME_OF
 
 CHANGED = "posyandu_changed"  # session.info: the Posyandu whose records this transaction changed
 SITE_CHANGED = "site_changed"  # session.info: this transaction changed something else a page may show
-# Written on every request, sync or job, shown on no page that is replayed: they leave the site token alone. The
-# audit log is written beside the change it records, which renews its own token.
+# Written on every request, sync or job, and shown on no page answered again unchanged: they leave the site token
+# alone. The audit log is written beside the change it records, which renews its own token.
 IGNORED = frozenset({AuthSession, Throttle, AuditLog, IdempotencyKey, Job, PosyanduChange, SiteChange, Device,
                      SyncCounter, SyncRow, SyncReceipt, SyncState, SyncMeta})
 # What is kept per database, at most: entries ((what, key, Posyandu) each) and their weight (a list weighs its
