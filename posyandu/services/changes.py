@@ -161,20 +161,21 @@ def renew(session, posyandu_ids=None) -> None:
     if posyandu_ids is None:
         renew_site(session)
         posyandu_ids = conn.scalars(select(Posyandu.id))
-    rows = [{"posyandu_id": pid, "token": secrets.token_hex(16)} for pid in sorted(set(posyandu_ids))]
-    if not rows:
-        return
-    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(PosyanduChange.__table__)
-    conn.execute(ins.on_conflict_do_update(index_elements=["posyandu_id"], set_={"token": ins.excluded.token}),
-                 rows)
+    _new_tokens(conn, PosyanduChange, "posyandu_id", sorted(set(posyandu_ids)))
 
 
 def renew_site(session) -> None:
     """A new site token, in the session's transaction."""
-    conn = session.connection()
-    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(SiteChange.__table__)
-    conn.execute(ins.on_conflict_do_update(index_elements=["id"], set_={"token": ins.excluded.token}),
-                 {"id": 1, "token": secrets.token_hex(16)})
+    _new_tokens(session.connection(), SiteChange, "id", [1])
+
+
+def _new_tokens(conn, model, key: str, ids: list) -> None:
+    """A new random token for each of these rows of a token table (inserted where missing)."""
+    if not ids:
+        return
+    ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(model.__table__)
+    conn.execute(ins.on_conflict_do_update(index_elements=[key], set_={"token": ins.excluded.token}),
+                 [{key: i, "token": secrets.token_hex(16)} for i in ids])
 
 
 def tokens(posyandu) -> dict[int, str | None]:
