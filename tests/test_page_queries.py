@@ -141,6 +141,17 @@ def test_meja1_expected_count_and_first_names_follow_the_roll_pregnancies_and_qu
     assert [d.person.name for d in got["rows"]] == sorted(want)[:3]
     everyone = expected_not_come(hb, limit=50)
     assert sorted(d.person.name for d in everyone["rows"]) == sorted(want)
+    # read as rows: each one's group and dues as the person's own record gives them
+    from posyandu.models import Person
+    from posyandu.services.people import group_of
+
+    dues = {d.person.name: d for d in everyone["rows"]}
+    assert dues["Ibu Hamil"].group == "ibu_hamil" and dues["Balita Ada"].group == "balita"
+    for d in everyone["rows"]:
+        record = db.session.get(Person, d.person.id)
+        assert d.group == group_of(record, today)
+        assert ("no_nik" in d.codes) == (not record.nik)
+    assert "imunisasi" in dues["Balita Ada"].codes  # 13 months old, nothing given
 
 
 def test_the_roll_merged_per_posyandu_pages_exactly_as_the_sorted_roll(tree, monkeypatch):

@@ -258,18 +258,24 @@ def list_page(user: User, text: str, page: int, per_page: int, on: date) -> List
         .outerjoin(mother, Person.mother_id == mother.id)
         .order_by(Person.name, Person.id), params).all()
     rows, more = rows[:per_page], len(rows) > per_page
+    return Listing(rows, more, {r.mother_id for r in rows if r.mother_id and r.mother_seen}, groups_of(rows, on))
+
+
+def groups_of(rows, on: date) -> dict[int, str]:
+    """{id: life-cycle group on a date} of people read as rows (with id and birth_date), as group_of finds it,
+    from their pregnancies read as rows on the session's connection."""
     pregnancies: dict[int, list] = {}
     if rows:
-        for pid, hpht, ended_on in read.execute(
+        for pid, hpht, ended_on in db.session.connection().execute(
                 select(Pregnancy.person_id, Pregnancy.hpht, Pregnancy.ended_on)
                 .where(Pregnancy.person_id.in_([r.id for r in rows]), Pregnancy.deleted_at.is_(None))):
             pregnancies.setdefault(pid, []).append((hpht, ended_on))
     groups = {}
-    for r in rows:  # as group_of, from the rows
+    for r in rows:
         own = pregnancies.get(r.id, ())
         groups[r.id] = group_for(r.birth_date, on, any(pregnancy_is_active(h, e, on) for h, e in own),
                                  max((e for _, e in own if e), default=None))
-    return Listing(rows, more, {r.mother_id for r in rows if r.mother_id and r.mother_seen}, groups)
+    return groups
 
 
 def _page_ids(user: User, text: str, page: int, per_page: int, posyandu_id: int | None):
