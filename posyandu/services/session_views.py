@@ -81,6 +81,8 @@ _LAST_MEASURED = (select(Measurement.person_id, func.max(Measurement.measured_on
 def _dues(persons, on: date) -> list[Due]:
     """What is missing or due for each person (rows with id, nik and birth_date): NIK, imunisasi, vitamin A month,
     long absence."""
+    if not persons:
+        return []
     read = db.session.connection()
     ids = [p.id for p in persons]
     given: dict[int, dict[str, date]] = {}
